@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* The configuration: defaults, the "key = value" file, command-line overrides, validation.
+ * A loaded config is immutable; a reload builds a new one and swaps it whole. */
+#pragma once
+
+#include "route.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/vpc-peer-routes.conf"
+#define CONFIG_ERR_MAX 512
+#define CONFIG_MAX_FILE_SIZE (1024 * 1024)
+#define ROUTES_FILE_MAX_SIZE (16 * 1024 * 1024)
+
+enum peering_flag {
+        PEERING_FLAG_HONOR,
+        PEERING_FLAG_IGNORE,
+};
+
+enum route_source {
+        SOURCE_METADATA,
+};
+
+struct config {
+        enum route_source source;
+        char *metadata_url;
+        uint64_t connect_timeout_usec;
+        uint64_t timeout_usec;
+        uint64_t metadata_max_size;
+        char *interface;            /* NULL: find the private NIC by the metadata's MAC */
+        struct cidr *routes;        /* from routes or routes_file, validated, sorted, unique */
+        size_t n_routes;
+        char *routes_file;
+        uint32_t metric;
+        uint32_t mtu;
+        uint32_t table;
+        uint8_t protocol;
+        enum peering_flag peering_flag;
+        bool allow_non_private;
+        uint64_t max_routes;
+
+        /* Bookkeeping for messages: where each list came from. */
+        char *path;                 /* config file actually read, or NULL */
+        unsigned routes_line;       /* line of "routes =" in path, 0 if default */
+};
+
+/* Every key the file accepts, NULL-terminated, in documentation order. */
+extern const char *const config_keys[];
+
+int config_new_default(struct config **ret);
+void config_free(struct config *c);
+static inline void config_freep(struct config **c) {
+        if (*c)
+                config_free(*c);
+}
+#define _cleanup_config_ _cleanup_(config_freep)
+
+/* Sets one key from text. where is how to name the source in errors ("/etc/x.conf:7" or
+ * "--protocol"). Errors quote where, key and value. */
+int config_set(struct config *c, const char *key, const char *value, const char *where, char *err, size_t errlen);
+
+/* Parses a whole config file's text into c (on top of what is already there). Pure. */
+int config_parse_text(struct config *c, const char *text, size_t size, const char *path, char *err, size_t errlen);
+
+/* Parses a routes file (one CIDR a line, '#' comments) into a CIDR list. Pure. */
+int config_parse_routes_text(const char *text, size_t size, const char *path, struct cidr **ret, size_t *ret_n,
+                             char *err, size_t errlen);
+
+/* After the file and overrides: reads routes_file, checks every CIDR against the rules and
+ * max_routes, collapses duplicates. */
+int config_finalize(struct config *c, char *err, size_t errlen);
+
+/* Reads path (a missing file is an error only if required), applies it to a default config.
+ * Does not finalize: the caller applies overrides first. */
+int config_load(const char *path, bool required, struct config **ret, char *err, size_t errlen);
+
+const char *peering_flag_to_string(enum peering_flag f);
+const char *route_source_to_string(enum route_source s);
+/* "main" or the number. */
+const char *table_to_string(uint32_t table, char buf[static 12]);

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* HTTP GET over libcurl's multi interface, driven by sd-event, so that a slow server never
+ * blocks the daemon's loop (netlink healing and the watchdog keep running during a fetch).
+ * Nothing of libcurl leaves http.c. */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "util.h"
+
+#define HTTP_ERR_MAX 320
+
+struct http_request {
+        const char *url;
+        uint64_t connect_timeout_usec;
+        uint64_t timeout_usec;
+        size_t max_size;            /* a larger body aborts the transfer */
+        const char *bearer_token;   /* sent as "Authorization: Bearer …" when set; never logged */
+        const char *ca_file;        /* certificate authorities for https; NULL: the system's */
+};
+
+struct http_response {
+        int error;                  /* 0 when an HTTP answer arrived (any status), else -errno */
+        char error_msg[HTTP_ERR_MAX]; /* why, in words, when error != 0 */
+        long status;
+        char *body;                 /* NUL-terminated for convenience; size excludes the NUL */
+        size_t size;
+        int64_t retry_after_sec;    /* Retry-After in seconds, -1 when absent */
+        int64_t ratelimit_remaining; /* -1 when absent */
+        int64_t ratelimit_reset;    /* Unix time, -1 when absent */
+        uint64_t duration_usec;
+};
+
+struct http_client;
+
+/* Called once per request, from the event loop. The response and its body belong to the client
+ * and are freed after the callback returns; take resp->body (TAKE_PTR) to keep it. */
+typedef void (*http_done_fn)(struct http_response *resp, void *userdata);
+
+int http_client_new(sd_event *e, struct http_client **ret);
+/* Aborts pending transfers without calling their callbacks. */
+struct http_client *http_client_free(struct http_client *c);
+static inline void http_client_freep(struct http_client **c) {
+        if (*c)
+                http_client_free(*c);
+}
+#define _cleanup_http_client_ _cleanup_(http_client_freep)
+
+int http_get(struct http_client *c, const struct http_request *req, http_done_fn done, void *userdata);
+/* Aborts every pending transfer without callbacks (used when a new round supersedes one). */
+void http_cancel_all(struct http_client *c);
+unsigned http_pending(const struct http_client *c);
+
+/* One GET on a private event loop, for one-shot commands. */
+int http_get_blocking(const struct http_request *req, struct http_response *ret);
+
+void http_response_done(struct http_response *r);
+
+/* Global libcurl setup; call once at start. */
+int http_global_init(void);

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/* Command line: a table of subcommands (sync, status, flush), global options, exit codes. */
+#include <getopt.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "metadata_fetch.h"
+#include "nl.h"
+#include "reconcile.h"
+#include "status.h"
+
+enum {
+        EXIT_OK = 0,
+        EXIT_FAILED = 1,
+        EXIT_USAGE = 2,
+        EXIT_CONFLICT = 3,
+};
+
+struct options {
+        const char *config_path;
+        bool config_explicit;
+        const char *metadata_url;
+        const char *protocol;
+        bool dry_run;
+        bool json;
+        int verbosity;
+};
+
+enum {
+        OPT_DRY_RUN = 1 << 0,
+        OPT_JSON = 1 << 1,
+};
+
+struct verb {
+        const char *name;
+        int (*run)(const struct config *c, const struct options *o);
+        unsigned options; /* command-specific options it accepts */
+};
+
+static void help(FILE *f) {
+        fprintf(f,
+                "Usage: vpc-peer-routes [OPTIONS] COMMAND\n"
+                "\n"
+                "Routes traffic for peered DigitalOcean VPCs through the droplet's private NIC,\n"
+                "touching only routes tagged with its own protocol number.\n"
+                "\n"
+                "Commands:\n"
+                "  sync         Read the metadata once; add, fix and remove own routes\n"
+                "  status       Show desired vs installed routes (own routes even if metadata fails)\n"
+                "  flush        Delete every route of the agent's protocol in its table, nothing else\n"
+                "\n"
+                "Options:\n"
+                "  -c, --config FILE       Config file (default " CONFIG_DEFAULT_PATH "; a missing\n"
+                "                          default is fine, a missing FILE given here is an error)\n"
+                "      --metadata-url URL  Metadata document (default http://169.254.169.254/metadata/v1.json)\n"
+                "      --protocol N        Route protocol number the agent owns (default 241)\n"
+                "  -n, --dry-run           sync: print the plan and change nothing\n"
+                "      --json              status: print JSON (see vpc-peer-routes(8))\n"
+                "  -v, --verbose           Print debug messages\n"
+                "  -q, --quiet             Print only warnings and errors\n"
+                "  -h, --help              Show this help\n"
+                "  -V, --version           Show the version\n"
+                "\n"
+                "Exit status:\n"
+                "  0  desired routes are in place (equal routes of other programs count)\n"
+                "  1  could not fetch, parse, validate or apply; nothing was deleted because of it\n"
+                "  2  usage or configuration error\n"
+                "  3  applied, but conflicts remain (another program's route holds a destination)\n"
+                "\n"
+                "See vpc-peer-routes(8) and vpc-peer-routes.conf(5).\n");
+}
+
+static bool have_net_admin(void) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+        struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+
+        if (syscall(SYS_capget, &h, d) < 0)
+                return true; /* cannot tell: let the kernel decide */
+        return d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN);
+}
+
+static int require_net_admin(const char *what) {
+        if (have_net_admin())
+                return 0;
+        log_error("%s needs CAP_NET_ADMIN to change routes; run it as root (sudo vpc-peer-routes %s)", what, what);
+        return -EPERM;
+}
+
+static void log_metadata_line(const struct config *c, const struct reconcile *rc) {
+        char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN];
+
+        log_info("Private NIC %s (%s) %s/%u, gateway %s, vpc_peering_enabled=%s%s", rc->link.ifname,
+                 mac_to_string(rc->md.mac, mac), ipv4_to_string(rc->md.address, a), rc->md.prefixlen,
+                 ipv4_to_string(rc->md.gateway, gw), tristate_to_string(rc->md.peering_enabled),
+                 rc->md.peering_enabled == TRISTATE_FALSE
+                         ? (c->peering_flag == PEERING_FLAG_HONOR ? " (peering_flag = honor: no routes wanted)"
+                                                                  : " (peering_flag = ignore: installing anyway)")
+                         : "");
+}
+
+/* Fetch, parse, find the NIC. Any failure here changes nothing. */
+static int prepare(const struct config *c, struct nl_ctx *nl, struct reconcile *rc) {
+        _cleanup_free_ char *body = NULL;
+        char err[HTTP_ERR_MAX + 256];
+        size_t size = 0;
+        int r;
+
+        r = metadata_fetch_blocking(c, &body, &size, NULL, err, sizeof err);
+        if (r < 0)
+                return reconcile_fail(rc, STAGE_FETCH, r, "metadata: %s", err);
+        r = reconcile_parse(rc, body, size);
+        if (r < 0)
+                return r;
+        return reconcile_find_link(rc, nl, c);
+}
+
+static int verb_sync(const struct config *c, const struct options *o) {
+        _cleanup_reconcile_ struct reconcile rc = {};
+        _cleanup_nl_ struct nl_ctx *nl = NULL;
+        char summary[256];
+        int r;
+
+        r = nl_ctx_open(&nl);
+        if (r < 0) {
+                log_error_errno(r, "Could not open a netlink socket: %m");
+                return EXIT_FAILED;
+        }
+        r = prepare(c, nl, &rc);
+        if (r < 0) {
+                log_error("%s; nothing changed", rc.error_msg);
+                return EXIT_FAILED;
+        }
+        log_metadata_line(c, &rc);
+
+        r = reconcile_plan(&rc, nl, c, o->dry_run ? NL_LIST_FULL : NL_LIST_FAST);
+        if (r < 0) {
+                log_error("%s; nothing changed", rc.error_msg);
+                return EXIT_FAILED;
+        }
+        if (o->dry_run) {
+                status_print_plan(stdout, &rc.plan);
+                return rc.plan.count[PLAN_CONFLICT] > 0 ? EXIT_CONFLICT : EXIT_OK;
+        }
+        if (plan_has_changes(&rc.plan) && require_net_admin("sync") < 0)
+                return EXIT_FAILED;
+
+        r = reconcile_apply(&rc, nl, c);
+        if (r < 0) {
+                log_error("%s", rc.error_msg);
+                return EXIT_FAILED;
+        }
+        reconcile_summary(&rc, summary, sizeof summary);
+        if (rc.applied_any)
+                log_info("Synced: %s (%zu added or changed, %zu deleted)", summary,
+                         rc.plan.count[PLAN_ADD] + rc.plan.count[PLAN_REPLACE], rc.plan.count[PLAN_DELETE]);
+        else
+                log_info("In sync: %s; nothing to change", summary);
+        return reconcile_exit_code(&rc) == 3 ? EXIT_CONFLICT : EXIT_OK;
+}
+
+static int verb_status(const struct config *c, const struct options *o) {
+        _cleanup_reconcile_ struct reconcile rc = {};
+        _cleanup_route_set_ struct route_set none = {}, foreign = {};
+        _cleanup_nl_ struct nl_ctx *nl = NULL;
+        int r, ret;
+
+        r = nl_ctx_open(&nl);
+        if (r < 0) {
+                log_error_errno(r, "Could not open a netlink socket: %m");
+                return EXIT_FAILED;
+        }
+        r = prepare(c, nl, &rc);
+        if (r >= 0)
+                r = reconcile_plan(&rc, nl, c, NL_LIST_FULL);
+        if (r < 0) {
+                /* Still show what is installed: that is what an operator needs most when the
+                 * metadata service is down. */
+                log_error("%s", rc.error_msg);
+                (void) nl_list_routes(nl, NL_LIST_FAST, c->table, c->protocol, 0, &none, &rc.own, &foreign);
+                rc.have_plan = false;
+                ret = EXIT_FAILED;
+        } else
+                ret = plan_has_changes(&rc.plan) || rc.plan.count[PLAN_CONFLICT] > 0 ? EXIT_CONFLICT : EXIT_OK;
+
+        if (o->json) {
+                if (status_print_json(stdout, c, &rc) < 0)
+                        return log_oom(), EXIT_FAILED;
+        } else
+                status_print_text(stdout, c, &rc);
+        return ret;
+}
+
+static int verb_flush(const struct config *c, const struct options *o) {
+        _cleanup_nl_ struct nl_ctx *nl = NULL;
+        struct apply_result res = {};
+        int r;
+
+        (void) o;
+        r = nl_ctx_open(&nl);
+        if (r < 0) {
+                log_error_errno(r, "Could not open a netlink socket: %m");
+                return EXIT_FAILED;
+        }
+        if (require_net_admin("flush") < 0)
+                return EXIT_FAILED;
+        r = nl_flush(nl, c->table, c->protocol, &res);
+        if (r < 0) {
+                log_error_errno(r, "Could not flush routes of protocol %u: %m", c->protocol);
+                return EXIT_FAILED;
+        }
+        log_info("Flushed %zu route%s of protocol %u%s", res.ok, res.ok == 1 ? "" : "s", c->protocol,
+                 res.failed ? "; some could not be deleted" : "");
+        return res.failed ? EXIT_FAILED : EXIT_OK;
+}
+
+static const struct verb verbs[] = {
+        { "sync", verb_sync, OPT_DRY_RUN },
+        { "status", verb_status, OPT_JSON },
+        { "flush", verb_flush, 0 },
+};
+
+static int parse_argv(int argc, char *argv[], struct options *o, const struct verb **ret_verb) {
+        enum {
+                ARG_METADATA_URL = 0x100,
+                ARG_PROTOCOL,
+                ARG_JSON,
+        };
+        static const struct option longopts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "metadata-url", required_argument, NULL, ARG_METADATA_URL },
+                { "protocol", required_argument, NULL, ARG_PROTOCOL },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "verbose", no_argument, NULL, 'v' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        const struct verb *verb = NULL;
+        unsigned used = 0;
+        int ch;
+
+        opterr = 0;
+        while ((ch = getopt_long(argc, argv, ":c:nvqhV", longopts, NULL)) >= 0) {
+                switch (ch) {
+                case 'c':
+                        o->config_path = optarg;
+                        o->config_explicit = true;
+                        break;
+                case ARG_METADATA_URL:
+                        o->metadata_url = optarg;
+                        break;
+                case ARG_PROTOCOL:
+                        o->protocol = optarg;
+                        break;
+                case 'n':
+                        o->dry_run = true;
+                        used |= OPT_DRY_RUN;
+                        break;
+                case ARG_JSON:
+                        o->json = true;
+                        used |= OPT_JSON;
+                        break;
+                case 'v':
+                        o->verbosity++;
+                        break;
+                case 'q':
+                        o->verbosity--;
+                        break;
+                case 'h':
+                        help(stdout);
+                        return 0;
+                case 'V':
+                        printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+                        return 0;
+                case ':':
+                        log_error("Option %s needs a value; see --help", argv[optind - 1]);
+                        return -EINVAL;
+                default:
+                        log_error("Unknown option %s; see --help", argv[optind - 1]);
+                        return -EINVAL;
+                }
+        }
+
+        if (optind >= argc) {
+                log_error("No command given: use sync, status or flush; see --help");
+                return -EINVAL;
+        }
+        if (streq(argv[optind], "help")) {
+                help(stdout);
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, argv[optind]))
+                        verb = &verbs[i];
+        if (!verb) {
+                char q[QUOTE_BUF];
+                log_error("Unknown command \"%s\": use sync, status or flush; see --help",
+                          str_quote(argv[optind], strlen(argv[optind]), QUOTE_MAX, q, sizeof q));
+                return -EINVAL;
+        }
+        if (optind + 1 < argc) {
+                log_error("Unexpected argument \"%s\" after %s", argv[optind + 1], verb->name);
+                return -EINVAL;
+        }
+        if (used & ~verb->options) {
+                log_error("%s does not take %s", verb->name, (used & OPT_DRY_RUN) ? "--dry-run" : "--json");
+                return -EINVAL;
+        }
+        *ret_verb = verb;
+        return 1;
+}
+
+static int load_config(const struct options *o, struct config **ret) {
+        _cleanup_config_ struct config *c = NULL;
+        char err[CONFIG_ERR_MAX + PATH_MAX];
+        int r;
+
+        r = config_load(o->config_path ? o->config_path : CONFIG_DEFAULT_PATH, o->config_explicit, &c, err, sizeof err);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(r, "%s", err);
+        if (o->metadata_url && config_set(c, "metadata_url", o->metadata_url, "--metadata-url", err, sizeof err) < 0)
+                return log_error_errno(-EINVAL, "%s", err);
+        if (o->protocol && config_set(c, "protocol", o->protocol, "--protocol", err, sizeof err) < 0)
+                return log_error_errno(-EINVAL, "%s", err);
+        r = config_finalize(c, err, sizeof err);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(r, "%s", err);
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_config_ struct config *c = NULL;
+        struct options o = {};
+        const struct verb *verb = NULL;
+        int r;
+
+        log_setup(LOG_TARGET_AUTO);
+        r = parse_argv(argc, argv, &o, &verb);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_OK;
+        log_set_max_level(o.verbosity > 0 ? LOG_DEBUG : o.verbosity < 0 ? LOG_WARNING : LOG_INFO);
+
+        if (load_config(&o, &c) < 0)
+                return EXIT_USAGE;
+        if (http_global_init() < 0) {
+                log_error("Could not initialise libcurl");
+                return EXIT_FAILED;
+        }
+        return verb->run(c, &o);
+}

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* Parses and validates the fields of the metadata document that the agent uses. */
+#include "json.h"
+#include "metadata_parse.h"
+#include "route.h"
+
+#define PRIVATE0 "interfaces.private[0]"
+
+int mac_parse(const char *s, uint8_t ret[static 6]) {
+        uint8_t m[6];
+
+        if (!s || strlen(s) != 17)
+                return -EINVAL;
+        for (int i = 0; i < 6; i++) {
+                unsigned v = 0;
+                for (int k = 0; k < 2; k++) {
+                        char c = s[i * 3 + k];
+                        v <<= 4;
+                        if (c >= '0' && c <= '9')
+                                v |= (unsigned) (c - '0');
+                        else if (c >= 'a' && c <= 'f')
+                                v |= (unsigned) (c - 'a' + 10);
+                        else if (c >= 'A' && c <= 'F')
+                                v |= (unsigned) (c - 'A' + 10);
+                        else
+                                return -EINVAL;
+                }
+                if (i < 5 && s[i * 3 + 2] != ':')
+                        return -EINVAL;
+                m[i] = (uint8_t) v;
+        }
+        memcpy(ret, m, 6);
+        return 0;
+}
+
+const char *mac_to_string(const uint8_t mac[static 6], char buf[static MAC_STRLEN]) {
+        snprintf(buf, MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+        return buf;
+}
+
+const char *tristate_to_string(enum tristate t) {
+        return t == TRISTATE_TRUE ? "true" : t == TRISTATE_FALSE ? "false" : "absent";
+}
+
+static int get_ipv4(const cJSON *ipv4, const char *key, uint32_t *ret, char *err, size_t errlen) {
+        const char *s;
+        char q[QUOTE_BUF];
+        int r;
+
+        r = json_get_string(ipv4, PRIVATE0 ".ipv4", key, &s, err, errlen);
+        if (r < 0)
+                return r;
+        if (ipv4_parse(s, ret) < 0) {
+                snprintf(err, errlen, PRIVATE0 ".ipv4.%s \"%s\" is not an IPv4 address", key,
+                         str_quote(s, strlen(s), QUOTE_MAX, q, sizeof q));
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int parse_features(const cJSON *root, enum tristate *ret, char *err, size_t errlen) {
+        const cJSON *features = NULL, *flag = NULL;
+        char b[QUOTE_BUF + 4];
+        int r;
+
+        *ret = TRISTATE_ABSENT;
+        r = json_get(root, "", "features", &features, err, errlen);
+        if (r <= 0 || cJSON_IsNull(features))
+                return r;
+        r = json_get(features, "features", "vpc_peering_enabled", &flag, err, errlen);
+        if (r <= 0 || cJSON_IsNull(flag))
+                return r;
+        if (!cJSON_IsBool(flag)) {
+                snprintf(err, errlen, "features.vpc_peering_enabled %s is %s, expected true or false",
+                         json_value_brief(flag, b, sizeof b), json_type_name(flag));
+                return -EINVAL;
+        }
+        *ret = cJSON_IsTrue(flag) ? TRISTATE_TRUE : TRISTATE_FALSE;
+        return 0;
+}
+
+int metadata_parse(const char *body, size_t size, struct metadata *ret, char *err, size_t errlen) {
+        _cleanup_cjson_ cJSON *root = NULL;
+        const cJSON *interfaces = NULL, *private = NULL, *p0, *ipv4 = NULL, *id = NULL;
+        struct metadata m = { .peering_enabled = TRISTATE_ABSENT };
+        char b[QUOTE_BUF + 4], q[QUOTE_BUF], a[IPV4_STRLEN], c[CIDR_STRLEN];
+        const char *mac;
+        uint32_t netmask;
+        int r, prefix;
+
+        r = json_parse_document(body, size, &root, err, errlen);
+        if (r < 0)
+                return r;
+        if (!cJSON_IsObject(root)) {
+                snprintf(err, errlen, "document is %s, expected an object", json_type_name(root));
+                return -EINVAL;
+        }
+
+        r = json_get(root, "", "droplet_id", &id, err, errlen);
+        if (r < 0)
+                return r;
+        if (r > 0 && json_get_uint(root, "", "droplet_id", 1, UINT64_MAX, &m.droplet_id, err, errlen) < 0)
+                return -EINVAL;
+
+        r = json_get(root, "", "interfaces", &interfaces, err, errlen);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                snprintf(err, errlen, "interfaces is missing");
+                return -ENOENT;
+        }
+        r = json_get(interfaces, "interfaces", "private", &private, err, errlen);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                snprintf(err, errlen, "interfaces.private is missing (no VPC interface on this droplet)");
+                return -ENOENT;
+        }
+        if (!cJSON_IsArray(private)) {
+                snprintf(err, errlen, "interfaces.private %s is %s, expected an array",
+                         json_value_brief(private, b, sizeof b), json_type_name(private));
+                return -EINVAL;
+        }
+        p0 = cJSON_GetArrayItem(private, 0);
+        if (!p0) {
+                snprintf(err, errlen, "interfaces.private is empty (no VPC interface on this droplet)");
+                return -ENOENT;
+        }
+        m.n_private = (unsigned) cJSON_GetArraySize(private);
+        if (!cJSON_IsObject(p0)) {
+                snprintf(err, errlen, PRIVATE0 " %s is %s, expected an object", json_value_brief(p0, b, sizeof b),
+                         json_type_name(p0));
+                return -EINVAL;
+        }
+
+        r = json_get_string(p0, PRIVATE0, "mac", &mac, err, errlen);
+        if (r < 0)
+                return r;
+        if (mac_parse(mac, m.mac) < 0) {
+                snprintf(err, errlen, PRIVATE0 ".mac \"%s\" is not a MAC address (six hex octets)",
+                         str_quote(mac, strlen(mac), QUOTE_MAX, q, sizeof q));
+                return -EINVAL;
+        }
+        if (m.mac[0] & 1) {
+                snprintf(err, errlen, PRIVATE0 ".mac \"%s\" is a multicast address", mac);
+                return -EINVAL;
+        }
+
+        r = json_get(p0, PRIVATE0, "ipv4", &ipv4, err, errlen);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                snprintf(err, errlen, PRIVATE0 ".ipv4 is missing");
+                return -ENOENT;
+        }
+        if (!cJSON_IsObject(ipv4)) {
+                snprintf(err, errlen, PRIVATE0 ".ipv4 %s is %s, expected an object", json_value_brief(ipv4, b, sizeof b),
+                         json_type_name(ipv4));
+                return -EINVAL;
+        }
+        if ((r = get_ipv4(ipv4, "ip_address", &m.address, err, errlen)) < 0 ||
+            (r = get_ipv4(ipv4, "netmask", &netmask, err, errlen)) < 0 ||
+            (r = get_ipv4(ipv4, "gateway", &m.gateway, err, errlen)) < 0)
+                return r;
+
+        prefix = netmask_to_prefix(netmask);
+        if (prefix < 0) {
+                snprintf(err, errlen, PRIVATE0 ".ipv4.netmask \"%s\" is not a contiguous netmask",
+                         ipv4_to_string(netmask, a));
+                return -EINVAL;
+        }
+        /* VPCs are /16 to /28; allow a margin, but a subnet needs room for network, gateway,
+         * droplet and broadcast addresses. */
+        if (prefix < 8 || prefix > 30) {
+                snprintf(err, errlen, PRIVATE0 ".ipv4.netmask \"%s\" (/%d) is not a usable VPC subnet (/8 to /30)",
+                         ipv4_to_string(netmask, a), prefix);
+                return -EINVAL;
+        }
+        m.prefixlen = (uint8_t) prefix;
+
+        struct cidr subnet = { m.address & netmask, m.prefixlen };
+        uint32_t broadcast = subnet.addr | ~netmask;
+        cidr_to_string(&subnet, c);
+        if (m.address == subnet.addr || m.address == broadcast) {
+                snprintf(err, errlen, PRIVATE0 ".ipv4.ip_address \"%s\" is the %s address of %s", ipv4_to_string(m.address, a),
+                         m.address == subnet.addr ? "network" : "broadcast", c);
+                return -EINVAL;
+        }
+        if (!cidr_contains_addr(&subnet, m.gateway)) {
+                snprintf(err, errlen, PRIVATE0 ".ipv4.gateway \"%s\" is outside the private subnet %s",
+                         ipv4_to_string(m.gateway, a), c);
+                return -EINVAL;
+        }
+        if (m.gateway == subnet.addr || m.gateway == broadcast) {
+                snprintf(err, errlen, PRIVATE0 ".ipv4.gateway \"%s\" is the %s address of %s", ipv4_to_string(m.gateway, a),
+                         m.gateway == subnet.addr ? "network" : "broadcast", c);
+                return -EINVAL;
+        }
+        if (m.gateway == m.address) {
+                snprintf(err, errlen, PRIVATE0 ".ipv4.gateway \"%s\" is the droplet's own address",
+                         ipv4_to_string(m.gateway, a));
+                return -EINVAL;
+        }
+
+        r = parse_features(root, &m.peering_enabled, err, errlen);
+        if (r < 0)
+                return r;
+
+        *ret = m;
+        return 0;
+}

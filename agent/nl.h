@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* The kernel side, over libnl: links, addresses, own routes and the foreign routes that matter,
+ * and applying a plan. Only project types cross this header; libnl stays in the nl_*.c files. */
+#pragma once
+
+#include "plan.h"
+#include "route.h"
+
+struct nl_ctx;
+
+struct link_info {
+        int ifindex;
+        char ifname[IF_NAMESIZE];
+        uint8_t mac[6];
+        bool has_mac;
+        bool up;         /* IFF_UP */
+        bool lower_up;   /* IFF_LOWER_UP: carrier */
+        bool has_address; /* carries the address we were asked about */
+};
+
+int nl_ctx_open(struct nl_ctx **ret);
+void nl_ctx_close(struct nl_ctx *nl);
+static inline void nl_ctx_closep(struct nl_ctx **nl) {
+        if (*nl)
+                nl_ctx_close(*nl);
+}
+#define _cleanup_nl_ _cleanup_(nl_ctx_closep)
+
+/* Finds the interface that carries the private NIC's MAC. When several do (VLANs, a bridge over
+ * the NIC), the one that carries address wins; an enslaved NIC resolves to its master.
+ * -ENODEV when none matches. */
+int nl_find_link_by_mac(struct nl_ctx *nl, const uint8_t mac[static 6], uint32_t address, struct link_info *ret);
+int nl_find_link_by_name(struct nl_ctx *nl, const char *name, uint32_t address, struct link_info *ret);
+int nl_find_link_by_index(struct nl_ctx *nl, int ifindex, struct link_info *ret);
+
+enum nl_list_mode {
+        /* Own routes, plus foreign routes on the private NIC only when some desired
+         * destination lacks an own route: the cheap reconcile path. */
+        NL_LIST_FAST,
+        /* Own routes plus every foreign route at a desired destination, on any device: for
+         * status, dry runs and explaining a conflict. */
+        NL_LIST_FULL,
+};
+
+/* Reads own routes (protocol == protocol in table) and foreign routes with a desired
+ * destination and metric. ifindex is the private NIC (for the fast foreign scan). Both result
+ * sets come back sorted. */
+int nl_list_routes(struct nl_ctx *nl, enum nl_list_mode mode, uint32_t table, uint8_t protocol, int ifindex,
+                   const struct route_set *desired, struct route_set *ret_own, struct route_set *ret_foreign);
+
+struct apply_result {
+        size_t ok;
+        size_t failed;
+        size_t conflicts;   /* adds the kernel refused because the slot was taken (EEXIST) */
+};
+
+/* Carries out ADD, REPLACE and DELETE actions: adds and replaces first, deletes last, so
+ * traffic never loses a path while a route moves. One failure does not stop the others. Logs
+ * one line per action. */
+int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, struct apply_result *ret);
+
+/* Deletes every route of protocol in table, and nothing else. */
+int nl_flush(struct nl_ctx *nl, uint32_t table, uint8_t protocol, struct apply_result *ret);
+
+/* Fills ifname of each route from its ifindex, for messages. */
+void nl_name_routes(struct nl_ctx *nl, struct route_set *s);
+
+/* Does the kernel filter route dumps by protocol/table/device (NETLINK_GET_STRICT_CHK)? */
+bool nl_strict_dumps(const struct nl_ctx *nl);

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/* Writing to the kernel: route add/replace/delete requests, pipelined in windows (send many,
+ * then collect the acknowledgements), and flush. Every request names our protocol, so the
+ * kernel itself refuses to touch a route of another protocol on delete. */
+#include <arpa/inet.h>
+
+#include "log.h"
+#include "nl_internal.h"
+
+/* Requests in flight before we read acknowledgements; with NETLINK_CAP_ACK an ack is 36 bytes,
+ * far below the socket's receive buffer for this many. */
+#define WINDOW 256
+
+enum op_kind {
+        OP_ADD,
+        OP_REPLACE,
+        OP_DELETE,
+};
+
+struct nl_op {
+        enum op_kind kind;
+        struct route route;
+        const struct route *was;   /* REPLACE: the route it replaces, for the message */
+        int error;
+        char ext_msg[128];
+        bool done;
+};
+
+static int build_msg(const struct nl_op *op, struct nl_msg **ret) {
+        _cleanup_nlmsg_ struct nl_msg *msg = NULL;
+        const struct route *r = &op->route;
+        int type = op->kind == OP_DELETE ? RTM_DELROUTE : RTM_NEWROUTE;
+        int flags = op->kind == OP_ADD ? NLM_F_CREATE | NLM_F_EXCL : op->kind == OP_REPLACE ? NLM_F_CREATE | NLM_F_REPLACE : 0;
+        struct rtmsg rtm = {
+                .rtm_family = AF_INET,
+                .rtm_dst_len = r->dst_len,
+                .rtm_table = r->table < 256 ? (uint8_t) r->table : RT_TABLE_UNSPEC,
+                .rtm_protocol = r->protocol,
+                /* On delete, NOWHERE means "any scope": match on the rest. */
+                .rtm_scope = op->kind == OP_DELETE ? RT_SCOPE_NOWHERE : RT_SCOPE_UNIVERSE,
+                .rtm_type = RTN_UNICAST,
+        };
+        uint32_t dst = htonl(r->dst), gw = htonl(r->gateway);
+
+        msg = nlmsg_alloc_simple(type, flags);
+        if (!msg)
+                return -ENOMEM;
+        if (nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 || nla_put_u32(msg, RTA_TABLE, r->table) < 0 ||
+            nla_put(msg, RTA_DST, 4, &dst) < 0 || nla_put_u32(msg, RTA_PRIORITY, r->metric) < 0)
+                return -ENOMEM;
+        if (r->gateway && nla_put(msg, RTA_GATEWAY, 4, &gw) < 0)
+                return -ENOMEM;
+        if (r->ifindex > 0 && nla_put_u32(msg, RTA_OIF, (uint32_t) r->ifindex) < 0)
+                return -ENOMEM;
+        if (op->kind != OP_DELETE && r->mtu) {
+                struct nlattr *metrics = nla_nest_start(msg, RTA_METRICS);
+                if (!metrics || nla_put_u32(msg, RTAX_MTU, r->mtu) < 0)
+                        return -ENOMEM;
+                nla_nest_end(msg, metrics);
+        }
+        *ret = TAKE_PTR(msg);
+        return 0;
+}
+
+struct window {
+        struct nl_op *ops;
+};
+
+static void ack_cb(size_t index, const struct nl_ack *ack, void *userdata) {
+        struct window *w = userdata;
+        w->ops[index].error = ack->error;
+        snprintf(w->ops[index].ext_msg, sizeof w->ops[index].ext_msg, "%s", ack->ext_msg);
+        w->ops[index].done = true;
+}
+
+/* Runs ops in order; each op's error says how it went. Returns < 0 only if the socket broke. */
+static int run_ops(struct nl_ctx *nl, struct nl_op *ops, size_t n) {
+        for (size_t start = 0; start < n; start += WINDOW) {
+                size_t count = n - start < WINDOW ? n - start : WINDOW, sent = 0;
+                uint32_t first = 0, seq = 0;
+                int r = 0;
+
+                for (size_t i = 0; i < count; i++) {
+                        _cleanup_nlmsg_ struct nl_msg *msg = NULL;
+                        struct nl_op *op = &ops[start + i];
+
+                        r = build_msg(op, &msg);
+                        if (r >= 0)
+                                r = nl_send_request(nl, msg, &seq);
+                        if (r < 0) {
+                                op->error = r;
+                                op->done = true;
+                                break;
+                        }
+                        if (sent == 0)
+                                first = seq;
+                        else if (seq != first + sent) {
+                                op->error = -EILSEQ;
+                                break;
+                        }
+                        sent++;
+                }
+                if (sent > 0) {
+                        struct window w = { .ops = ops + start };
+                        int k = nl_collect_acks(nl, first, first + (uint32_t) sent - 1, ack_cb, &w);
+                        if (k < 0) {
+                                for (size_t i = 0; i < sent; i++)
+                                        if (!ops[start + i].done) {
+                                                ops[start + i].error = k;
+                                                ops[start + i].done = true;
+                                        }
+                                return k;
+                        }
+                }
+                if (r < 0 && r != -ENOMEM)
+                        return r;
+        }
+        return 0;
+}
+
+static const char *op_verb(enum op_kind k, bool past) {
+        switch (k) {
+        case OP_ADD:
+                return past ? "added" : "add";
+        case OP_REPLACE:
+                return past ? "replaced" : "replace";
+        case OP_DELETE:
+                return past ? "deleted" : "delete";
+        }
+        return "?";
+}
+
+static void log_op(const struct nl_op *op) {
+        char rs[ROUTE_STRLEN], was[ROUTE_STRLEN + 8] = "", dst[CIDR_STRLEN], gw[IPV4_STRLEN];
+        char f_route[CIDR_STRLEN + 8], f_action[24], f_iface[IF_NAMESIZE + 8], f_gw[IPV4_STRLEN + 10];
+        struct cidr c = { op->route.dst, op->route.dst_len };
+        const char *fields[5];
+        int error = op->error;
+
+        snprintf(f_route, sizeof f_route, "ROUTE=%s", cidr_to_string(&c, dst));
+        snprintf(f_action, sizeof f_action, "ACTION=%s", op_verb(op->kind, false));
+        snprintf(f_iface, sizeof f_iface, "IFACE=%s", op->route.ifname);
+        snprintf(f_gw, sizeof f_gw, "GATEWAY=%s", ipv4_to_string(op->route.gateway, gw));
+        fields[0] = f_route;
+        fields[1] = f_action;
+        fields[2] = f_iface;
+        fields[3] = f_gw;
+        fields[4] = NULL;
+
+        route_to_string(&op->route, rs);
+        if (op->kind == OP_REPLACE && op->was) {
+                char w[ROUTE_STRLEN];
+                snprintf(was, sizeof was, " (was %s)", route_to_string(op->was, w));
+        }
+
+        if (error == 0) {
+                log_internal(LOG_INFO, 0, fields, "%s %s%s", op_verb(op->kind, true), rs, was);
+                return;
+        }
+        if (op->kind == OP_ADD && error == -EEXIST) {
+                log_internal(LOG_WARNING, 0, fields,
+                             "Could not add %s: the kernel already holds a route to %s with metric %u in that table "
+                             "(another program's); leaving it alone",
+                             rs, dst, op->route.metric);
+                return;
+        }
+        if (error == -EPERM || error == -EACCES) {
+                log_internal(LOG_ERR, error, fields, "Could not %s %s: %m (the agent needs CAP_NET_ADMIN; run it as root)",
+                             op_verb(op->kind, false), rs);
+                return;
+        }
+        log_internal(LOG_ERR, error, fields, "Could not %s %s: %m%s%s%s", op_verb(op->kind, false), rs,
+                     op->ext_msg[0] ? " (kernel: " : "", op->ext_msg, op->ext_msg[0] ? ")" : "");
+}
+
+static int ops_push(struct nl_op **ops, size_t *n, size_t *cap, enum op_kind kind, const struct route *r,
+                    const struct route *was) {
+        if (GREEDY_REALLOC(*ops, *cap, *n + 1) < 0)
+                return -ENOMEM;
+        (*ops)[(*n)++] = (struct nl_op) { .kind = kind, .route = *r, .was = was };
+        return 0;
+}
+
+static void tally(const struct nl_op *op, struct apply_result *res) {
+        if (op->error == 0)
+                res->ok++;
+        else if (op->kind == OP_ADD && op->error == -EEXIST)
+                res->conflicts++;
+        else
+                res->failed++;
+}
+
+int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, struct apply_result *ret) {
+        _cleanup_free_ struct nl_op *make = NULL, *brk = NULL;
+        size_t n_make = 0, cap_make = 0, n_brk = 0, cap_brk = 0;
+        struct apply_result res = {};
+        int r, k;
+
+        /* Phase 1, make: adds and replaces. A replace whose metric changes is an add of the new
+         * route; the old one goes in phase 2, and only if the add succeeded. */
+        for (size_t i = 0; i < p->n; i++) {
+                const struct plan_action *a = &p->actions[i];
+                if (a->kind == PLAN_ADD)
+                        r = ops_push(&make, &n_make, &cap_make, OP_ADD, &a->want, NULL);
+                else if (a->kind == PLAN_REPLACE)
+                        r = ops_push(&make, &n_make, &cap_make, a->want.metric == a->have.metric ? OP_REPLACE : OP_ADD,
+                                     &a->want, &a->have);
+                else
+                        continue;
+                if (r < 0)
+                        return r;
+        }
+        r = run_ops(nl, make, n_make);
+        for (size_t i = 0; i < n_make; i++) {
+                log_op(&make[i]);
+                tally(&make[i], &res);
+        }
+        if (r < 0) {
+                *ret = res;
+                return r;
+        }
+
+        /* Phase 2, break: the old half of moves whose new half is in place, then own routes
+         * that are no longer wanted. */
+        for (size_t i = 0; i < n_make; i++) {
+                const struct nl_op *made = &make[i];
+                if (!made->was || made->kind != OP_ADD)
+                        continue;
+                if (made->error != 0) {
+                        char rs[ROUTE_STRLEN];
+                        log_warning("Keeping %s because its replacement could not be added", route_to_string(made->was, rs));
+                        continue;
+                }
+                if ((r = ops_push(&brk, &n_brk, &cap_brk, OP_DELETE, made->was, NULL)) < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < p->n; i++)
+                if (p->actions[i].kind == PLAN_DELETE &&
+                    (r = ops_push(&brk, &n_brk, &cap_brk, OP_DELETE, &p->actions[i].have, NULL)) < 0)
+                        return r;
+        k = run_ops(nl, brk, n_brk);
+        for (size_t i = 0; i < n_brk; i++) {
+                /* Gone already (someone else deleted it meanwhile): that is what we wanted. */
+                if (brk[i].error == -ESRCH) {
+                        brk[i].error = 0;
+                        log_debug("Route was already gone");
+                }
+                log_op(&brk[i]);
+                tally(&brk[i], &res);
+        }
+        *ret = res;
+        return k < 0 ? k : 0;
+}
+
+int nl_flush(struct nl_ctx *nl, uint32_t table, uint8_t protocol, struct apply_result *ret) {
+        _cleanup_route_set_ struct route_set own = {}, foreign = {}, none = {};
+        _cleanup_free_ struct nl_op *ops = NULL;
+        size_t n = 0, cap = 0;
+        struct apply_result res = {};
+        int r;
+
+        r = nl_list_routes(nl, NL_LIST_FAST, table, protocol, 0, &none, &own, &foreign);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < own.n; i++)
+                if ((r = ops_push(&ops, &n, &cap, OP_DELETE, &own.routes[i], NULL)) < 0)
+                        return r;
+        r = run_ops(nl, ops, n);
+        for (size_t i = 0; i < n; i++) {
+                if (ops[i].error == -ESRCH)
+                        ops[i].error = 0;
+                log_op(&ops[i]);
+                tally(&ops[i], &res);
+        }
+        *ret = res;
+        return r;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared between the nl_*.c files only: the socket wrapper and request/ack plumbing. */
+#pragma once
+
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+
+#include "nl.h"
+
+struct nl_ctx {
+        struct nl_sock *sock;
+        bool strict;
+};
+
+/* libnl's NLE_* codes to -errno: the one place where they are converted. */
+int nl_errno(int nle);
+
+/* The kernel's answer to one request. */
+struct nl_ack {
+        int error;                 /* 0 or -errno */
+        char ext_msg[128];         /* NLMSGERR_ATTR_MSG from extended acks, "" when none */
+};
+
+/* Sends msg (completing seq and pid). Returns the sequence number, or -errno. */
+int nl_send_request(struct nl_ctx *nl, struct nl_msg *msg, uint32_t *ret_seq);
+
+/* Reads one datagram and calls fn for each message in it until fn returns non-zero, which is
+ * then returned (negative: error, positive: the caller's "done"). 0 means "read more". */
+int nl_recv_batch(struct nl_ctx *nl, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata);
+
+/* Reads acknowledgements until every seq in [first, last] is answered; cb is called for each
+ * with the index seq - first. */
+int nl_collect_acks(struct nl_ctx *nl, uint32_t first, uint32_t last,
+                    void (*cb)(size_t index, const struct nl_ack *ack, void *userdata), void *userdata);
+
+/* Parses one RTM_NEWROUTE into a route. Returns 0, or -EINVAL for routes we never consider
+ * (not IPv4 unicast, cloned, ...). */
+int nl_route_from_msg(struct nlmsghdr *hdr, struct route *ret);
+
+static inline void nlmsg_freep(struct nl_msg **m) {
+        if (*m)
+                nlmsg_free(*m);
+}
+#define _cleanup_nlmsg_ _cleanup_(nlmsg_freep)

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/* The reconcile steps shared by every subcommand. Any failure before the plan changes nothing. */
+#include <stdarg.h>
+
+#include "desired.h"
+#include "log.h"
+#include "reconcile.h"
+
+void reconcile_done(struct reconcile *rc) {
+        route_set_done(&rc->desired);
+        route_set_done(&rc->own);
+        route_set_done(&rc->foreign);
+        plan_done(&rc->plan);
+        *rc = (struct reconcile) {};
+}
+
+int reconcile_fail(struct reconcile *rc, enum reconcile_stage stage, int error, const char *fmt, ...) {
+        va_list ap;
+
+        rc->failed_stage = stage;
+        rc->error = error < 0 ? error : -EIO;
+        va_start(ap, fmt);
+        vsnprintf(rc->error_msg, sizeof rc->error_msg, fmt, ap);
+        va_end(ap);
+        return rc->error;
+}
+
+int reconcile_parse(struct reconcile *rc, const char *body, size_t size) {
+        char err[METADATA_ERR_MAX];
+        int r;
+
+        r = metadata_parse(body, size, &rc->md, err, sizeof err);
+        if (r < 0)
+                return reconcile_fail(rc, STAGE_PARSE, r, "metadata: %s", err);
+        rc->have_metadata = true;
+        return 0;
+}
+
+int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct config *c) {
+        char mac[MAC_STRLEN], other[MAC_STRLEN], a[IPV4_STRLEN];
+        int r;
+
+        mac_to_string(rc->md.mac, mac);
+        if (c->interface) {
+                r = nl_find_link_by_name(nl, c->interface, rc->md.address, &rc->link);
+                if (r == -ENODEV)
+                        return reconcile_fail(rc, STAGE_LINK, r, "interface %s (from the config's interface key) does not exist",
+                                              c->interface);
+                if (r < 0)
+                        return reconcile_fail(rc, STAGE_LINK, r, "Could not read network interfaces: %s", strerror(-r));
+                if (!rc->link.has_mac || memcmp(rc->link.mac, rc->md.mac, 6) != 0)
+                        log_warning("interface = %s has MAC %s, but the metadata's private NIC has %s; using %s as configured",
+                                    c->interface, rc->link.has_mac ? mac_to_string(rc->link.mac, other) : "none", mac,
+                                    c->interface);
+        } else {
+                r = nl_find_link_by_mac(nl, rc->md.mac, rc->md.address, &rc->link);
+                if (r == -ENODEV)
+                        return reconcile_fail(rc, STAGE_LINK, r,
+                                              "no network interface has the private NIC's MAC %s "
+                                              "(interfaces.private[0].mac); is the VPC interface attached?",
+                                              mac);
+                if (r < 0)
+                        return reconcile_fail(rc, STAGE_LINK, r, "Could not read network interfaces: %s", strerror(-r));
+        }
+        if (!rc->link.has_address)
+                log_debug("%s does not carry the private address %s (yet)", rc->link.ifname, ipv4_to_string(rc->md.address, a));
+        rc->have_link = true;
+        return 0;
+}
+
+int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_list_mode mode) {
+        int r;
+
+        r = desired_compute(c, &rc->md, rc->link.ifindex, rc->link.ifname, &rc->desired);
+        if (r < 0)
+                return reconcile_fail(rc, STAGE_PLAN, r, "Could not compute the desired routes: %s", strerror(-r));
+        r = nl_list_routes(nl, mode, c->table, c->protocol, rc->link.ifindex, &rc->desired, &rc->own, &rc->foreign);
+        if (r < 0)
+                return reconcile_fail(rc, STAGE_PLAN, r, "Could not read the routing table: %s", strerror(-r));
+        plan_done(&rc->plan);
+        r = plan_compute(&rc->desired, &rc->own, &rc->foreign, c->protocol, &rc->plan);
+        if (r < 0)
+                return reconcile_fail(rc, STAGE_PLAN, r, "Could not plan: %s", strerror(-r));
+        rc->have_plan = true;
+        return 0;
+}
+
+static void log_conflicts(const struct reconcile *rc) {
+        char buf[PLAN_ACTION_STRLEN];
+
+        for (size_t i = 0; i < rc->plan.n; i++)
+                if (rc->plan.actions[i].kind == PLAN_CONFLICT)
+                        log_warning("%s", plan_action_to_string(&rc->plan.actions[i], buf, sizeof buf));
+}
+
+int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config *c) {
+        int r;
+
+        if (plan_has_changes(&rc->plan)) {
+                rc->applied_any = true;
+                r = nl_apply_plan(nl, &rc->plan, &rc->applied);
+                if (r < 0)
+                        return reconcile_fail(rc, STAGE_APPLY, r, "Could not talk to the kernel: %s", strerror(-r));
+                /* The kernel refused an add because a route of another program holds the slot on
+                 * another device: look at the whole table once to name it. */
+                if (rc->applied.conflicts > 0)
+                        (void) reconcile_plan(rc, nl, c, NL_LIST_FULL);
+        }
+        log_conflicts(rc);
+        if (rc->applied.failed > 0)
+                return reconcile_fail(rc, STAGE_APPLY, -EIO, "%zu of %zu route changes failed", rc->applied.failed,
+                                      rc->applied.failed + rc->applied.ok + rc->applied.conflicts);
+        return 0;
+}
+
+int reconcile_exit_code(const struct reconcile *rc) {
+        if (rc->error < 0)
+                return 1;
+        if (rc->applied.conflicts > 0 || (rc->have_plan && rc->plan.count[PLAN_CONFLICT] > 0))
+                return 3;
+        return 0;
+}
+
+const char *reconcile_summary(const struct reconcile *rc, char *buf, size_t size) {
+        char gw[IPV4_STRLEN];
+        size_t n = rc->plan.count[PLAN_KEEP] + rc->plan.count[PLAN_ADD] + rc->plan.count[PLAN_REPLACE] +
+                   rc->plan.count[PLAN_FOREIGN_EQUAL];
+
+        if (!rc->have_plan)
+                snprintf(buf, size, "no plan");
+        else if (rc->desired.n == 0)
+                snprintf(buf, size, "no routes wanted (vpc_peering_enabled is %s)", tristate_to_string(rc->md.peering_enabled));
+        else
+                snprintf(buf, size, "%zu route%s via %s dev %s%s", n, n == 1 ? "" : "s",
+                         ipv4_to_string(rc->md.gateway, gw), rc->link.ifname,
+                         rc->plan.count[PLAN_CONFLICT] ? ", with conflicts" : "");
+        return buf;
+}

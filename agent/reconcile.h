@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* One reconcile: metadata body → private NIC → desired routes → kernel state → plan → apply.
+ * The same steps serve sync, status, and every round of the daemon. */
+#pragma once
+
+#include "config.h"
+#include "metadata_parse.h"
+#include "nl.h"
+#include "plan.h"
+
+enum reconcile_stage {
+        STAGE_NONE,
+        STAGE_FETCH,
+        STAGE_PARSE,
+        STAGE_LINK,
+        STAGE_PLAN,
+        STAGE_APPLY,
+};
+
+struct reconcile {
+        struct metadata md;
+        bool have_metadata;
+        struct link_info link;
+        bool have_link;
+        struct route_set desired;
+        struct route_set own;
+        struct route_set foreign;
+        struct plan plan;
+        bool have_plan;
+        struct apply_result applied;
+        bool applied_any;
+
+        enum reconcile_stage failed_stage;
+        int error;
+        char error_msg[512];
+};
+
+void reconcile_done(struct reconcile *rc);
+static inline void reconcile_donep(struct reconcile *rc) {
+        reconcile_done(rc);
+}
+#define _cleanup_reconcile_ _cleanup_(reconcile_donep)
+
+/* Records a failure of a stage (the message is logged by the caller's choice). */
+int reconcile_fail(struct reconcile *rc, enum reconcile_stage stage, int error, const char *fmt, ...) _printf_(4, 5);
+
+int reconcile_parse(struct reconcile *rc, const char *body, size_t size);
+int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct config *c);
+int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_list_mode mode);
+int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config *c);
+
+/* 0 reached, 1 failed, 3 applied with conflicts left (see EXIT STATUS in the man page). */
+int reconcile_exit_code(const struct reconcile *rc);
+
+/* "3 routes via 10.116.0.1 dev ens4" and similar, for logs and STATUS=. */
+const char *reconcile_summary(const struct reconcile *rc, char *buf, size_t size);

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers: strict number, boolean and duration parsing, quoting, file I/O, clocks. */
+#include <ctype.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util.h"
+
+int greedy_realloc(void **p, size_t *cap, size_t need, size_t elem_size) {
+        size_t ncap;
+        void *n;
+
+        if (need <= *cap)
+                return 0;
+        ncap = *cap ? *cap : 8;
+        while (ncap < need) {
+                if (ncap > SIZE_MAX / 2 / elem_size)
+                        return -ENOMEM;
+                ncap *= 2;
+        }
+        n = reallocarray(*p, ncap, elem_size);
+        if (!n)
+                return -ENOMEM;
+        *p = n;
+        *cap = ncap;
+        return 0;
+}
+
+int safe_atou64(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (!s || !*s)
+                return -EINVAL;
+        /* A leading zero is only allowed for "0" itself: "010" reads as octal to some humans. */
+        if (s[0] == '0' && s[1] != '\0')
+                return -EINVAL;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                if (v > (UINT64_MAX - (uint64_t) (*p - '0')) / 10)
+                        return -ERANGE;
+                v = v * 10 + (uint64_t) (*p - '0');
+        }
+        if (v < min || v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int parse_boolean(const char *s, bool *ret) {
+        static const char *const yes[] = { "yes", "true", "on", "1" };
+        static const char *const no[] = { "no", "false", "off", "0" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                if (strcasecmp(s, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(no); i++)
+                if (strcasecmp(s, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+int parse_duration_usec(const char *s, uint64_t *ret) {
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } units[] = {
+                { "ms", 1000ULL },
+                { "s", 1000000ULL },
+                { "sec", 1000000ULL },
+                { "m", 60000000ULL },
+                { "min", 60000000ULL },
+                { "h", 3600000000ULL },
+        };
+        uint64_t whole = 0, frac = 0, frac_div = 1, mult = 1000000ULL;
+        const char *p = s;
+
+        if (!s || !isdigit((unsigned char) *p))
+                return -EINVAL;
+        for (; isdigit((unsigned char) *p); p++) {
+                if (whole > 100000000ULL)
+                        return -ERANGE;
+                whole = whole * 10 + (uint64_t) (*p - '0');
+        }
+        if (*p == '.') {
+                p++;
+                if (!isdigit((unsigned char) *p))
+                        return -EINVAL;
+                for (; isdigit((unsigned char) *p); p++)
+                        if (frac_div < 1000000ULL) {
+                                frac = frac * 10 + (uint64_t) (*p - '0');
+                                frac_div *= 10;
+                        }
+        }
+        if (*p) {
+                bool found = false;
+                for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                        if (streq(p, units[i].suffix)) {
+                                mult = units[i].usec;
+                                found = true;
+                                break;
+                        }
+                if (!found)
+                        return -EINVAL;
+        }
+        *ret = whole * mult + frac * mult / frac_div;
+        return 0;
+}
+
+const char *str_quote(const char *s, size_t len, size_t max_len, char *buf, size_t buf_size) {
+        size_t o = 0;
+
+        if (buf_size < 8) {
+                if (buf_size > 0)
+                        buf[0] = '\0';
+                return buf;
+        }
+        for (size_t i = 0; i < len && i < max_len; i++) {
+                unsigned char c = (unsigned char) s[i];
+                if (o + 8 >= buf_size)
+                        break;
+                if (c == '"' || c == '\\')
+                        o += (size_t) snprintf(buf + o, buf_size - o, "\\%c", c);
+                else if (c >= 0x20 && c < 0x7f)
+                        buf[o++] = (char) c;
+                else
+                        o += (size_t) snprintf(buf + o, buf_size - o, "\\x%02x", c);
+        }
+        if (len > max_len && o + 4 < buf_size) {
+                memcpy(buf + o, "...", 3);
+                o += 3;
+        }
+        buf[o] = '\0';
+        return buf;
+}
+
+const char *format_ago(uint64_t seconds, char *buf, size_t size) {
+        if (seconds < 120)
+                snprintf(buf, size, "%llu s", (unsigned long long) seconds);
+        else if (seconds < 7200)
+                snprintf(buf, size, "%llu min", (unsigned long long) (seconds / 60));
+        else if (seconds < 172800)
+                snprintf(buf, size, "%llu h", (unsigned long long) (seconds / 3600));
+        else
+                snprintf(buf, size, "%llu d", (unsigned long long) (seconds / 86400));
+        return buf;
+}
+
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t n = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+
+        /* st_size is a hint only (procfs, files growing under us): read until EOF, never past max. */
+        size_t cap = (size_t) st.st_size + 4096;
+        if (cap > max + 1)
+                cap = max + 1;
+        buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t k;
+                if (n == cap) {
+                        /* The file grew while we read it. */
+                        if (cap > max)
+                                return -EFBIG;
+                        size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+                        char *nb = realloc(buf, ncap);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                        cap = ncap;
+                }
+                k = read(fd, buf + n, cap - n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+                if (n > max)
+                        return -EFBIG;
+        }
+        char *nb = realloc(buf, n + 1);
+        if (!nb)
+                return -ENOMEM;
+        buf = nb;
+        buf[n] = '\0';
+        *ret = TAKE_PTR(buf);
+        if (ret_size)
+                *ret_size = n;
+        return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t size, unsigned mode) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t done = 0;
+        int r;
+
+        if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+                tmp = NULL;
+                return -ENOMEM;
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        while (done < size) {
+                ssize_t k = write(fd, data + done, size - done);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = negative_errno();
+                        goto fail;
+                }
+                done += (size_t) k;
+        }
+        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        if (rename(tmp, path) < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        return 0;
+fail:
+        (void) unlink(tmp);
+        return r;
+}
+
+static uint64_t clock_usec(clockid_t id) {
+        struct timespec ts;
+        clock_gettime(id, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+uint64_t now_usec_monotonic(void) {
+        return clock_usec(CLOCK_MONOTONIC);
+}
+
+uint64_t now_usec_realtime(void) {
+        return clock_usec(CLOCK_REALTIME);
+}

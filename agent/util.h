@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/* Ownership helpers (_cleanup_, TAKE_PTR), small string and number helpers shared by every module. */
+#pragma once
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _warn_unused_ __attribute__((warn_unused_result))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+#define TAKE_PTR(p)                             \
+        ({                                      \
+                __typeof__(p) *_pp = &(p);      \
+                __typeof__(p) _p = *_pp;        \
+                *_pp = NULL;                    \
+                _p;                             \
+        })
+
+#define TAKE_FD(fd)                             \
+        ({                                      \
+                int *_pfd = &(fd);              \
+                int _fd = *_pfd;                \
+                *_pfd = -1;                     \
+                _fd;                            \
+        })
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+
+static inline void closep(int *fd) {
+        if (*fd >= 0) {
+                int saved = errno;
+                close(*fd);
+                errno = saved;
+        }
+}
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+static inline bool streq(const char *a, const char *b) {
+        return strcmp(a, b) == 0;
+}
+
+static inline bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return streq(a, b);
+}
+
+static inline const char *strna(const char *s) {
+        return s ? s : "n/a";
+}
+
+/* errno is positive; our functions return it negated. Never let 0 slip through as "success". */
+static inline int negative_errno(void) {
+        return errno > 0 ? -errno : -EIO;
+}
+
+/* Makes room for at least need elements in a heap array whose capacity is *cap, doubling as
+ * it grows. Returns 0 or -ENOMEM (the array is unchanged then). */
+int greedy_realloc(void **p, size_t *cap, size_t need, size_t elem_size);
+#define GREEDY_REALLOC(array, cap, need) greedy_realloc((void **) &(array), &(cap), (need), sizeof((array)[0]))
+
+/* Parse a whole unsigned decimal number in [min, max]; no sign, no spaces, no trailing bytes. */
+int safe_atou64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
+
+/* Parse yes/no/true/false/on/off/1/0. Returns -EINVAL otherwise. */
+int parse_boolean(const char *s, bool *ret);
+
+/* Parse a duration: "2", "2s", "1.5s", "500ms", "1min". Result in microseconds. */
+int parse_duration_usec(const char *s, uint64_t *ret);
+
+/* Render untrusted text for an error message: printable ASCII kept, the rest escaped,
+ * cut at max_len bytes of input with "..." appended. Always NUL-terminates buf. */
+const char *str_quote(const char *s, size_t len, size_t max_len, char *buf, size_t buf_size);
+#define QUOTE_MAX 64
+#define QUOTE_BUF (QUOTE_MAX * 4 + 8)
+
+/* Format a duration in seconds for humans: "12 s", "3 min", "2 h", "4 d". */
+const char *format_ago(uint64_t seconds, char *buf, size_t size);
+
+/* Read a whole file, refusing anything that is not a regular file or is larger than max. */
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* Write data to path atomically (temporary file in the same directory, fsync, rename). */
+int write_file_atomic(const char *path, const char *data, size_t size, unsigned mode);
+
+/* Monotonic and realtime clocks in microseconds. */
+uint64_t now_usec_monotonic(void);
+uint64_t now_usec_realtime(void);

@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: MIT
+# A simulated DigitalOcean droplet in network namespaces, built and torn down by each test.
+#
+#   $DR   the droplet: eth0 (public, aa:bb:cc:00:00:01, 192.0.2.10/24 + anchor 10.10.0.5/16,
+#         default via 192.0.2.1, 169.254.0.0/16 on-link) and ens4 (private, aa:bb:cc:00:00:02,
+#         10.116.0.2/20). The private NIC is deliberately not called eth1.
+#   $MD   the "outside": 192.0.2.1 and the metadata service at 169.254.169.254:80 (no forwarding,
+#         so nothing beyond it is reachable that way)
+#   $GW   the VPC gateway, 10.116.0.1/20 towards the droplet and 10.120.0.1/20 towards the
+#         peered VPC, forwarding
+#   $PEER a host in the peered VPC, 10.120.0.5/20, default via 10.120.0.1
+#
+# Every address lives in namespaces created here; nothing talks to the host's network.
+# Source tap.sh first. Needs: VPR (the binary), top_srcdir.
+
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${VPR:=$top_srcdir/vpc-peer-routes}"
+PYTHON=${PYTHON:-/usr/bin/python3}
+
+PEER_IP=10.120.0.5
+GW_IP=10.116.0.1
+PRIV_IP=10.116.0.2
+PRIV_MAC=aa:bb:cc:00:00:02
+NIC=ens4
+
+droplet_cleanup() {
+        local ns
+        [ -n "${MD_PID:-}" ] && kill "$MD_PID" 2>/dev/null && wait "$MD_PID" 2>/dev/null
+        for ns in "$DR" "$MD" "$GW" "$PEER"; do
+                [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+        done
+        [ -n "${TESTDIR:-}" ] && rm -rf "$TESTDIR"
+        return 0
+}
+
+droplet_setup() {
+        local tag=vpr-$$-${RANDOM}
+        DR=$tag-dr MD=$tag-md GW=$tag-gw PEER=$tag-peer
+        TESTDIR=$(mktemp -d /tmp/vpr-test.XXXXXX)
+        CONTROL=$TESTDIR/control.json
+        REQLOG=$TESTDIR/requests.log
+        CONF=$TESTDIR/vpc-peer-routes.conf
+        trap droplet_cleanup EXIT
+        trap 'exit 130' INT TERM
+
+        ip netns add "$DR" && ip netns add "$MD" && ip netns add "$GW" && ip netns add "$PEER" || return 1
+        for ns in "$DR" "$MD" "$GW" "$PEER"; do
+                ip -n "$ns" link set lo up || return 1
+        done
+        # public side and metadata
+        ip -n "$DR" link add eth0 address aa:bb:cc:00:00:01 type veth peer name eth0 netns "$MD" &&
+        ip -n "$DR" addr add 192.0.2.10/24 dev eth0 &&
+        ip -n "$DR" addr add 10.10.0.5/16 dev eth0 &&
+        ip -n "$DR" link set eth0 up &&
+        ip -n "$DR" route add default via 192.0.2.1 dev eth0 &&
+        ip -n "$DR" route add 169.254.0.0/16 dev eth0 scope link &&
+        ip -n "$MD" addr add 192.0.2.1/24 dev eth0 &&
+        ip -n "$MD" addr add 169.254.169.254/16 dev eth0 &&
+        ip -n "$MD" link set eth0 up || return 1
+        # private side, VPC gateway, peered VPC
+        ip -n "$DR" link add "$NIC" address "$PRIV_MAC" type veth peer name vpc0 netns "$GW" &&
+        ip -n "$DR" addr add "$PRIV_IP/20" dev "$NIC" &&
+        ip -n "$DR" link set "$NIC" up &&
+        ip -n "$GW" addr add "$GW_IP/20" dev vpc0 &&
+        ip -n "$GW" link set vpc0 up &&
+        ip -n "$GW" link add peer0 type veth peer name eth0 netns "$PEER" &&
+        ip -n "$GW" addr add 10.120.0.1/20 dev peer0 &&
+        ip -n "$GW" link set peer0 up &&
+        ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1 &&
+        ip -n "$PEER" addr add "$PEER_IP/20" dev eth0 &&
+        ip -n "$PEER" link set eth0 up &&
+        ip -n "$PEER" route add default via 10.120.0.1 || return 1
+
+        echo '{"mode": "ok"}' >"$CONTROL"
+        : >"$REQLOG"
+        : >"$CONF"
+        ip netns exec "$MD" "$PYTHON" "$top_srcdir/tests/lib/fake_metadata.py" --address 169.254.169.254 \
+                --fixture "$top_srcdir/tests/fixtures/metadata-v1.json" --control "$CONTROL" --log "$REQLOG" \
+                >"$TESTDIR/md.out" 2>&1 &
+        MD_PID=$!
+        for _ in $(seq 100); do
+                grep -q ready "$TESTDIR/md.out" 2>/dev/null && return 0
+                sleep 0.05
+        done
+        diag "fake metadata service did not start:" "$(cat "$TESTDIR/md.out")"
+        return 1
+}
+
+# md_control JSON: what the metadata service does from now on.
+md_control() {
+        printf '%s\n' "$1" >"$CONTROL"
+}
+
+# conf "key = value" ...: replaces the agent's config file.
+conf() {
+        printf '%s\n' "$@" >"$CONF"
+}
+
+# vpr ARGS...: runs the agent in the droplet; sets RC, OUT (stdout) and ERR (stderr).
+vpr() {
+        local o e
+        o=$TESTDIR/out e=$TESTDIR/err
+        ip netns exec "$DR" "$VPR" --config "$CONF" "$@" >"$o" 2>"$e"
+        RC=$?
+        OUT=$(cat "$o")
+        ERR=$(cat "$e")
+}
+
+# Shows what the last vpr call did, for diagnostics.
+vpr_diag() {
+        diag "exit $RC" "stdout:" "$OUT" "stderr:" "$ERR"
+}
+
+own_routes() {
+        ip -n "$DR" route show table main proto 241
+}
+
+all_routes() {
+        ip -n "$DR" route show table main
+}
+
+can_ping() {
+        ip netns exec "$DR" ping -c 1 -W 1 -q "${1:-$PEER_IP}" >/dev/null 2>&1
+}
+
+# expect_rc N "what": an ok line if the last vpr call exited N.
+expect_rc() {
+        if [ "$RC" -eq "$1" ]; then
+                ok "$2 (exit $1)"
+        else
+                not_ok "$2 (expected exit $1)"
+                vpr_diag
+        fi
+}
+
+# expect_err "substring" "what": the last vpr call's stderr names the cause.
+expect_err() {
+        case $ERR in
+        *"$1"*) ok "$2" ;;
+        *)
+                not_ok "$2"
+                diag "stderr lacks: $1"
+                vpr_diag
+                ;;
+        esac
+}

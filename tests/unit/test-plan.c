@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/* The planner: every action kind, then a randomized check against a model kernel that a plan,
+ * once applied, converges (the next plan changes nothing) and never touches a foreign route. */
+#include "plan.h"
+#include "unit.h"
+
+#define OURS 241
+#define GW 0x0a740001u    /* 10.116.0.1 */
+#define GW2 0x0a740009u   /* 10.116.0.9 */
+#define NIC 3
+#define OTHER_NIC 2
+
+static struct route R(const char *cidr, uint32_t gw, int ifindex, uint32_t metric, uint32_t mtu, uint8_t proto) {
+        struct cidr c;
+        if (cidr_parse(cidr, &c) < 0)
+                abort();
+        return (struct route) { .dst = c.addr, .dst_len = c.len, .gateway = gw, .ifindex = ifindex, .metric = metric,
+                                .mtu = mtu, .table = ROUTE_TABLE_MAIN, .protocol = proto };
+}
+
+#define WANT(cidr) R(cidr, GW, NIC, 101, 1500, OURS)
+
+static struct route_set set_of(const struct route *r, size_t n) {
+        struct route_set s = {};
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(route_set_add(&s, &r[i]), 0);
+        route_set_sort(&s);
+        return s;
+}
+
+struct plan_case {
+        const char *name;
+        struct route desired[4];
+        size_t n_desired;
+        struct route own[4];
+        size_t n_own;
+        struct route foreign[4];
+        size_t n_foreign;
+        /* expected counts: keep, add, replace, delete, foreign-equal, conflict */
+        size_t count[_PLAN_KIND_MAX];
+};
+
+static const struct plan_case *cases;
+
+static void run_case(void **state) {
+        const struct plan_case *c = *state;
+        struct route_set d = set_of(c->desired, c->n_desired), o = set_of(c->own, c->n_own),
+                         f = set_of(c->foreign, c->n_foreign);
+        struct plan p = {};
+
+        assert_int_equal(plan_compute(&d, &o, &f, OURS, &p), 0);
+        for (int k = 0; k < _PLAN_KIND_MAX; k++)
+                if (p.count[k] != c->count[k])
+                        fail_msg("%s: expected %zu, got %zu", plan_kind_to_string(k), c->count[k], p.count[k]);
+        /* Never an action on a foreign route other than reporting it. */
+        for (size_t i = 0; i < p.n; i++)
+                if (p.actions[i].kind == PLAN_DELETE || p.actions[i].kind == PLAN_REPLACE)
+                        assert_int_equal(p.actions[i].have.protocol, OURS);
+        plan_done(&p);
+        route_set_done(&d);
+        route_set_done(&o);
+        route_set_done(&f);
+}
+
+static struct plan_case table[32];
+static size_t n_table;
+
+static void build_cases(void) {
+        struct plan_case *c;
+#define CASE(nm) do { c = &table[n_table++]; *c = (struct plan_case) { .name = nm }; } while (0)
+#define D(r) (c->desired[c->n_desired++] = (r))
+#define O(r) (c->own[c->n_own++] = (r))
+#define F(r) (c->foreign[c->n_foreign++] = (r))
+#define EXPECT(kind, n) (c->count[kind] = (n))
+
+        CASE("nothing at all");
+
+        CASE("fresh droplet adds three");
+        D(WANT("10.0.0.0/8")); D(WANT("172.16.0.0/12")); D(WANT("192.168.0.0/16"));
+        EXPECT(PLAN_ADD, 3);
+
+        CASE("converged keeps three");
+        D(WANT("10.0.0.0/8")); D(WANT("172.16.0.0/12")); D(WANT("192.168.0.0/16"));
+        O(WANT("10.0.0.0/8")); O(WANT("172.16.0.0/12")); O(WANT("192.168.0.0/16"));
+        EXPECT(PLAN_KEEP, 3);
+
+        CASE("replace on gateway change");
+        D(WANT("10.0.0.0/8")); O(R("10.0.0.0/8", GW2, NIC, 101, 1500, OURS));
+        EXPECT(PLAN_REPLACE, 1);
+
+        CASE("replace on mtu change");
+        D(WANT("10.0.0.0/8")); O(R("10.0.0.0/8", GW, NIC, 101, 9000, OURS));
+        EXPECT(PLAN_REPLACE, 1);
+
+        CASE("replace on mtu missing");
+        D(WANT("10.0.0.0/8")); O(R("10.0.0.0/8", GW, NIC, 101, 0, OURS));
+        EXPECT(PLAN_REPLACE, 1);
+
+        CASE("replace on device change");
+        D(WANT("10.0.0.0/8")); O(R("10.0.0.0/8", GW, OTHER_NIC, 101, 1500, OURS));
+        EXPECT(PLAN_REPLACE, 1);
+
+        CASE("replace on metric change");
+        D(WANT("10.0.0.0/8")); O(R("10.0.0.0/8", GW, NIC, 50, 1500, OURS));
+        EXPECT(PLAN_REPLACE, 1);
+
+        CASE("delete own no longer desired");
+        D(WANT("10.0.0.0/8")); O(WANT("10.0.0.0/8")); O(WANT("100.64.0.0/10"));
+        EXPECT(PLAN_KEEP, 1); EXPECT(PLAN_DELETE, 1);
+
+        CASE("peering disabled deletes all own");
+        O(WANT("10.0.0.0/8")); O(WANT("172.16.0.0/12"));
+        F(R("10.0.0.0/8", GW, NIC, 101, 0, 4));
+        EXPECT(PLAN_DELETE, 2);
+
+        CASE("foreign equal proto static is left alone");
+        D(WANT("10.0.0.0/8")); F(R("10.0.0.0/8", GW, NIC, 101, 0, 4));
+        EXPECT(PLAN_FOREIGN_EQUAL, 1);
+
+        CASE("foreign equal proto boot with other mtu");
+        D(WANT("10.0.0.0/8")); F(R("10.0.0.0/8", GW, NIC, 101, 1400, 3));
+        EXPECT(PLAN_FOREIGN_EQUAL, 1);
+
+        CASE("foreign at other metric does not matter");
+        D(WANT("10.0.0.0/8")); F(R("10.0.0.0/8", 0x0a0a0001u, OTHER_NIC, 0, 0, 4));
+        EXPECT(PLAN_ADD, 1);
+
+        CASE("foreign conflict other gateway");
+        D(WANT("10.0.0.0/8")); F(R("10.0.0.0/8", GW2, NIC, 101, 0, 4));
+        EXPECT(PLAN_CONFLICT, 1);
+
+        CASE("foreign conflict other device");
+        D(WANT("10.0.0.0/8")); F(R("10.0.0.0/8", 0x0a0a0001u, OTHER_NIC, 101, 0, 16));
+        EXPECT(PLAN_CONFLICT, 1);
+
+        CASE("conflict keeps own in the slot, drops own elsewhere");
+        D(WANT("10.0.0.0/8")); F(R("10.0.0.0/8", GW2, NIC, 101, 0, 4));
+        O(R("10.0.0.0/8", GW, NIC, 101, 9000, OURS)); O(R("10.0.0.0/8", GW, NIC, 7, 1500, OURS));
+        EXPECT(PLAN_CONFLICT, 1); EXPECT(PLAN_DELETE, 1);
+
+        CASE("foreign equal and own equal both stay");
+        D(WANT("10.0.0.0/8")); F(R("10.0.0.0/8", GW, NIC, 101, 0, 4)); O(WANT("10.0.0.0/8"));
+        EXPECT(PLAN_FOREIGN_EQUAL, 1); EXPECT(PLAN_KEEP, 1);
+
+        CASE("two own in one slot keep one");
+        D(WANT("10.0.0.0/8")); O(WANT("10.0.0.0/8")); O(R("10.0.0.0/8", GW2, NIC, 101, 1500, OURS));
+        EXPECT(PLAN_KEEP, 1); EXPECT(PLAN_DELETE, 1);
+
+        CASE("own multipath is replaced");
+        D(WANT("10.0.0.0/8"));
+        {
+                struct route m = R("10.0.0.0/8", 0, 0, 101, 1500, OURS);
+                m.multipath = true;
+                O(m);
+        }
+        EXPECT(PLAN_REPLACE, 1);
+
+        CASE("foreign multipath is a conflict");
+        D(WANT("10.0.0.0/8"));
+        {
+                struct route m = R("10.0.0.0/8", 0, 0, 101, 0, 4);
+                m.multipath = true;
+                F(m);
+        }
+        EXPECT(PLAN_CONFLICT, 1);
+
+        CASE("mixed droplet");
+        D(WANT("10.0.0.0/8")); D(WANT("172.16.0.0/12")); D(WANT("192.168.0.0/16"));
+        O(WANT("10.0.0.0/8")); O(WANT("100.64.0.0/10"));
+        F(R("172.16.0.0/12", 0xac110001u, OTHER_NIC, 101, 0, 4)); F(R("192.168.0.0/16", GW, NIC, 101, 1500, 3));
+        F(R("10.10.0.0/16", 0, 1, 0, 0, 2));
+        EXPECT(PLAN_KEEP, 1); EXPECT(PLAN_DELETE, 1); EXPECT(PLAN_CONFLICT, 1); EXPECT(PLAN_FOREIGN_EQUAL, 1);
+
+        CASE("more specific own untouched by less specific desired");
+        D(WANT("10.0.0.0/8")); O(WANT("10.0.0.0/8")); O(WANT("10.0.0.0/16"));
+        EXPECT(PLAN_KEEP, 1); EXPECT(PLAN_DELETE, 1);
+        cases = table;
+}
+
+static void test_rejects_bad_input(void **state) {
+        struct route a = WANT("10.0.0.0/8"), b = WANT("192.168.0.0/16");
+        struct route_set unsorted = {}, d = {}, empty = {};
+        struct plan p = {};
+        (void) state;
+
+        route_set_add(&unsorted, &b);
+        route_set_add(&unsorted, &a);
+        assert_int_equal(plan_compute(&unsorted, &empty, &empty, OURS, &p), -EINVAL);
+        assert_int_equal(plan_compute(&empty, &unsorted, &empty, OURS, &p), -EINVAL);
+        a.protocol = 4;
+        route_set_add(&d, &a);
+        assert_int_equal(plan_compute(&d, &empty, &empty, OURS, &p), -EINVAL);
+        route_set_done(&unsorted);
+        route_set_done(&d);
+}
+
+static void test_action_strings(void **state) {
+        struct plan_action a = { .kind = PLAN_FOREIGN_EQUAL, .want = WANT("10.0.0.0/8"), .have = R("10.0.0.0/8", GW, NIC, 101, 0, 4) };
+        char buf[PLAN_ACTION_STRLEN];
+        (void) state;
+
+        strcpy(a.have.ifname, "ens4");
+        assert_string_equal(plan_action_to_string(&a, buf, sizeof buf),
+                            "present 10.0.0.0/8 via 10.116.0.1 dev ens4 metric 101 proto static (owned by proto static, left alone)");
+        a.kind = PLAN_ADD;
+        strcpy(a.want.ifname, "ens4");
+        assert_string_equal(plan_action_to_string(&a, buf, sizeof buf), "add 10.0.0.0/8 via 10.116.0.1 dev ens4 metric 101 mtu 1500 proto 241");
+}
+
+/* ---- a model kernel for the randomized check ---- */
+
+static bool slot_taken(const struct route_set *k, const struct route *r) {
+        for (size_t i = 0; i < k->n; i++)
+                if (route_same_key(&k->routes[i], r))
+                        return true;
+        return false;
+}
+
+static void model_remove(struct route_set *k, const struct route *r) {
+        for (size_t i = 0; i < k->n; i++)
+                if (route_compare(&k->routes[i], r) == 0) {
+                        k->routes[i] = k->routes[--k->n];
+                        return;
+                }
+        fail_msg("deleting a route that is not there");
+}
+
+/* Applies a plan the way nl_apply does: EXCL adds, REPLACE in the slot, make before break. */
+static void model_apply(struct route_set *kernel, const struct plan *p) {
+        for (size_t i = 0; i < p->n; i++) {
+                const struct plan_action *a = &p->actions[i];
+                if (a->kind == PLAN_ADD || (a->kind == PLAN_REPLACE && a->want.metric != a->have.metric)) {
+                        if (!slot_taken(kernel, &a->want))
+                                route_set_add(kernel, &a->want);
+                } else if (a->kind == PLAN_REPLACE) {
+                        model_remove(kernel, &a->have);
+                        route_set_add(kernel, &a->want);
+                }
+        }
+        for (size_t i = 0; i < p->n; i++) {
+                const struct plan_action *a = &p->actions[i];
+                if (a->kind == PLAN_DELETE || (a->kind == PLAN_REPLACE && a->want.metric != a->have.metric))
+                        model_remove(kernel, &a->have);
+        }
+}
+
+static void split(const struct route_set *kernel, struct route_set *own, struct route_set *foreign) {
+        route_set_clear(own);
+        route_set_clear(foreign);
+        for (size_t i = 0; i < kernel->n; i++)
+                route_set_add(kernel->routes[i].protocol == OURS ? own : foreign, &kernel->routes[i]);
+        route_set_sort(own);
+        route_set_sort(foreign);
+}
+
+static void test_random_convergence(void **state) {
+        static const char *const nets[] = { "10.0.0.0/8", "10.120.0.0/20", "172.16.0.0/12", "192.168.0.0/16", "10.130.0.0/16" };
+        static const uint32_t gws[] = { GW, GW2 };
+        static const uint32_t metrics[] = { 101, 50, 0 };
+        static const uint8_t protos[] = { OURS, OURS, 3, 4 };
+        unsigned seed = 12345;
+        (void) state;
+
+        for (int iter = 0; iter < 2000; iter++) {
+                struct route_set desired = {}, kernel = {}, own = {}, foreign = {}, foreign_before = {};
+                struct plan p = {}, again = {};
+
+                for (size_t i = 0; i < ELEMENTSOF(nets); i++)
+                        if (rand_r(&seed) % 2) {
+                                struct route w = WANT(nets[i]);
+                                route_set_add(&desired, &w);
+                        }
+                route_set_sort(&desired);
+                for (int i = rand_r(&seed) % 6; i > 0; i--) {
+                        struct route r = R(nets[rand_r(&seed) % ELEMENTSOF(nets)], gws[rand_r(&seed) % 2],
+                                           rand_r(&seed) % 2 ? NIC : OTHER_NIC, metrics[rand_r(&seed) % 3],
+                                           rand_r(&seed) % 2 ? 1500 : 0, protos[rand_r(&seed) % 4]);
+                        if (!slot_taken(&kernel, &r)) /* the kernel keeps one route per slot here */
+                                route_set_add(&kernel, &r);
+                }
+                split(&kernel, &own, &foreign);
+                route_set_copy(&foreign_before, &foreign);
+
+                assert_int_equal(plan_compute(&desired, &own, &foreign, OURS, &p), 0);
+                model_apply(&kernel, &p);
+                split(&kernel, &own, &foreign);
+
+                /* Foreign routes are exactly as before. */
+                assert_true(route_set_equal(&foreign, &foreign_before));
+                /* Converged: the next plan changes nothing. */
+                assert_int_equal(plan_compute(&desired, &own, &foreign, OURS, &again), 0);
+                if (plan_has_changes(&again))
+                        fail_msg("iteration %d did not converge", iter);
+                /* Every desired destination is served by an own or equal foreign route, or in conflict. */
+                assert_int_equal(again.count[PLAN_KEEP] + again.count[PLAN_FOREIGN_EQUAL] + again.count[PLAN_CONFLICT],
+                                 desired.n);
+
+                plan_done(&p);
+                plan_done(&again);
+                route_set_done(&desired);
+                route_set_done(&kernel);
+                route_set_done(&own);
+                route_set_done(&foreign);
+                route_set_done(&foreign_before);
+        }
+}
+
+int main(void) {
+        struct unit_tests u = {};
+
+        build_cases();
+        for (size_t i = 0; i < n_table; i++)
+                unit_add(&u, cases[i].name, run_case, (void *) &cases[i]);
+        UNIT_ADD(&u, test_rejects_bad_input);
+        UNIT_ADD(&u, test_action_strings);
+        UNIT_ADD(&u, test_random_convergence);
+        return unit_run(&u, "plan");
+}
