@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netlink/cache.h>
-#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 
 #include "log.h"
@@ -203,32 +202,62 @@ static void cache_freep(struct nl_cache **c) {
                 nl_cache_free(*c);
 }
 
-/* Does ifindex carry the IPv4 address? */
-static bool link_has_address(struct nl_cache *addrs, int ifindex, uint32_t address) {
-        for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
-                struct rtnl_addr *a = (struct rtnl_addr *) o;
-                struct nl_addr *local = rtnl_addr_get_local(a);
-                uint32_t be;
+struct addr_state {
+        int ifindex;
+        uint32_t address;
+        bool found;
+};
 
-                if (rtnl_addr_get_family(a) != AF_INET || rtnl_addr_get_ifindex(a) != ifindex || !local ||
-                    nl_addr_get_len(local) != 4)
-                        continue;
-                memcpy(&be, nl_addr_get_binary_addr(local), 4);
-                if (ntohl(be) == address)
-                        return true;
+static int addr_msg(struct nlmsghdr *hdr, void *userdata) {
+        struct addr_state *st = userdata;
+        struct nlattr *tb[IFA_MAX + 1];
+        struct ifaddrmsg *ifa;
+        struct nlattr *a;
+        uint32_t be;
+
+        if (hdr->nlmsg_type == NLMSG_DONE)
+                return 1;
+        if (hdr->nlmsg_type == NLMSG_ERROR) {
+                struct nlmsgerr *e = nlmsg_data(hdr);
+                return (size_t) nlmsg_datalen(hdr) >= sizeof *e && e->error < 0 ? e->error : -EIO;
         }
-        return false;
+        if (hdr->nlmsg_type != RTM_NEWADDR || (size_t) nlmsg_datalen(hdr) < sizeof *ifa)
+                return 0;
+        ifa = nlmsg_data(hdr);
+        if (ifa->ifa_family != AF_INET || (int) ifa->ifa_index != st->ifindex ||
+            nlmsg_parse(hdr, sizeof *ifa, tb, IFA_MAX, NULL) < 0)
+                return 0;
+        a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+        if (a && nla_len(a) == 4) {
+                memcpy(&be, nla_data(a), 4);
+                if (ntohl(be) == st->address)
+                        st->found = true;
+        }
+        return 0;
 }
 
-static int load_caches(struct nl_ctx *nl, struct nl_cache **links, struct nl_cache **addrs) {
+/* Does ifindex carry the IPv4 address? A dump with a proper ifaddrmsg header, which strict
+ * checking requires (libnl's address cache request does not pass it). */
+static int link_has_address(struct nl_ctx *nl, int ifindex, uint32_t address, bool *ret) {
+        _cleanup_nlmsg_ struct nl_msg *msg = NULL;
+        struct ifaddrmsg ifa = { .ifa_family = AF_INET, .ifa_index = nl->strict ? (uint32_t) ifindex : 0 };
+        struct addr_state st = { .ifindex = ifindex, .address = address };
         int r;
 
-        r = rtnl_link_alloc_cache(nl->sock, AF_UNSPEC, links);
+        msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
+        if (!msg)
+                return -ENOMEM;
+        if (nlmsg_append(msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0)
+                return -ENOMEM;
+        r = nl_send_auto(nl->sock, msg);
         if (r < 0)
                 return nl_errno(r);
-        r = rtnl_addr_alloc_cache(nl->sock, addrs);
+        do
+                r = nl_recv_batch(nl, addr_msg, &st);
+        while (r == 0);
         if (r < 0)
-                return nl_errno(r);
+                return r;
+        *ret = st.found;
         return 0;
 }
 
@@ -249,25 +278,27 @@ static struct rtnl_link *resolve_master(struct nl_cache *links, struct rtnl_link
 }
 
 int nl_find_link_by_mac(struct nl_ctx *nl, const uint8_t mac[static 6], uint32_t address, struct link_info *ret) {
-        _cleanup_(cache_freep) struct nl_cache *links = NULL, *addrs = NULL;
+        _cleanup_(cache_freep) struct nl_cache *links = NULL;
         struct rtnl_link *best = NULL;
         bool best_has_address = false;
         unsigned candidates = 0;
         int r;
 
-        r = load_caches(nl, &links, &addrs);
+        r = rtnl_link_alloc_cache(nl->sock, AF_UNSPEC, &links);
         if (r < 0)
-                return r;
+                return nl_errno(r);
 
         for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
                 struct rtnl_link *l = (struct rtnl_link *) o, *target;
                 struct nl_addr *a = rtnl_link_get_addr(l);
-                bool has;
+                bool has = false;
 
                 if (!a || nl_addr_get_len(a) != 6 || memcmp(nl_addr_get_binary_addr(a), mac, 6) != 0)
                         continue;
                 target = resolve_master(links, l);
-                has = link_has_address(addrs, rtnl_link_get_ifindex(target), address);
+                r = link_has_address(nl, rtnl_link_get_ifindex(target), address, &has);
+                if (r < 0)
+                        return r;
                 candidates++;
                 /* Prefer the interface that carries the private address; else the lowest ifindex
                  * (the physical NIC precedes VLANs and macvlans created on top of it). */
@@ -287,20 +318,19 @@ int nl_find_link_by_mac(struct nl_ctx *nl, const uint8_t mac[static 6], uint32_t
 }
 
 int nl_find_link_by_name(struct nl_ctx *nl, const char *name, uint32_t address, struct link_info *ret) {
-        _cleanup_(cache_freep) struct nl_cache *links = NULL, *addrs = NULL;
+        _cleanup_(cache_freep) struct nl_cache *links = NULL;
         struct rtnl_link *l;
         int r;
 
-        r = load_caches(nl, &links, &addrs);
+        r = rtnl_link_alloc_cache(nl->sock, AF_UNSPEC, &links);
         if (r < 0)
-                return r;
+                return nl_errno(r);
         l = rtnl_link_get_by_name(links, name);
         if (!l)
                 return -ENODEV;
         link_from_object(l, ret);
-        ret->has_address = link_has_address(addrs, ret->ifindex, address);
         rtnl_link_put(l);
-        return 0;
+        return link_has_address(nl, ret->ifindex, address, &ret->has_address);
 }
 
 int nl_find_link_by_index(struct nl_ctx *nl, int ifindex, struct link_info *ret) {

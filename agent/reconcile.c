@@ -37,7 +37,7 @@ int reconcile_parse(struct reconcile *rc, const char *body, size_t size) {
 }
 
 int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct config *c) {
-        char mac[MAC_STRLEN], other[MAC_STRLEN], a[IPV4_STRLEN];
+        char mac[MAC_STRLEN], other[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN];
         int r;
 
         mac_to_string(rc->md.mac, mac);
@@ -62,9 +62,14 @@ int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct co
                 if (r < 0)
                         return reconcile_fail(rc, STAGE_LINK, r, "Could not read network interfaces: %s", strerror(-r));
         }
-        if (!rc->link.has_address)
-                log_debug("%s does not carry the private address %s (yet)", rc->link.ifname, ipv4_to_string(rc->md.address, a));
         rc->have_link = true;
+        if (!rc->link.up)
+                return reconcile_fail(rc, STAGE_LINK, -ENETDOWN, "private NIC %s (%s) is down; not routing through it",
+                                      rc->link.ifname, mac);
+        if (!rc->link.has_address)
+                log_warning("%s does not carry the private address %s/%u; the kernel may refuse routes via %s",
+                            rc->link.ifname, ipv4_to_string(rc->md.address, a), rc->md.prefixlen,
+                            ipv4_to_string(rc->md.gateway, gw));
         return 0;
 }
 

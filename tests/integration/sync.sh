@@ -219,6 +219,44 @@ expect_rc 3 "dry run reports the conflict"
 vpr flush
 ip -n "$DR" route del 172.16.0.0/12 proto static
 
+# ---- the private NIC down: one clear line, nothing removed ----
+vpr sync
+ip -n "$DR" link set "$NIC" down
+FOREIGN_DOWN=$(ip -n "$DR" route show table main proto 241)
+vpr sync
+expect_rc 1 "sync with the private NIC down"
+expect_err "private NIC ens4 (aa:bb:cc:00:00:02) is down; not routing through it; nothing changed" "NIC down named in one line"
+check "NIC down: nothing deleted" test "$(ip -n "$DR" route show table main proto 241)" = "$FOREIGN_DOWN"
+ip -n "$DR" link set "$NIC" up
+vpr sync
+expect_rc 0 "sync once the NIC is back up"
+check "NIC back up: routes back" own_is_expected
+vpr flush
+
+# ---- routes_file, another table, networks inside the private subnet ----
+printf '# peered VPCs\n10.120.0.0/20\n\n10.116.0.0/24   # inside our own subnet\n10.130.0.0/16\n' >"$TESTDIR/routes"
+conf "routes_file = $TESTDIR/routes" "table = 100"
+vpr sync
+expect_rc 0 "sync from a routes_file into table 100"
+check "routes_file routes in table 100" test "$(ip -n "$DR" route show table 100 proto 241 | sed 's/ *$//')" = "10.120.0.0/20 via 10.116.0.1 dev ens4 metric 101 mtu 1500
+10.130.0.0/16 via 10.116.0.1 dev ens4 metric 101 mtu 1500"
+expect_err "Skipping 10.116.0.0/24: it lies inside the droplet's private subnet 10.116.0.0/20" "network inside the private subnet skipped with a warning"
+check "main table untouched by a table 100 sync" no_own_routes
+vpr -q sync
+expect_rc 0 "quiet sync"
+case $ERR in *"In sync"*) not_ok "-q hides info lines"; vpr_diag ;; *) ok "-q hides info lines" ;; esac
+vpr flush
+check "flush empties table 100 of own routes" test -z "$(ip -n "$DR" route show table 100 proto 241)"
+conf ""
+
+# ---- the private address missing from the NIC: warned, the kernel's refusal quoted ----
+ip -n "$DR" addr del "$PRIV_IP/20" dev "$NIC"
+vpr sync
+expect_rc 1 "sync when the NIC lacks the private address"
+expect_err "ens4 does not carry the private address 10.116.0.2/20" "missing address warned"
+expect_err "(kernel: Nexthop has invalid gateway)" "kernel's reason quoted"
+ip -n "$DR" addr add "$PRIV_IP/20" dev "$NIC"
+
 # ---- interface override, config errors ----
 conf "interface = eth0"
 vpr sync --dry-run
