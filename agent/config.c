@@ -50,10 +50,12 @@ int config_new_default(struct config **ret) {
                 .peering_flag = PEERING_FLAG_HONOR,
                 .allow_non_private = false,
                 .max_routes = 256,
+                .interval_usec = 30000000ULL,
         };
         c->metadata_url = strdup(DEFAULT_METADATA_URL);
+        c->state_file = strdup(STATE_FILE_DEFAULT);
         c->routes = malloc(sizeof default_routes);
-        if (!c->metadata_url || !c->routes)
+        if (!c->metadata_url || !c->state_file || !c->routes)
                 return -ENOMEM;
         memcpy(c->routes, default_routes, sizeof default_routes);
         c->n_routes = ELEMENTSOF(default_routes);
@@ -68,6 +70,8 @@ void config_free(struct config *c) {
         free(c->interface);
         free(c->routes);
         free(c->routes_file);
+        free(c->state_file);
+        free(c->metrics_file);
         free(c->path);
         free(c);
 }
@@ -216,12 +220,10 @@ static int set_routes(struct config *c, const char *v, char *err, size_t errlen)
         return 0;
 }
 
+static int set_path(char **field, const char *v, char *err, size_t errlen);
+
 static int set_routes_file(struct config *c, const char *v, char *err, size_t errlen) {
-        if (v[0] != '/') {
-                snprintf(err, errlen, "must be an absolute path");
-                return -EINVAL;
-        }
-        return set_string(&c->routes_file, v);
+        return set_path(&c->routes_file, v, err, errlen);
 }
 
 static int set_metric(struct config *c, const char *v, char *err, size_t errlen) {
@@ -296,6 +298,26 @@ static int set_max_routes(struct config *c, const char *v, char *err, size_t err
         return set_uint(&c->max_routes, v, 1, 1000000, err, errlen);
 }
 
+static int set_interval(struct config *c, const char *v, char *err, size_t errlen) {
+        return set_duration(&c->interval_usec, v, 1000000ULL, 86400000000ULL, err, errlen);
+}
+
+static int set_path(char **field, const char *v, char *err, size_t errlen) {
+        if (v[0] != '/') {
+                snprintf(err, errlen, "must be an absolute path");
+                return -EINVAL;
+        }
+        return set_string(field, v);
+}
+
+static int set_state_file(struct config *c, const char *v, char *err, size_t errlen) {
+        return set_path(&c->state_file, v, err, errlen);
+}
+
+static int set_metrics_file(struct config *c, const char *v, char *err, size_t errlen) {
+        return set_path(&c->metrics_file, v, err, errlen);
+}
+
 static const struct {
         const char *key;
         setter_fn set;
@@ -315,12 +337,14 @@ static const struct {
         { "peering_flag", set_peering_flag },
         { "allow_non_private", set_allow_non_private },
         { "max_routes", set_max_routes },
+        { "interval", set_interval },
+        { "state_file", set_state_file },
+        { "metrics_file", set_metrics_file },
 };
 
-const char *const config_keys[] = {
-        "source", "metadata_url", "connect_timeout", "timeout", "metadata_max_size", "interface", "routes",
-        "routes_file", "metric", "mtu", "table", "protocol", "peering_flag", "allow_non_private", "max_routes", NULL,
-};
+const char *config_key_name(size_t i) {
+        return i < ELEMENTSOF(setters) ? setters[i].key : NULL;
+}
 
 int config_set(struct config *c, const char *key, const char *value, const char *where, char *err, size_t errlen) {
         char reason[CONFIG_ERR_MAX], q[QUOTE_BUF], k[QUOTE_BUF];
@@ -583,6 +607,35 @@ int config_load(const char *path, bool required, struct config **ret, char *err,
         if (!c->path)
                 return -ENOMEM;
         r = config_parse_text(c, text, size, path, err, errlen);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load_full(const char *path, bool required, const struct config_overrides *o, struct config **ret,
+                     char *err, size_t errlen) {
+        static const struct {
+                const char *key;
+                const char *option;
+                size_t offset;
+        } map[] = {
+                { "metadata_url", "--metadata-url", offsetof(struct config_overrides, metadata_url) },
+                { "protocol", "--protocol", offsetof(struct config_overrides, protocol) },
+                { "interval", "--interval", offsetof(struct config_overrides, interval) },
+        };
+        _cleanup_config_ struct config *c = NULL;
+        int r;
+
+        r = config_load(path, required, &c, err, errlen);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; o && i < ELEMENTSOF(map); i++) {
+                const char *v = *(const char *const *) ((const char *) o + map[i].offset);
+                if (v && (r = config_set(c, map[i].key, v, map[i].option, err, errlen)) < 0)
+                        return r;
+        }
+        r = config_finalize(c, err, errlen);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);

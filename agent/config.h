@@ -9,6 +9,7 @@
 #define CONFIG_ERR_MAX 512
 #define CONFIG_MAX_FILE_SIZE (1024 * 1024)
 #define ROUTES_FILE_MAX_SIZE (16 * 1024 * 1024)
+#define STATE_FILE_DEFAULT "/run/vpc-peer-routes/state.json"
 
 enum peering_flag {
         PEERING_FLAG_HONOR,
@@ -37,13 +38,18 @@ struct config {
         bool allow_non_private;
         uint64_t max_routes;
 
+        /* run */
+        uint64_t interval_usec;
+        char *state_file;
+        char *metrics_file;         /* NULL: no metrics */
+
         /* Bookkeeping for messages: where each list came from. */
         char *path;                 /* config file actually read, or NULL */
         unsigned routes_line;       /* line of "routes =" in path, 0 if default */
 };
 
-/* Every key the file accepts, NULL-terminated, in documentation order. */
-extern const char *const config_keys[];
+/* The i-th key the file accepts, in documentation order; NULL past the last. */
+const char *config_key_name(size_t i);
 
 int config_new_default(struct config **ret);
 void config_free(struct config *c);
@@ -71,6 +77,18 @@ int config_finalize(struct config *c, char *err, size_t errlen);
 /* Reads path (a missing file is an error only if required), applies it to a default config.
  * Does not finalize: the caller applies overrides first. */
 int config_load(const char *path, bool required, struct config **ret, char *err, size_t errlen);
+
+/* Command-line values that override the file; NULL: not given. */
+struct config_overrides {
+        const char *metadata_url;
+        const char *protocol;
+        const char *interval;
+};
+
+/* config_load, then the overrides (validated like file values), then config_finalize: what
+ * every subcommand and every daemon reload does. */
+int config_load_full(const char *path, bool required, const struct config_overrides *o, struct config **ret,
+                     char *err, size_t errlen);
 
 const char *peering_flag_to_string(enum peering_flag f);
 const char *route_source_to_string(enum route_source s);

@@ -293,7 +293,8 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp) {
                 if (r >= 0)
                         r = sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
         } else {
-                r = sd_event_add_time(c->event, &c->timer, CLOCK_MONOTONIC, when, 0, timer_fire_cb, c);
+                /* 1 ms accuracy: curl's timeouts are in milliseconds, sd-event's default is 250 ms. */
+                r = sd_event_add_time(c->event, &c->timer, CLOCK_MONOTONIC, when, 1000, timer_fire_cb, c);
                 if (r >= 0)
                         (void) sd_event_source_set_description(c->timer, "curl-timer");
         }

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "json.h"
+#include "route.h"
 
 /* Works on a NUL-terminated private copy (cJSON needs the terminator to tell "document ended"
  * from "trailing garbage", and callers such as fuzzers pass exact buffers). One walk over the
@@ -211,3 +212,30 @@ int json_get_uint(const cJSON *obj, const char *path, const char *key, uint64_t 
         *ret = (uint64_t) d;
         return 0;
 }
+
+cJSON *json_from_route(const struct route *r) {
+        char dst[CIDR_STRLEN], gw[IPV4_STRLEN];
+        struct cidr c = { r->dst, r->dst_len };
+        cJSON *o = cJSON_CreateObject();
+
+        if (!o)
+                return NULL;
+        cJSON_AddStringToObject(o, "destination", cidr_to_string(&c, dst));
+        if (r->gateway)
+                cJSON_AddStringToObject(o, "gateway", ipv4_to_string(r->gateway, gw));
+        else
+                cJSON_AddNullToObject(o, "gateway");
+        if (r->ifname[0])
+                cJSON_AddStringToObject(o, "device", r->ifname);
+        else
+                cJSON_AddNullToObject(o, "device");
+        cJSON_AddNumberToObject(o, "metric", r->metric);
+        if (r->mtu)
+                cJSON_AddNumberToObject(o, "mtu", r->mtu);
+        else
+                cJSON_AddNullToObject(o, "mtu");
+        cJSON_AddNumberToObject(o, "table", r->table);
+        cJSON_AddNumberToObject(o, "protocol", r->protocol);
+        return o;
+}
+

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cJSON helpers shared by the parsers (metadata_parse, and later api_parse, state).
- * Only parser files include this: no cJSON pointer travels further. */
+/* cJSON helpers shared by the files that read or write JSON (metadata_parse, state, status).
+ * No cJSON pointer travels beyond those files. */
 #pragma once
 
 #include <cjson/cJSON.h>
@@ -32,6 +32,10 @@ int json_get_string(const cJSON *obj, const char *path, const char *key, const c
 /* Fetches an integer member in [min, max] (exact: no fraction, no exponent overflow). */
 int json_get_uint(const cJSON *obj, const char *path, const char *key, uint64_t min, uint64_t max, uint64_t *ret,
                   char *err, size_t errlen);
+
+struct route;
+/* {"destination", "gateway", "device", "metric", "mtu", "table", "protocol"}; NULL on OOM. */
+cJSON *json_from_route(const struct route *r);
 
 static inline void cjson_deletep(cJSON **j) {
         if (*j)

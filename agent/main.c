@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "http.h"
 #include "log.h"
 #include "metadata_fetch.h"
@@ -20,10 +21,7 @@ enum {
 };
 
 struct options {
-        const char *config_path;
-        bool config_explicit;
-        const char *metadata_url;
-        const char *protocol;
+        struct daemon_options d; /* config path and overrides */
         bool dry_run;
         bool json;
         int verbosity;
@@ -32,11 +30,12 @@ struct options {
 enum {
         OPT_DRY_RUN = 1 << 0,
         OPT_JSON = 1 << 1,
+        OPT_INTERVAL = 1 << 2,
 };
 
 struct verb {
         const char *name;
-        int (*run)(const struct config *c, const struct options *o);
+        int (*run)(struct config *c, const struct options *o);
         unsigned options; /* command-specific options it accepts */
 };
 
@@ -48,6 +47,8 @@ static void help(FILE *f) {
                 "touching only routes tagged with its own protocol number.\n"
                 "\n"
                 "Commands:\n"
+                "  run          Stay in the foreground as a service: poll the metadata every\n"
+                "               interval, heal routes within milliseconds when they vanish\n"
                 "  sync         Read the metadata once; add, fix and remove own routes\n"
                 "  status       Show desired vs installed routes (own routes even if metadata fails)\n"
                 "  flush        Delete every route of the agent's protocol in its table, nothing else\n"
@@ -58,6 +59,7 @@ static void help(FILE *f) {
                 "      --metadata-url URL  Metadata document (default http://169.254.169.254/metadata/v1.json)\n"
                 "      --protocol N        Route protocol number the agent owns (default 241)\n"
                 "  -n, --dry-run           sync: print the plan and change nothing\n"
+                "      --interval TIME     run: metadata poll interval (default 30s, at least 1s)\n"
                 "      --json              status: print JSON (see vpc-peer-routes(8))\n"
                 "  -v, --verbose           Print debug messages\n"
                 "  -q, --quiet             Print only warnings and errors\n"
@@ -117,7 +119,23 @@ static int prepare(const struct config *c, struct nl_ctx *nl, struct reconcile *
         return reconcile_find_link(rc, nl, c);
 }
 
-static int verb_sync(const struct config *c, const struct options *o) {
+/* sync: a down NIC is an error (nothing could work through it); a NIC without the private
+ * address is worth a warning, and the kernel's own refusal says the rest. */
+static int check_link(struct reconcile *rc) {
+        char why[256];
+        int r;
+
+        r = reconcile_link_ready(rc, why, sizeof why);
+        if (r == -ENETDOWN)
+                return reconcile_fail(rc, STAGE_LINK, r, "%s; not routing through it", why);
+        if (r < 0) {
+                char gw[IPV4_STRLEN];
+                log_warning("%s; the kernel may refuse routes via %s", why, ipv4_to_string(rc->md.gateway, gw));
+        }
+        return 0;
+}
+
+static int verb_sync(struct config *c, const struct options *o) {
         _cleanup_reconcile_ struct reconcile rc = {};
         _cleanup_nl_ struct nl_ctx *nl = NULL;
         char summary[256];
@@ -129,6 +147,8 @@ static int verb_sync(const struct config *c, const struct options *o) {
                 return EXIT_FAILED;
         }
         r = prepare(c, nl, &rc);
+        if (r >= 0)
+                r = check_link(&rc);
         if (r < 0) {
                 log_error("%s; nothing changed", rc.error_msg);
                 return EXIT_FAILED;
@@ -147,7 +167,8 @@ static int verb_sync(const struct config *c, const struct options *o) {
         if (plan_has_changes(&rc.plan) && require_net_admin("sync") < 0)
                 return EXIT_FAILED;
 
-        r = reconcile_apply(&rc, nl, c);
+        r = reconcile_apply(&rc, nl, c, false);
+        reconcile_log_conflicts(&rc);
         if (r < 0) {
                 log_error("%s", rc.error_msg);
                 return EXIT_FAILED;
@@ -161,7 +182,7 @@ static int verb_sync(const struct config *c, const struct options *o) {
         return reconcile_exit_code(&rc) == 3 ? EXIT_CONFLICT : EXIT_OK;
 }
 
-static int verb_status(const struct config *c, const struct options *o) {
+static int verb_status(struct config *c, const struct options *o) {
         _cleanup_reconcile_ struct reconcile rc = {};
         _cleanup_route_set_ struct route_set none = {}, foreign = {};
         _cleanup_nl_ struct nl_ctx *nl = NULL;
@@ -185,15 +206,22 @@ static int verb_status(const struct config *c, const struct options *o) {
         } else
                 ret = plan_has_changes(&rc.plan) || rc.plan.count[PLAN_CONFLICT] > 0 ? EXIT_CONFLICT : EXIT_OK;
 
+        /* What the running service published, when it runs (or ran). */
+        struct state_summary daemon;
+        char err[512];
+        r = state_read(c->state_file, &daemon, err, sizeof err);
+        if (r < 0 && r != -ENOENT)
+                log_warning("Could not read the daemon's state: %s", err);
+
         if (o->json) {
-                if (status_print_json(stdout, c, &rc) < 0)
+                if (status_print_json(stdout, c, &rc, r >= 0 ? &daemon : NULL) < 0)
                         return log_oom(), EXIT_FAILED;
         } else
-                status_print_text(stdout, c, &rc);
+                status_print_text(stdout, c, &rc, r >= 0 ? &daemon : NULL);
         return ret;
 }
 
-static int verb_flush(const struct config *c, const struct options *o) {
+static int verb_flush(struct config *c, const struct options *o) {
         _cleanup_nl_ struct nl_ctx *nl = NULL;
         struct apply_result res = {};
         int r;
@@ -216,7 +244,12 @@ static int verb_flush(const struct config *c, const struct options *o) {
         return res.failed ? EXIT_FAILED : EXIT_OK;
 }
 
+static int verb_run(struct config *c, const struct options *o) {
+        return daemon_run(&o->d, c);
+}
+
 static const struct verb verbs[] = {
+        { "run", verb_run, OPT_INTERVAL },
         { "sync", verb_sync, OPT_DRY_RUN },
         { "status", verb_status, OPT_JSON },
         { "flush", verb_flush, 0 },
@@ -227,6 +260,7 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
                 ARG_METADATA_URL = 0x100,
                 ARG_PROTOCOL,
                 ARG_JSON,
+                ARG_INTERVAL,
         };
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
@@ -234,6 +268,7 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
                 { "protocol", required_argument, NULL, ARG_PROTOCOL },
                 { "dry-run", no_argument, NULL, 'n' },
                 { "json", no_argument, NULL, ARG_JSON },
+                { "interval", required_argument, NULL, ARG_INTERVAL },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
@@ -248,14 +283,18 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
         while ((ch = getopt_long(argc, argv, ":c:nvqhV", longopts, NULL)) >= 0) {
                 switch (ch) {
                 case 'c':
-                        o->config_path = optarg;
-                        o->config_explicit = true;
+                        o->d.config_path = optarg;
+                        o->d.config_explicit = true;
                         break;
                 case ARG_METADATA_URL:
-                        o->metadata_url = optarg;
+                        o->d.overrides.metadata_url = optarg;
                         break;
                 case ARG_PROTOCOL:
-                        o->protocol = optarg;
+                        o->d.overrides.protocol = optarg;
+                        break;
+                case ARG_INTERVAL:
+                        o->d.overrides.interval = optarg;
+                        used |= OPT_INTERVAL;
                         break;
                 case 'n':
                         o->dry_run = true;
@@ -287,7 +326,7 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
         }
 
         if (optind >= argc) {
-                log_error("No command given: use sync, status or flush; see --help");
+                log_error("No command given: use run, sync, status or flush; see --help");
                 return -EINVAL;
         }
         if (streq(argv[optind], "help")) {
@@ -299,7 +338,7 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
                         verb = &verbs[i];
         if (!verb) {
                 char q[QUOTE_BUF];
-                log_error("Unknown command \"%s\": use sync, status or flush; see --help",
+                log_error("Unknown command \"%s\": use run, sync, status or flush; see --help",
                           str_quote(argv[optind], strlen(argv[optind]), QUOTE_MAX, q, sizeof q));
                 return -EINVAL;
         }
@@ -308,38 +347,31 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
                 return -EINVAL;
         }
         if (used & ~verb->options) {
-                log_error("%s does not take %s", verb->name, (used & OPT_DRY_RUN) ? "--dry-run" : "--json");
+                unsigned bad = used & ~verb->options;
+                log_error("%s does not take %s", verb->name,
+                          (bad & OPT_DRY_RUN) ? "--dry-run" : (bad & OPT_JSON) ? "--json" : "--interval");
                 return -EINVAL;
         }
         *ret_verb = verb;
         return 1;
 }
 
-static int load_config(const struct options *o, struct config **ret) {
-        _cleanup_config_ struct config *c = NULL;
+static int load_config(struct options *o, struct config **ret) {
         char err[CONFIG_ERR_MAX + PATH_MAX];
         int r;
 
-        r = config_load(o->config_path ? o->config_path : CONFIG_DEFAULT_PATH, o->config_explicit, &c, err, sizeof err);
+        if (!o->d.config_path)
+                o->d.config_path = CONFIG_DEFAULT_PATH;
+        r = config_load_full(o->d.config_path, o->d.config_explicit, &o->d.overrides, ret, err, sizeof err);
         if (r == -ENOMEM)
                 return log_oom();
         if (r < 0)
                 return log_error_errno(r, "%s", err);
-        if (o->metadata_url && config_set(c, "metadata_url", o->metadata_url, "--metadata-url", err, sizeof err) < 0)
-                return log_error_errno(-EINVAL, "%s", err);
-        if (o->protocol && config_set(c, "protocol", o->protocol, "--protocol", err, sizeof err) < 0)
-                return log_error_errno(-EINVAL, "%s", err);
-        r = config_finalize(c, err, sizeof err);
-        if (r == -ENOMEM)
-                return log_oom();
-        if (r < 0)
-                return log_error_errno(r, "%s", err);
-        *ret = TAKE_PTR(c);
         return 0;
 }
 
 int main(int argc, char *argv[]) {
-        _cleanup_config_ struct config *c = NULL;
+        struct config *c = NULL;
         struct options o = {};
         const struct verb *verb = NULL;
         int r;
@@ -354,7 +386,12 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         if (http_global_init() < 0) {
                 log_error("Could not initialise libcurl");
+                config_free(c);
                 return EXIT_FAILED;
         }
-        return verb->run(c, &o);
+        if (verb->run == verb_run)
+                return verb_run(c, &o); /* the daemon owns the config from here: reloads replace it */
+        r = verb->run(c, &o);
+        config_free(c);
+        return r;
 }

@@ -57,13 +57,42 @@ struct apply_result {
 /* Carries out ADD, REPLACE and DELETE actions: adds and replaces first, deletes last, so
  * traffic never loses a path while a route moves. One failure does not stop the others. Logs
  * one line per action. */
-int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, struct apply_result *ret);
+int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, bool quiet_failures, struct apply_result *ret);
 
 /* Deletes every route of protocol in table, and nothing else. */
 int nl_flush(struct nl_ctx *nl, uint32_t table, uint8_t protocol, struct apply_result *ret);
 
 /* Fills ifname of each route from its ifindex, for messages. */
 void nl_name_routes(struct nl_ctx *nl, struct route_set *s);
+
+/* ---- events (nl_monitor.c) ---- */
+
+enum nl_event_kind {
+        NL_EVENT_ROUTE,
+        NL_EVENT_LINK,
+        NL_EVENT_ADDRESS,
+        NL_EVENT_OVERFLOW, /* the kernel dropped events (ENOBUFS): re-read everything */
+};
+
+struct nl_event {
+        enum nl_event_kind kind;
+        bool removed;          /* RTM_DEL* */
+        bool self;             /* caused by a request of this process's nl_ctx */
+        struct route route;    /* ROUTE (IPv4 unicast only) */
+        struct link_info link; /* LINK: ifindex, name, MAC, up */
+        int ifindex;           /* ADDRESS, LINK */
+        uint32_t address;      /* ADDRESS (IPv4) */
+};
+
+struct nl_monitor;
+typedef void (*nl_event_fn)(const struct nl_event *ev, void *userdata);
+
+/* Subscribes to link, IPv4 address and IPv4 route events on the event loop. Events caused by
+ * requests sent on requests (our own changes) are flagged self. */
+struct sd_event;
+int nl_monitor_new(struct sd_event *e, const struct nl_ctx *requests, nl_event_fn fn, void *userdata,
+                   struct nl_monitor **ret);
+void nl_monitor_free(struct nl_monitor *m);
 
 /* Does the kernel filter route dumps by protocol/table/device (NETLINK_GET_STRICT_CHK)? */
 bool nl_strict_dumps(const struct nl_ctx *nl);

@@ -130,12 +130,13 @@ static const char *op_verb(enum op_kind k, bool past) {
         return "?";
 }
 
-static void log_op(const struct nl_op *op) {
+static void log_op(const struct nl_op *op, bool quiet_failures) {
         char rs[ROUTE_STRLEN], was[ROUTE_STRLEN + 8] = "", dst[CIDR_STRLEN], gw[IPV4_STRLEN];
         char f_route[CIDR_STRLEN + 8], f_action[24], f_iface[IF_NAMESIZE + 8], f_gw[IPV4_STRLEN + 10];
         struct cidr c = { op->route.dst, op->route.dst_len };
         const char *fields[5];
         int error = op->error;
+        int fail_level = quiet_failures ? LOG_DEBUG : LOG_ERR;
 
         snprintf(f_route, sizeof f_route, "ROUTE=%s", cidr_to_string(&c, dst));
         snprintf(f_action, sizeof f_action, "ACTION=%s", op_verb(op->kind, false));
@@ -158,18 +159,18 @@ static void log_op(const struct nl_op *op) {
                 return;
         }
         if (op->kind == OP_ADD && error == -EEXIST) {
-                log_internal(LOG_WARNING, 0, fields,
+                log_internal(quiet_failures ? LOG_DEBUG : LOG_WARNING, 0, fields,
                              "Could not add %s: the kernel already holds a route to %s with metric %u in that table "
                              "(another program's); leaving it alone",
                              rs, dst, op->route.metric);
                 return;
         }
         if (error == -EPERM || error == -EACCES) {
-                log_internal(LOG_ERR, error, fields, "Could not %s %s: %m (the agent needs CAP_NET_ADMIN; run it as root)",
+                log_internal(fail_level, error, fields, "Could not %s %s: %m (the agent needs CAP_NET_ADMIN; run it as root)",
                              op_verb(op->kind, false), rs);
                 return;
         }
-        log_internal(LOG_ERR, error, fields, "Could not %s %s: %m%s%s%s", op_verb(op->kind, false), rs,
+        log_internal(fail_level, error, fields, "Could not %s %s: %m%s%s%s", op_verb(op->kind, false), rs,
                      op->ext_msg[0] ? " (kernel: " : "", op->ext_msg, op->ext_msg[0] ? ")" : "");
 }
 
@@ -190,7 +191,7 @@ static void tally(const struct nl_op *op, struct apply_result *res) {
                 res->failed++;
 }
 
-int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, struct apply_result *ret) {
+int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, bool quiet_failures, struct apply_result *ret) {
         _cleanup_free_ struct nl_op *make = NULL, *brk = NULL;
         size_t n_make = 0, cap_make = 0, n_brk = 0, cap_brk = 0;
         struct apply_result res = {};
@@ -212,7 +213,7 @@ int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, struct apply_result *
         }
         r = run_ops(nl, make, n_make);
         for (size_t i = 0; i < n_make; i++) {
-                log_op(&make[i]);
+                log_op(&make[i], quiet_failures);
                 tally(&make[i], &res);
         }
         if (r < 0) {
@@ -245,7 +246,7 @@ int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, struct apply_result *
                         brk[i].error = 0;
                         log_debug("Route was already gone");
                 }
-                log_op(&brk[i]);
+                log_op(&brk[i], quiet_failures);
                 tally(&brk[i], &res);
         }
         *ret = res;
@@ -269,7 +270,7 @@ int nl_flush(struct nl_ctx *nl, uint32_t table, uint8_t protocol, struct apply_r
         for (size_t i = 0; i < n; i++) {
                 if (ops[i].error == -ESRCH)
                         ops[i].error = 0;
-                log_op(&ops[i]);
+                log_op(&ops[i], false);
                 tally(&ops[i], &res);
         }
         *ret = res;

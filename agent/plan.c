@@ -164,6 +164,51 @@ void plan_done(struct plan *p) {
         *p = (struct plan) {};
 }
 
+static bool action_equal(const struct plan_action *a, const struct plan_action *b) {
+        return a->kind == b->kind && route_compare(&a->want, &b->want) == 0 && route_compare(&a->have, &b->have) == 0;
+}
+
+bool plan_equal(const struct plan *a, const struct plan *b) {
+        if (a->n != b->n)
+                return false;
+        for (size_t i = 0; i < a->n; i++)
+                if (!action_equal(&a->actions[i], &b->actions[i]))
+                        return false;
+        return true;
+}
+
+bool plan_conflicts_equal(const struct plan *a, const struct plan *b) {
+        size_t i = 0, k = 0;
+
+        for (;;) {
+                while (i < a->n && a->actions[i].kind != PLAN_CONFLICT)
+                        i++;
+                while (k < b->n && b->actions[k].kind != PLAN_CONFLICT)
+                        k++;
+                if (i == a->n || k == b->n)
+                        return i == a->n && k == b->n;
+                if (!action_equal(&a->actions[i++], &b->actions[k++]))
+                        return false;
+        }
+}
+
+int plan_copy(struct plan *dst, const struct plan *src) {
+        struct plan n = *src;
+
+        n.actions = NULL;
+        n.cap = 0;
+        if (src->n > 0) {
+                n.actions = malloc(src->n * sizeof *n.actions);
+                if (!n.actions)
+                        return -ENOMEM;
+                memcpy(n.actions, src->actions, src->n * sizeof *n.actions);
+                n.cap = src->n;
+        }
+        plan_done(dst);
+        *dst = n;
+        return 0;
+}
+
 bool plan_has_changes(const struct plan *p) {
         return p->count[PLAN_ADD] + p->count[PLAN_REPLACE] + p->count[PLAN_DELETE] > 0;
 }

@@ -40,6 +40,13 @@ static inline void plan_donep(struct plan *p) {
 }
 #define _cleanup_plan_ _cleanup_(plan_donep)
 
+/* Same actions in the same order: the daemon uses it to log a repeated failure only once. */
+bool plan_equal(const struct plan *a, const struct plan *b);
+/* Same conflicts (desired route and the route in the way). */
+bool plan_conflicts_equal(const struct plan *a, const struct plan *b);
+/* Deep copy. */
+int plan_copy(struct plan *dst, const struct plan *src);
+
 /* Does the plan change the kernel? */
 bool plan_has_changes(const struct plan *p);
 

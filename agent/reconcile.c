@@ -37,7 +37,7 @@ int reconcile_parse(struct reconcile *rc, const char *body, size_t size) {
 }
 
 int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct config *c) {
-        char mac[MAC_STRLEN], other[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN];
+        char mac[MAC_STRLEN], other[MAC_STRLEN];
         int r;
 
         mac_to_string(rc->md.mac, mac);
@@ -63,13 +63,21 @@ int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct co
                         return reconcile_fail(rc, STAGE_LINK, r, "Could not read network interfaces: %s", strerror(-r));
         }
         rc->have_link = true;
-        if (!rc->link.up)
-                return reconcile_fail(rc, STAGE_LINK, -ENETDOWN, "private NIC %s (%s) is down; not routing through it",
-                                      rc->link.ifname, mac);
-        if (!rc->link.has_address)
-                log_warning("%s does not carry the private address %s/%u; the kernel may refuse routes via %s",
-                            rc->link.ifname, ipv4_to_string(rc->md.address, a), rc->md.prefixlen,
-                            ipv4_to_string(rc->md.gateway, gw));
+        return 0;
+}
+
+int reconcile_link_ready(const struct reconcile *rc, char *why, size_t size) {
+        char mac[MAC_STRLEN], a[IPV4_STRLEN];
+
+        if (!rc->link.up) {
+                snprintf(why, size, "private NIC %s (%s) is down", rc->link.ifname, mac_to_string(rc->md.mac, mac));
+                return -ENETDOWN;
+        }
+        if (!rc->link.has_address) {
+                snprintf(why, size, "private NIC %s does not carry the private address %s/%u", rc->link.ifname,
+                         ipv4_to_string(rc->md.address, a), rc->md.prefixlen);
+                return -EADDRNOTAVAIL;
+        }
         return 0;
 }
 
@@ -90,7 +98,7 @@ int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config 
         return 0;
 }
 
-static void log_conflicts(const struct reconcile *rc) {
+void reconcile_log_conflicts(const struct reconcile *rc) {
         char buf[PLAN_ACTION_STRLEN];
 
         for (size_t i = 0; i < rc->plan.n; i++)
@@ -98,12 +106,12 @@ static void log_conflicts(const struct reconcile *rc) {
                         log_warning("%s", plan_action_to_string(&rc->plan.actions[i], buf, sizeof buf));
 }
 
-int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config *c) {
+int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, bool quiet_failures) {
         int r;
 
         if (plan_has_changes(&rc->plan)) {
                 rc->applied_any = true;
-                r = nl_apply_plan(nl, &rc->plan, &rc->applied);
+                r = nl_apply_plan(nl, &rc->plan, quiet_failures, &rc->applied);
                 if (r < 0)
                         return reconcile_fail(rc, STAGE_APPLY, r, "Could not talk to the kernel: %s", strerror(-r));
                 /* The kernel refused an add because a route of another program holds the slot on
@@ -111,7 +119,6 @@ int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config
                 if (rc->applied.conflicts > 0)
                         (void) reconcile_plan(rc, nl, c, NL_LIST_FULL);
         }
-        log_conflicts(rc);
         if (rc->applied.failed > 0)
                 return reconcile_fail(rc, STAGE_APPLY, -EIO, "%zu of %zu route changes failed", rc->applied.failed,
                                       rc->applied.failed + rc->applied.ok + rc->applied.conflicts);

@@ -46,8 +46,15 @@ int reconcile_fail(struct reconcile *rc, enum reconcile_stage stage, int error, 
 
 int reconcile_parse(struct reconcile *rc, const char *body, size_t size);
 int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct config *c);
+/* Is the NIC found by reconcile_find_link up and carrying the private address? If not, says why
+ * (the kernel would refuse routes via the gateway, or they would not work). */
+int reconcile_link_ready(const struct reconcile *rc, char *why, size_t size);
 int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_list_mode mode);
-int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config *c);
+/* Applies the plan; a failing change is logged at debug level when quiet_failures (the daemon
+ * saw the very same failure last round). Afterwards the plan names every conflict. */
+int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, bool quiet_failures);
+/* One warning line per conflict in the plan. */
+void reconcile_log_conflicts(const struct reconcile *rc);
 
 /* 0 reached, 1 failed, 3 applied with conflicts left (see EXIT STATUS in the man page). */
 int reconcile_exit_code(const struct reconcile *rc);

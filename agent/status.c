@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Text and JSON renderings of a reconcile. The JSON shape is documented in vpc-peer-routes(8)
  * and is stable: fields may be added, never renamed or removed. */
-#include <cjson/cJSON.h>
+#include <signal.h>
+
+#include "json.h"
 
 #include "status.h"
 
@@ -38,7 +40,35 @@ static bool in_sync(const struct reconcile *rc) {
         return rc->have_plan && !plan_has_changes(&rc->plan) && rc->plan.count[PLAN_CONFLICT] == 0;
 }
 
-void status_print_text(FILE *f, const struct config *c, const struct reconcile *rc) {
+static bool daemon_alive(const struct state_summary *s) {
+        return s->pid > 0 && (kill(s->pid, 0) == 0 || errno == EPERM);
+}
+
+static uint64_t seconds_since(uint64_t t) {
+        uint64_t now = now_usec_realtime() / 1000000ULL;
+        return t && now > t ? now - t : 0;
+}
+
+static void print_daemon(FILE *f, const struct state_summary *s) {
+        char ago[32];
+
+        if (!daemon_alive(s)) {
+                fprintf(f, "Daemon:      not running (state file of pid %d, written %s ago)\n", (int) s->pid,
+                        format_ago(seconds_since(s->updated), ago, sizeof ago));
+                return;
+        }
+        fprintf(f, "Daemon:      running (pid %d): %s\n", (int) s->pid, s->status);
+        if (s->last_success)
+                fprintf(f, "             last successful sync %s ago; %llu reconciles, %llu heals, %llu metadata errors\n",
+                        format_ago(seconds_since(s->last_success), ago, sizeof ago), (unsigned long long) s->reconciles,
+                        (unsigned long long) s->heals, (unsigned long long) s->metadata_errors);
+        else
+                fprintf(f, "             no successful sync yet\n");
+        if (s->last_error[0])
+                fprintf(f, "             last error: %s\n", s->last_error);
+}
+
+void status_print_text(FILE *f, const struct config *c, const struct reconcile *rc, const struct state_summary *daemon) {
         char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN], rs[ROUTE_STRLEN], t[12];
 
         fprintf(f, "Source:      %s (%s)\n", route_source_to_string(c->source), c->metadata_url);
@@ -53,6 +83,8 @@ void status_print_text(FILE *f, const struct config *c, const struct reconcile *
         }
         fprintf(f, "Routes:      protocol %u, table %s, metric %u, mtu %u\n", c->protocol, table_to_string(c->table, t),
                 c->metric, c->mtu);
+        if (daemon)
+                print_daemon(f, daemon);
         if (rc->error < 0)
                 fprintf(f, "Error:       %s\n", rc->error_msg);
         if (rc->have_plan) {
@@ -83,41 +115,15 @@ void status_print_text(FILE *f, const struct config *c, const struct reconcile *
         }
 }
 
-static cJSON *route_json(const struct route *r) {
-        char dst[CIDR_STRLEN], gw[IPV4_STRLEN];
-        struct cidr c = { r->dst, r->dst_len };
-        cJSON *o = cJSON_CreateObject();
-
-        if (!o)
-                return NULL;
-        cJSON_AddStringToObject(o, "destination", cidr_to_string(&c, dst));
-        if (r->gateway)
-                cJSON_AddStringToObject(o, "gateway", ipv4_to_string(r->gateway, gw));
-        else
-                cJSON_AddNullToObject(o, "gateway");
-        if (r->ifname[0])
-                cJSON_AddStringToObject(o, "device", r->ifname);
-        else
-                cJSON_AddNullToObject(o, "device");
-        cJSON_AddNumberToObject(o, "metric", r->metric);
-        if (r->mtu)
-                cJSON_AddNumberToObject(o, "mtu", r->mtu);
-        else
-                cJSON_AddNullToObject(o, "mtu");
-        cJSON_AddNumberToObject(o, "table", r->table);
-        cJSON_AddNumberToObject(o, "protocol", r->protocol);
-        return o;
-}
-
 static void add_route_or_null(cJSON *o, const char *key, const struct route *r) {
-        cJSON *j = r ? route_json(r) : NULL;
+        cJSON *j = r ? json_from_route(r) : NULL;
         if (j)
                 cJSON_AddItemToObject(o, key, j);
         else
                 cJSON_AddNullToObject(o, key);
 }
 
-int status_print_json(FILE *f, const struct config *c, const struct reconcile *rc) {
+int status_print_json(FILE *f, const struct config *c, const struct reconcile *rc, const struct state_summary *daemon) {
         cJSON *root = cJSON_CreateObject(), *md, *routes, *installed;
         char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN];
         char *text;
@@ -162,6 +168,29 @@ int status_print_json(FILE *f, const struct config *c, const struct reconcile *r
         } else
                 cJSON_AddNullToObject(root, "interface");
 
+        if (daemon) {
+                cJSON *dm = cJSON_AddObjectToObject(root, "daemon");
+                if (dm) {
+                        cJSON_AddNumberToObject(dm, "pid", daemon->pid);
+                        cJSON_AddBoolToObject(dm, "running", daemon_alive(daemon));
+                        cJSON_AddStringToObject(dm, "status", daemon->status);
+                        if (daemon->last_success) {
+                                cJSON_AddNumberToObject(dm, "last_success", (double) daemon->last_success);
+                                cJSON_AddNumberToObject(dm, "seconds_since_success", (double) seconds_since(daemon->last_success));
+                        } else {
+                                cJSON_AddNullToObject(dm, "last_success");
+                                cJSON_AddNullToObject(dm, "seconds_since_success");
+                        }
+                        if (daemon->last_error[0])
+                                cJSON_AddStringToObject(dm, "last_error", daemon->last_error);
+                        else
+                                cJSON_AddNullToObject(dm, "last_error");
+                        cJSON_AddNumberToObject(dm, "reconciles", (double) daemon->reconciles);
+                        cJSON_AddNumberToObject(dm, "heals", (double) daemon->heals);
+                        cJSON_AddNumberToObject(dm, "metadata_errors", (double) daemon->metadata_errors);
+                }
+        } else
+                cJSON_AddNullToObject(root, "daemon");
         cJSON_AddBoolToObject(root, "in_sync", in_sync(rc));
         if (rc->error < 0)
                 cJSON_AddStringToObject(root, "error", rc->error_msg);
@@ -186,7 +215,7 @@ int status_print_json(FILE *f, const struct config *c, const struct reconcile *r
 
         installed = cJSON_AddArrayToObject(root, "installed");
         for (size_t i = 0; installed && i < rc->own.n; i++) {
-                cJSON *o = route_json(&rc->own.routes[i]);
+                cJSON *o = json_from_route(&rc->own.routes[i]);
                 if (o)
                         cJSON_AddItemToArray(installed, o);
         }

@@ -6,33 +6,7 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/droplet.sh"
 
-require_root
-if ! droplet_setup; then
-        not_ok "simulated droplet could be built"
-        tap_done
-        exit 1
-fi
-
-OWN_EXPECTED="10.0.0.0/8 via 10.116.0.1 dev ens4 metric 101 mtu 1500
-172.16.0.0/12 via 10.116.0.1 dev ens4 metric 101 mtu 1500
-192.168.0.0/16 via 10.116.0.1 dev ens4 metric 101 mtu 1500"
-
-own_is_expected() {
-        local got
-        got=$(own_routes | sed 's/ *$//')
-        [ "$got" = "$OWN_EXPECTED" ] || {
-                echo "own routes:"
-                echo "$got"
-                return 1
-        }
-}
-
-no_own_routes() {
-        [ -z "$(own_routes)" ] || {
-                own_routes
-                return 1
-        }
-}
+droplet_test_start
 
 # Hand-made routes an admin (or another tool) put there: they must survive everything.
 ip -n "$DR" route add 10.200.0.0/24 via "$GW_IP" dev "$NIC"

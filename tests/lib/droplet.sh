@@ -24,8 +24,10 @@ PRIV_MAC=aa:bb:cc:00:00:02
 NIC=ens4
 
 droplet_cleanup() {
-        local ns
-        [ -n "${MD_PID:-}" ] && kill "$MD_PID" 2>/dev/null && wait "$MD_PID" 2>/dev/null
+        local ns pid
+        for pid in ${CLEANUP_PIDS:-} ${MD_PID:-}; do
+                kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+        done
         for ns in "$DR" "$MD" "$GW" "$PEER"; do
                 [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
         done
@@ -73,7 +75,7 @@ droplet_setup() {
 
         echo '{"mode": "ok"}' >"$CONTROL"
         : >"$REQLOG"
-        : >"$CONF"
+        conf
         ip netns exec "$MD" "$PYTHON" "$top_srcdir/tests/lib/fake_metadata.py" --address 169.254.169.254 \
                 --fixture "$top_srcdir/tests/fixtures/metadata-v1.json" --control "$CONTROL" --log "$REQLOG" \
                 >"$TESTDIR/md.out" 2>&1 &
@@ -86,14 +88,53 @@ droplet_setup() {
         return 1
 }
 
+# droplet_test_start [notify]: what every test script starts with: root or skip, the droplet
+# (and the notify socket stand-in), or a failed test and exit.
+droplet_test_start() {
+        require_root
+        if ! droplet_setup || { [ "${1:-}" = notify ] && ! notify_start; }; then
+                not_ok "simulated droplet could be built"
+                tap_done
+                exit 1
+        fi
+}
+
+# The default desired routes, as `ip route show proto 241` prints them.
+OWN_EXPECTED="10.0.0.0/8 via 10.116.0.1 dev ens4 metric 101 mtu 1500
+172.16.0.0/12 via 10.116.0.1 dev ens4 metric 101 mtu 1500
+192.168.0.0/16 via 10.116.0.1 dev ens4 metric 101 mtu 1500"
+
+own_is_expected() {
+        local got
+        got=$(own_routes | sed 's/ *$//')
+        [ "$got" = "$OWN_EXPECTED" ] || {
+                echo "own routes:"
+                echo "$got"
+                return 1
+        }
+}
+
+no_own_routes() {
+        [ -z "$(own_routes)" ] || {
+                own_routes
+                return 1
+        }
+}
+
+# own_count PATTERN N: exactly N own routes match PATTERN (evaluated at each call).
+own_count() {
+        [ "$(own_routes | grep -c -- "$1")" -eq "$2" ]
+}
+
 # md_control JSON: what the metadata service does from now on.
 md_control() {
         printf '%s\n' "$1" >"$CONTROL"
 }
 
-# conf "key = value" ...: replaces the agent's config file.
+# conf "key = value" ...: replaces the agent's config file. The state file always lives in the
+# test's own folder, never in the host's /run.
 conf() {
-        printf '%s\n' "$@" >"$CONF"
+        printf '%s\n' "$@" "state_file = $TESTDIR/state.json" >"$CONF"
 }
 
 # vpr ARGS...: runs the agent in the droplet; sets RC, OUT (stdout) and ERR (stderr).
@@ -143,4 +184,52 @@ expect_err() {
                 vpr_diag
                 ;;
         esac
+}
+
+# ---- the daemon ----
+
+# notify_start: a stand-in for systemd's notify socket; datagrams land in $NOTIFY_LOG.
+notify_start() {
+        NOTIFY_SOCK=$TESTDIR/notify.sock
+        NOTIFY_LOG=$TESTDIR/notify.log
+        : >"$NOTIFY_LOG"
+        "$PYTHON" "$top_srcdir/tests/lib/notify_recorder.py" "$NOTIFY_SOCK" "$NOTIFY_LOG" >"$TESTDIR/notify.out" 2>&1 &
+        CLEANUP_PIDS="${CLEANUP_PIDS:-} $!"
+        wait_for 5 grep -q ready "$TESTDIR/notify.out"
+}
+
+# daemon_start [args...]: `vpc-peer-routes run` in the droplet, with the notify socket and a
+# 1 s watchdog; log in $DAEMON_LOG, pid in $DAEMON_PID.
+daemon_start() {
+        DAEMON_LOG=$TESTDIR/daemon.log
+        : >"$DAEMON_LOG"
+        NOTIFY_SOCKET=$NOTIFY_SOCK WATCHDOG_USEC=1000000 ip netns exec "$DR" ${DAEMON_WRAPPER:-} "$VPR" --config "$CONF" "$@" run \
+                >>"$DAEMON_LOG" 2>&1 &
+        DAEMON_PID=$!
+        CLEANUP_PIDS="${CLEANUP_PIDS:-} $DAEMON_PID"
+}
+
+# daemon_stop: SIGTERM, then the exit status in $DAEMON_RC.
+daemon_stop() {
+        kill -TERM "$DAEMON_PID" 2>/dev/null
+        wait "$DAEMON_PID"
+        DAEMON_RC=$?
+}
+
+# wait_for SECONDS command...: polls the command every 20 ms until it succeeds.
+wait_for() {
+        local deadline=$(($(date +%s%N) + $1 * 1000000000))
+        shift
+        until "$@" >/dev/null 2>&1; do
+                [ "$(date +%s%N)" -ge "$deadline" ] && return 1
+                sleep 0.02
+        done
+}
+
+notified() {
+        grep -q -- "$1" "$NOTIFY_LOG"
+}
+
+logged() {
+        grep -q -- "$1" "$DAEMON_LOG"
 }

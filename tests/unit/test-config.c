@@ -281,11 +281,11 @@ static void test_keys_listed(void **state) {
         (void) state;
 
         assert_int_equal(config_new_default(&c), 0);
-        for (size_t i = 0; config_keys[i]; i++, n++) {
-                /* Every listed key is known to the parser (a bad value, not an unknown key). */
-                assert_true(config_set(c, config_keys[i], "\x7f", "x", err, sizeof err) < 0);
+        for (size_t i = 0; config_key_name(i); i++, n++) {
+                /* Every listed key rejects garbage with a reason, not as an unknown key. */
+                assert_true(config_set(c, config_key_name(i), "\x7f", "x", err, sizeof err) < 0);
                 if (strstr(err, "unknown key"))
-                        fail_msg("listed key %s is unknown to the parser", config_keys[i]);
+                        fail_msg("listed key %s is unknown to the parser", config_key_name(i));
         }
         assert_true(n >= 15);
 }

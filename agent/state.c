@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/* State file and metrics textfile. The state file never holds secrets (no token, no
+ * metadata body): only routes, counters, times and the last error line. */
+#include <libgen.h>
+#include <sys/stat.h>
+
+#include "json.h"
+#include "state.h"
+
+static void add_routes(cJSON *root, const char *key, const struct route_set *s) {
+        cJSON *a = cJSON_AddArrayToObject(root, key);
+        for (size_t i = 0; a && s && i < s->n; i++) {
+                cJSON *o = json_from_route(&s->routes[i]);
+                if (o)
+                        cJSON_AddItemToArray(a, o);
+        }
+}
+
+static void add_time(cJSON *root, const char *key, uint64_t t) {
+        if (t)
+                cJSON_AddNumberToObject(root, key, (double) t);
+        else
+                cJSON_AddNullToObject(root, key);
+}
+
+static int ensure_parent_dir(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        const char *dir;
+
+        if (!copy)
+                return -ENOMEM;
+        dir = dirname(copy);
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        return 0;
+}
+
+int state_write(const char *path, const struct agent_state *s) {
+        cJSON *root = cJSON_CreateObject(), *conflicts, *counters;
+        char *text;
+        char gw[IPV4_STRLEN];
+        int r;
+
+        if (!root)
+                return -ENOMEM;
+        cJSON_AddNumberToObject(root, "version", 1);
+        cJSON_AddNumberToObject(root, "pid", s->pid);
+        add_time(root, "updated", s->updated);
+        add_time(root, "last_success", s->last_success);
+        if (s->last_error[0]) {
+                cJSON_AddStringToObject(root, "last_error", s->last_error);
+                add_time(root, "last_error_time", s->last_error_time);
+        } else {
+                cJSON_AddNullToObject(root, "last_error");
+                cJSON_AddNullToObject(root, "last_error_time");
+        }
+        add_time(root, "failing_since", s->failing_since);
+        cJSON_AddStringToObject(root, "source", s->source);
+        cJSON_AddStringToObject(root, "status", s->status);
+        if (s->have_link)
+                cJSON_AddStringToObject(root, "interface", s->ifname);
+        else
+                cJSON_AddNullToObject(root, "interface");
+        if (s->have_metadata)
+                cJSON_AddStringToObject(root, "gateway", ipv4_to_string(s->gateway, gw));
+        else
+                cJSON_AddNullToObject(root, "gateway");
+        if (s->have_metadata && s->peering_enabled != TRISTATE_ABSENT)
+                cJSON_AddBoolToObject(root, "vpc_peering_enabled", s->peering_enabled == TRISTATE_TRUE);
+        else
+                cJSON_AddNullToObject(root, "vpc_peering_enabled");
+        add_routes(root, "desired", s->desired);
+        add_routes(root, "installed", s->installed);
+        conflicts = cJSON_AddArrayToObject(root, "conflicts");
+        for (size_t i = 0; conflicts && s->plan && i < s->plan->n; i++) {
+                const struct plan_action *a = &s->plan->actions[i];
+                cJSON *o;
+                if (a->kind != PLAN_CONFLICT || !(o = cJSON_CreateObject()))
+                        continue;
+                cJSON_AddItemToObject(o, "wanted", json_from_route(&a->want));
+                cJSON_AddItemToObject(o, "held_by", json_from_route(&a->have));
+                cJSON_AddItemToArray(conflicts, o);
+        }
+        counters = cJSON_AddObjectToObject(root, "counters");
+        if (counters) {
+                cJSON_AddNumberToObject(counters, "reconciles", (double) s->reconciles);
+                cJSON_AddNumberToObject(counters, "heals", (double) s->heals);
+                cJSON_AddNumberToObject(counters, "metadata_errors", (double) s->metadata_errors);
+        }
+
+        text = cJSON_Print(root);
+        cJSON_Delete(root);
+        if (!text)
+                return -ENOMEM;
+        r = ensure_parent_dir(path);
+        if (r >= 0)
+                r = write_file_atomic(path, text, strlen(text), 0644);
+        free(text);
+        return r;
+}
+
+static uint64_t get_time(const cJSON *root, const char *key) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+        return cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1e15 ? (uint64_t) v->valuedouble : 0;
+}
+
+static void get_text(const cJSON *root, const char *key, char *buf, size_t size) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+        snprintf(buf, size, "%s", cJSON_IsString(v) ? v->valuestring : "");
+}
+
+int state_parse(const char *text, size_t size, struct state_summary *ret, char *err, size_t errlen) {
+        _cleanup_cjson_ cJSON *root = NULL;
+        struct state_summary s = {};
+        const cJSON *counters;
+        int r;
+
+        r = json_parse_document(text, size, &root, err, errlen);
+        if (r < 0)
+                return r;
+        if (!cJSON_IsObject(root) || get_time(root, "version") != 1) {
+                snprintf(err, errlen, "not a version 1 state file");
+                return -EINVAL;
+        }
+        s.pid = (pid_t) get_time(root, "pid");
+        s.updated = get_time(root, "updated");
+        s.last_success = get_time(root, "last_success");
+        get_text(root, "last_error", s.last_error, sizeof s.last_error);
+        get_text(root, "status", s.status, sizeof s.status);
+        counters = cJSON_GetObjectItemCaseSensitive(root, "counters");
+        if (cJSON_IsObject(counters)) {
+                s.reconciles = get_time(counters, "reconciles");
+                s.heals = get_time(counters, "heals");
+                s.metadata_errors = get_time(counters, "metadata_errors");
+        }
+        *ret = s;
+        return 0;
+}
+
+int state_read(const char *path, struct state_summary *ret, char *err, size_t errlen) {
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        int r;
+
+        r = read_full_file(path, 16 * 1024 * 1024, &text, &size);
+        if (r < 0) {
+                snprintf(err, errlen, "%s: %s", path, strerror(-r));
+                return r;
+        }
+        return state_parse(text, size, ret, err, errlen);
+}
+
+int metrics_write(const char *path, const struct agent_state *s) {
+        _cleanup_free_ char *text = NULL;
+        size_t conflicts = s->plan ? s->plan->count[PLAN_CONFLICT] : 0;
+        int n, r;
+
+        n = asprintf(&text,
+                     "# HELP vpc_peer_routes_routes_desired Routes the agent wants in place.\n"
+                     "# TYPE vpc_peer_routes_routes_desired gauge\n"
+                     "vpc_peer_routes_routes_desired %zu\n"
+                     "# HELP vpc_peer_routes_routes_installed Routes of the agent's protocol in the kernel.\n"
+                     "# TYPE vpc_peer_routes_routes_installed gauge\n"
+                     "vpc_peer_routes_routes_installed %zu\n"
+                     "# HELP vpc_peer_routes_conflicts Desired destinations held by another program's route.\n"
+                     "# TYPE vpc_peer_routes_conflicts gauge\n"
+                     "vpc_peer_routes_conflicts %zu\n"
+                     "# HELP vpc_peer_routes_reconciles_total Reconciles run (polls and heals).\n"
+                     "# TYPE vpc_peer_routes_reconciles_total counter\n"
+                     "vpc_peer_routes_reconciles_total %llu\n"
+                     "# HELP vpc_peer_routes_heals_total Reconciles, triggered by a kernel event, that changed routes.\n"
+                     "# TYPE vpc_peer_routes_heals_total counter\n"
+                     "vpc_peer_routes_heals_total %llu\n"
+                     "# HELP vpc_peer_routes_metadata_errors_total Failed metadata fetches or documents.\n"
+                     "# TYPE vpc_peer_routes_metadata_errors_total counter\n"
+                     "vpc_peer_routes_metadata_errors_total %llu\n"
+                     "# HELP vpc_peer_routes_last_success_timestamp_seconds Unix time of the last complete reconcile.\n"
+                     "# TYPE vpc_peer_routes_last_success_timestamp_seconds gauge\n"
+                     "vpc_peer_routes_last_success_timestamp_seconds %llu\n"
+                     "# HELP vpc_peer_routes_fetch_duration_seconds Duration of the last metadata fetch.\n"
+                     "# TYPE vpc_peer_routes_fetch_duration_seconds gauge\n"
+                     "vpc_peer_routes_fetch_duration_seconds %.6f\n",
+                     s->desired ? s->desired->n : 0, s->installed ? s->installed->n : 0, conflicts,
+                     (unsigned long long) s->reconciles, (unsigned long long) s->heals,
+                     (unsigned long long) s->metadata_errors, (unsigned long long) s->last_success,
+                     (double) s->fetch_duration_usec / 1e6);
+        if (n < 0) {
+                text = NULL;
+                return -ENOMEM;
+        }
+        r = ensure_parent_dir(path);
+        if (r < 0)
+                return r;
+        return write_file_atomic(path, text, (size_t) n, 0644);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* What the daemon publishes after each reconcile: the state file (JSON, read back by
+ * `status`) and the optional Prometheus textfile. Both are written atomically. */
+#pragma once
+
+#include <sys/types.h>
+
+#include "metadata_parse.h"
+#include "plan.h"
+#include "route.h"
+
+struct agent_state {
+        pid_t pid;
+        uint64_t updated;           /* Unix seconds */
+        uint64_t last_success;      /* Unix seconds of the last complete reconcile, 0 never */
+        char last_error[512];       /* "" when the last attempt succeeded */
+        uint64_t last_error_time;
+        uint64_t failing_since;     /* Unix seconds the metadata has been failing since, 0 when not */
+        const char *source;
+        char status[256];           /* the STATUS= line */
+
+        bool have_link;
+        char ifname[IF_NAMESIZE];
+        bool have_metadata;
+        uint32_t gateway;
+        enum tristate peering_enabled;
+
+        const struct route_set *desired;   /* may be NULL */
+        const struct route_set *installed; /* own routes in the kernel, may be NULL */
+        const struct plan *plan;           /* for conflicts, may be NULL */
+
+        uint64_t reconciles;
+        uint64_t heals;
+        uint64_t metadata_errors;
+        uint64_t fetch_duration_usec;
+};
+
+int state_write(const char *path, const struct agent_state *s);
+
+/* What `status` shows of a state file. */
+struct state_summary {
+        pid_t pid;
+        uint64_t updated;
+        uint64_t last_success;
+        char last_error[512];
+        char status[256];
+        uint64_t reconciles;
+        uint64_t heals;
+        uint64_t metadata_errors;
+};
+
+/* Parses a state file's text. Pure. */
+int state_parse(const char *text, size_t size, struct state_summary *ret, char *err, size_t errlen);
+/* Reads path; -ENOENT when there is none. */
+int state_read(const char *path, struct state_summary *ret, char *err, size_t errlen);
+
+int metrics_write(const char *path, const struct agent_state *s);

@@ -1,0 +1,172 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# `vpc-peer-routes run` in a simulated droplet: the systemd notify handshake, healing on kernel
+# events, polling, the peering flag, reload, stop, state file, metrics, and no leaks.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/droplet.sh"
+
+droplet_test_start notify
+
+show_state() {
+        diag "own routes:" "$(own_routes)" "daemon log:" "$(tail -n 20 "$DAEMON_LOG")" "notify:" "$(grep -v WATCHDOG "$NOTIFY_LOG" | tail -n 8)" "requests:" "$(tail -n 3 "$REQLOG")"
+}
+ready_count_ge() {
+        [ "$(grep -c 'READY=1' "$NOTIFY_LOG")" -ge "$1" ]
+}
+# within SECONDS "what" command...: ok when the command succeeds within the time.
+within() {
+        local secs=$1 what=$2
+        shift 2
+        if wait_for "$secs" "$@"; then ok "$what"; else not_ok "$what"; show_state; fi
+}
+
+# ---- start: a long interval, so that everything below is the work of kernel events ----
+conf "interval = 10min" "metrics_file = $TESTDIR/metrics.prom"
+daemon_start -v
+within 10 "READY=1 after the first reconcile" notified "READY=1"
+within 5 "routes installed" own_is_expected
+check "peered host answers" can_ping
+within 5 "STATUS= tells what is installed" notified "STATUS=3 routes via 10.116.0.1 dev ens4, synced at"
+within 5 "WATCHDOG=1 sent with WATCHDOG_USEC set" notified "WATCHDOG=1"
+ready_line=$(grep -n "READY=1" "$NOTIFY_LOG" | head -n 1 | cut -d: -f1)
+check "exactly one READY=1 at start" test "$(grep -c 'READY=1' "$NOTIFY_LOG")" -eq 1
+
+# ---- healing ----
+ip -n "$DR" route del 10.0.0.0/8 proto 241
+within 3 "a deleted own route comes back" own_is_expected
+ip -n "$DR" route del 172.16.0.0/12 proto 241
+ip -n "$DR" route del 192.168.0.0/16 proto 241
+within 3 "two deleted own routes come back" own_is_expected
+
+ip -n "$DR" route replace 192.168.0.0/16 via "$GW_IP" dev "$NIC" metric 101 mtu 1400 proto 241
+within 3 "an own route changed by someone else is put right" own_is_expected
+
+ip -n "$DR" link set "$NIC" down
+wait_for 3 no_own_routes
+ip -n "$DR" link set "$NIC" up
+within 3 "routes come back after the NIC goes down and up" own_is_expected
+check "peered host answers after the link flap" can_ping
+
+# What a networkd restart does: flush every address and route on the NIC, then configure it again.
+ip -n "$DR" addr flush dev "$NIC"
+ip -n "$DR" route flush dev "$NIC"
+sleep 0.2
+check "no own route survives the flush (the kernel removes them)" no_own_routes
+ip -n "$DR" addr add "$PRIV_IP/20" dev "$NIC"
+within 3 "routes come back once the address is re-added" own_is_expected
+
+# A hand-made route is never re-created or touched.
+ip -n "$DR" route add 10.200.0.0/24 via "$GW_IP" dev "$NIC" proto static
+ip -n "$DR" route del 10.200.0.0/24
+ip -n "$DR" route add 10.201.0.0/24 via "$GW_IP" dev "$NIC" metric 7
+ip -n "$DR" route del 10.0.0.0/8 proto 241
+wait_for 3 own_is_expected
+check "a deleted hand-made route is not re-created" test -z "$(ip -n "$DR" route show 10.200.0.0/24)"
+check "a hand-made route is left as it is" test "$(ip -n "$DR" route show 10.201.0.0/24 | sed 's/ *$//')" = "10.201.0.0/24 via 10.116.0.1 dev ens4 metric 7"
+
+# An equal route of another program takes the slot: left alone, nothing doubled; when it goes, ours returns.
+ip -n "$DR" route replace 10.0.0.0/8 via "$GW_IP" dev "$NIC" metric 101 mtu 1500 proto static
+sleep 0.3
+check "an equal static route replacing ours is left alone" test "$(ip -n "$DR" route show 10.0.0.0/8 | grep -c 'metric 101')" -eq 1
+check "the equal static route is still the static one" test -n "$(ip -n "$DR" route show 10.0.0.0/8 proto static)"
+ip -n "$DR" route del 10.0.0.0/8 proto static
+within 3 "our route returns when the equal static route goes" own_is_expected
+
+check "heals are counted" grep -qE '^vpc_peer_routes_heals_total [1-9]' "$TESTDIR/metrics.prom"
+check "no self-inflicted loop: few reconciles for all that" test "$(awk '/^vpc_peer_routes_reconciles_total/ {print $2}' "$TESTDIR/metrics.prom")" -lt 60
+check "each change logged as it happened" logged "added 10.0.0.0/8 via 10.116.0.1 dev ens4 metric 101 mtu 1500 proto 241"
+
+# ---- state file and status ----
+check "state file written" test -s "$TESTDIR/state.json"
+if "$PYTHON" - "$TESTDIR/state.json" <<'EOF'
+import json, sys, time
+s = json.load(open(sys.argv[1]))
+assert s["version"] == 1 and s["last_error"] is None, s
+assert abs(s["last_success"] - time.time()) < 120, s["last_success"]
+assert [r["destination"] for r in s["desired"]] == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"], s["desired"]
+assert len(s["installed"]) == 3 and s["conflicts"] == [] and s["interface"] == "ens4"
+EOF
+then ok "state file holds desired and installed routes, last success, no error"; else not_ok "state file content"; diag "$(cat "$TESTDIR/state.json")"; fi
+check "state file is not writable by others" test "$(stat -c %a "$TESTDIR/state.json")" = 644
+vpr status
+case $OUT in *"Daemon:      running (pid "*"last successful sync "*" ago"*) ok "status shows the running daemon and its last sync" ;; *) not_ok "status shows the daemon"; vpr_diag ;; esac
+check "metrics textfile" grep -q '^vpc_peer_routes_routes_installed 3$' "$TESTDIR/metrics.prom"
+for m in routes_desired reconciles_total metadata_errors_total last_success_timestamp_seconds fetch_duration_seconds; do
+        check "metric vpc_peer_routes_$m present" grep -q "^vpc_peer_routes_$m " "$TESTDIR/metrics.prom"
+done
+
+# ---- reload ----
+conf "interval = 10min" "metric = lots"
+kill -HUP "$DAEMON_PID"
+within 5 "RELOADING=1 on SIGHUP" notified "RELOADING=1"
+within 5 "a broken config on reload is refused with the reason" logged 'metric "lots" is not a number'
+within 5 "READY=1 again after the reload" ready_count_ge 2
+check "still running on the old config" kill -0 "$DAEMON_PID"
+check "routes unchanged by the broken reload" own_is_expected
+
+conf "interval = 10min" "metric = 102" "metrics_file = $TESTDIR/metrics.prom"
+requests_before=$(wc -l <"$REQLOG")
+kill -HUP "$DAEMON_PID"
+within 5 "a good reload applies the new metric at once" own_count "metric 102" 3
+check "no route left at the old metric" test -z "$(ip -n "$DR" route show proto 241 | grep "metric 101")"
+check "reload polled the metadata at once" test "$(wc -l <"$REQLOG")" -gt "$requests_before"
+conf "interval = 10min" "metrics_file = $TESTDIR/metrics.prom"
+kill -HUP "$DAEMON_PID"
+within 5 "back to metric 101" own_is_expected
+
+# ---- stop ----
+
+daemon_stop
+check "SIGTERM exits 0" test "$DAEMON_RC" -eq 0
+check "STOPPING=1 sent" notified "STOPPING=1"
+check "routes stay after stop" own_is_expected
+check "peered host answers after stop" can_ping
+
+# ---- polling: a short interval, metadata changes and failures ----
+conf "interval = 1s"
+: >"$NOTIFY_LOG"
+daemon_start --interval 1s
+within 10 "second daemon ready" ready_count_ge 1
+md_control '{"mode": "status:503"}'
+sleep 4
+check "daemon alive while the metadata fails for several intervals" kill -0 "$DAEMON_PID"
+check "every route kept while the metadata fails" own_is_expected
+check "the first failure is a warning naming the cause" logged "warning: metadata: http://169.254.169.254/metadata/v1.json answered HTTP 503"
+check "repeated failures are not logged again" test "$(grep -c 'answered HTTP 503' "$DAEMON_LOG")" -eq 1
+check "retries back off (1 s, 2 s, ...) rather than hammering" test "$(grep -c '"mode": "status:503"' "$REQLOG")" -le 5
+within 3 "STATUS= says the metadata is unreachable" notified "STATUS=metadata unreachable for"
+ip -n "$DR" route del 10.0.0.0/8 proto 241
+within 3 "healing still works while the metadata fails" own_is_expected
+md_control '{"mode": "ok"}'
+within 6 "recovery logged once the metadata answers" logged "Metadata service answers again"
+
+md_control '{"mode": "ok", "set": {"features.vpc_peering_enabled": false}}'
+within 3 "vpc_peering_enabled turning false removes own routes within two intervals" no_own_routes
+check "other routes untouched when peering turns off" test -n "$(ip -n "$DR" route show 10.201.0.0/24)"
+md_control '{"mode": "ok"}'
+within 3 "vpc_peering_enabled turning true brings them back" own_is_expected
+
+md_control '{"mode": "ok", "set": {"interfaces.private.0.ipv4.gateway": "10.116.0.9"}}'
+ip netns exec "$GW" ip addr add 10.116.0.9/20 dev vpc0
+within 3 "a new gateway in the metadata moves every route" own_count "via 10.116.0.9" 3
+md_control '{"mode": "ok"}'
+within 3 "and back" own_is_expected
+ip netns exec "$GW" ip addr del 10.116.0.9/20 dev vpc0
+
+# The NIC vanishes and a new one with the same MAC appears under another name.
+ip -n "$DR" link del "$NIC"
+wait_for 3 no_own_routes
+within 3 "waiting for the NIC is logged" logged "Waiting: no network interface has the private NIC's MAC"
+ip -n "$DR" link add ens5 address "$PRIV_MAC" type veth peer name vpc1 netns "$GW"
+ip -n "$GW" link set vpc0 down 2>/dev/null
+ip -n "$GW" addr add "$GW_IP/20" dev vpc1 2>/dev/null
+ip -n "$GW" link set vpc1 up
+ip -n "$DR" addr add "$PRIV_IP/20" dev ens5
+ip -n "$DR" link set ens5 up
+within 3 "routes follow a hot-plugged NIC with the metadata's MAC" own_count "dev ens5" 3
+check "peered host answers through the new NIC" can_ping
+daemon_stop
+check "second daemon exits 0" test "$DAEMON_RC" -eq 0
+
+tap_done
