@@ -21,6 +21,8 @@ const char *route_source_to_string(enum route_source s) {
         switch (s) {
         case SOURCE_METADATA:
                 return "metadata";
+        case SOURCE_API:
+                return "api";
         }
         return "?";
 }
@@ -51,11 +53,13 @@ int config_new_default(struct config **ret) {
                 .allow_non_private = false,
                 .max_routes = 256,
                 .interval_usec = 30000000ULL,
+                .api_interval_usec = 60000000ULL,
         };
         c->metadata_url = strdup(DEFAULT_METADATA_URL);
         c->state_file = strdup(STATE_FILE_DEFAULT);
+        c->api_url = strdup(API_URL_DEFAULT);
         c->routes = malloc(sizeof default_routes);
-        if (!c->metadata_url || !c->state_file || !c->routes)
+        if (!c->metadata_url || !c->state_file || !c->api_url || !c->routes)
                 return -ENOMEM;
         memcpy(c->routes, default_routes, sizeof default_routes);
         c->n_routes = ELEMENTSOF(default_routes);
@@ -72,6 +76,13 @@ void config_free(struct config *c) {
         free(c->routes_file);
         free(c->state_file);
         free(c->metrics_file);
+        free(c->api_url);
+        free(c->api_token_file);
+        free(c->api_ca_file);
+        if (c->api_token) {
+                explicit_bzero(c->api_token, strlen(c->api_token));
+                free(c->api_token);
+        }
         free(c->path);
         free(c);
 }
@@ -91,15 +102,18 @@ static int set_string(char **field, const char *value) {
 }
 
 static int set_source(struct config *c, const char *v, char *err, size_t errlen) {
-        if (streq(v, "metadata")) {
+        if (streq(v, "metadata"))
                 c->source = SOURCE_METADATA;
-                return 0;
+        else if (streq(v, "api"))
+                c->source = SOURCE_API;
+        else {
+                snprintf(err, errlen, "must be \"metadata\" or \"api\"");
+                return -EINVAL;
         }
-        snprintf(err, errlen, "must be \"metadata\"");
-        return -EINVAL;
+        return 0;
 }
 
-static int set_metadata_url(struct config *c, const char *v, char *err, size_t errlen) {
+static int set_url(char **field, const char *v, char *err, size_t errlen) {
         if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) {
                 snprintf(err, errlen, "must start with http:// or https://");
                 return -EINVAL;
@@ -113,7 +127,21 @@ static int set_metadata_url(struct config *c, const char *v, char *err, size_t e
                         snprintf(err, errlen, "contains a space or control character");
                         return -EINVAL;
                 }
-        return set_string(&c->metadata_url, v);
+        return set_string(field, v);
+}
+
+static int set_metadata_url(struct config *c, const char *v, char *err, size_t errlen) {
+        return set_url(&c->metadata_url, v, err, errlen);
+}
+
+static int set_api_url(struct config *c, const char *v, char *err, size_t errlen) {
+        size_t l = strlen(v);
+        /* A base URL: the agent appends /v2/...; a trailing slash would double it. */
+        if (l > 0 && v[l - 1] == '/') {
+                snprintf(err, errlen, "must not end with a slash (e.g. https://api.digitalocean.com)");
+                return -EINVAL;
+        }
+        return set_url(&c->api_url, v, err, errlen);
 }
 
 static int set_duration(uint64_t *field, const char *v, uint64_t min, uint64_t max, char *err, size_t errlen) {
@@ -302,6 +330,27 @@ static int set_interval(struct config *c, const char *v, char *err, size_t errle
         return set_duration(&c->interval_usec, v, 1000000ULL, 86400000000ULL, err, errlen);
 }
 
+static int set_api_interval(struct config *c, const char *v, char *err, size_t errlen) {
+        /* Two requests a round: even the minimum stays far inside 250 requests a minute. */
+        return set_duration(&c->api_interval_usec, v, 10000000ULL, 86400000000ULL, err, errlen);
+}
+
+static int set_api_insecure(struct config *c, const char *v, char *err, size_t errlen) {
+        if (parse_boolean(v, &c->api_insecure) < 0) {
+                snprintf(err, errlen, "must be yes or no");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int set_api_token_file(struct config *c, const char *v, char *err, size_t errlen) {
+        return set_path(&c->api_token_file, v, err, errlen);
+}
+
+static int set_api_ca_file(struct config *c, const char *v, char *err, size_t errlen) {
+        return set_path(&c->api_ca_file, v, err, errlen);
+}
+
 static int set_path(char **field, const char *v, char *err, size_t errlen) {
         if (v[0] != '/') {
                 snprintf(err, errlen, "must be an absolute path");
@@ -340,6 +389,11 @@ static const struct {
         { "interval", set_interval },
         { "state_file", set_state_file },
         { "metrics_file", set_metrics_file },
+        { "api_url", set_api_url },
+        { "api_token_file", set_api_token_file },
+        { "api_ca_file", set_api_ca_file },
+        { "api_insecure", set_api_insecure },
+        { "api_interval", set_api_interval },
 };
 
 const char *config_key_name(size_t i) {
@@ -503,6 +557,71 @@ static int cidr_cmp(const void *a, const void *b) {
         return (int) x->len - (int) y->len;
 }
 
+/* Reads the API token. Its text never appears in any message: errors speak of the file. */
+static int load_api_token(struct config *c, char *err, size_t errlen) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        const char *cred = getenv("CREDENTIALS_DIRECTORY");
+        struct stat st;
+        size_t size = 0, start = 0, end;
+        int r;
+
+        /* Under systemd the credential wins: the service's dynamic user cannot read a root-only
+         * file, while one config file still serves "sudo vpc-peer-routes sync" from a shell. */
+        if (cred) {
+                if (asprintf(&path, "%s/%s", cred, API_CREDENTIAL_NAME) < 0)
+                        return -ENOMEM;
+                if (access(path, F_OK) < 0 && c->api_token_file) {
+                        free(path);
+                        path = NULL;
+                }
+        }
+        if (!path && c->api_token_file) {
+                path = strdup(c->api_token_file);
+                if (!path)
+                        return -ENOMEM;
+        }
+        if (!path) {
+                snprintf(err, errlen, "source = api needs a read-only API token: set api_token_file, or pass the systemd "
+                                      "credential " API_CREDENTIAL_NAME " (LoadCredential=)");
+                return -EINVAL;
+        }
+        if (stat(path, &st) < 0) {
+                snprintf(err, errlen, "API token file %s: %s", path, strerror(errno));
+                return -EINVAL;
+        }
+        if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+                snprintf(err, errlen, "API token file %s is readable or writable by group or others (mode %04o); "
+                                      "refusing it (chmod 600 %s)",
+                         path, (unsigned) (st.st_mode & 07777), path);
+                return -EPERM;
+        }
+        r = read_full_file(path, API_TOKEN_MAX + 64, &text, &size);
+        if (r < 0) {
+                snprintf(err, errlen, "API token file %s: %s", path, r == -EFBIG ? "too large to hold a token" : strerror(-r));
+                return -EINVAL;
+        }
+        end = size;
+        while (start < end && (text[start] == ' ' || text[start] == '\t' || text[start] == '\n' || text[start] == '\r'))
+                start++;
+        while (end > start && (text[end - 1] == ' ' || text[end - 1] == '\t' || text[end - 1] == '\n' || text[end - 1] == '\r'))
+                end--;
+        bool ok = end > start && end - start <= API_TOKEN_MAX;
+        for (size_t i = start; ok && i < end; i++)
+                ok = text[i] > ' ' && text[i] < 0x7f;
+        if (!ok) {
+                explicit_bzero(text, size);
+                snprintf(err, errlen, "API token file %s does not hold a token (one line of printable characters)", path);
+                return -EINVAL;
+        }
+        if (c->api_token) {
+                explicit_bzero(c->api_token, strlen(c->api_token));
+                free(c->api_token);
+        }
+        c->api_token = strndup(text + start, end - start);
+        explicit_bzero(text, size);
+        return c->api_token ? 0 : -ENOMEM;
+}
+
 int config_finalize(struct config *c, char *err, size_t errlen) {
         char where[PATH_MAX + 32], cs[CIDR_STRLEN];
         int r;
@@ -566,6 +685,18 @@ int config_finalize(struct config *c, char *err, size_t errlen) {
                 snprintf(err, errlen, "%s: %zu routes exceed max_routes = %llu; refusing the whole set", where,
                          c->n_routes, (unsigned long long) c->max_routes);
                 return -E2BIG;
+        }
+
+        if (c->source == SOURCE_API) {
+                if (strncmp(c->api_url, "http://", 7) == 0 && !c->api_insecure) {
+                        snprintf(err, errlen, "api_url \"%s\" is plain http; the token would travel unencrypted "
+                                              "(set api_insecure = yes only for tests)",
+                                 c->api_url);
+                        return -EINVAL;
+                }
+                r = load_api_token(c, err, errlen);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

@@ -10,6 +10,9 @@
 #define CONFIG_MAX_FILE_SIZE (1024 * 1024)
 #define ROUTES_FILE_MAX_SIZE (16 * 1024 * 1024)
 #define STATE_FILE_DEFAULT "/run/vpc-peer-routes/state.json"
+#define API_URL_DEFAULT "https://api.digitalocean.com"
+#define API_CREDENTIAL_NAME "do-api-token"
+#define API_TOKEN_MAX 512
 
 enum peering_flag {
         PEERING_FLAG_HONOR,
@@ -18,6 +21,7 @@ enum peering_flag {
 
 enum route_source {
         SOURCE_METADATA,
+        SOURCE_API,
 };
 
 struct config {
@@ -37,6 +41,14 @@ struct config {
         enum peering_flag peering_flag;
         bool allow_non_private;
         uint64_t max_routes;
+
+        /* source = api */
+        char *api_url;
+        char *api_token_file;       /* NULL: $CREDENTIALS_DIRECTORY/do-api-token */
+        char *api_ca_file;
+        bool api_insecure;
+        uint64_t api_interval_usec;
+        char *api_token;            /* read by config_finalize; never logged or written anywhere */
 
         /* run */
         uint64_t interval_usec;

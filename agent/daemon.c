@@ -12,6 +12,7 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
+#include "api_fetch.h"
 #include "daemon.h"
 #include "desired.h"
 #include "http.h"
@@ -38,7 +39,9 @@ struct daemon {
         struct nl_ctx *nl;
         struct nl_monitor *monitor;
         struct http_client *http;
+        struct api_client *api;
         sd_event_source *poll_timer;
+        sd_event_source *api_timer;
         sd_event_source *heal_timer;
         sd_event_source *signals[3];
 
@@ -47,6 +50,14 @@ struct daemon {
         size_t body_size;
         struct metadata md;
         bool have_md;
+
+        /* source = api: the last complete answer. Until the first one, nothing is changed. */
+        struct api_peers peers;
+        bool have_api;
+        bool peers_changed;         /* log skipped ranges loudly once per change */
+        unsigned api_failures;
+        uint64_t api_failing_since;
+        char api_error[API_ROUND_ERR_MAX];
 
         /* The last reconcile. */
         struct route_set desired;
@@ -95,8 +106,17 @@ static void format_status(struct daemon *d, char *buf, size_t size) {
                          format_ago(now_sec() - d->failing_since, ago, sizeof ago), d->own.n, d->own.n == 1 ? "" : "s");
                 return;
         }
+        if (d->api_failures > 0) {
+                snprintf(buf, size, "API unreachable for %s, keeping %zu route%s",
+                         format_ago(now_sec() - d->api_failing_since, ago, sizeof ago), d->own.n, d->own.n == 1 ? "" : "s");
+                return;
+        }
         if (!d->have_md) {
                 snprintf(buf, size, "waiting for the first metadata answer");
+                return;
+        }
+        if (d->config->source == SOURCE_API && !d->have_api) {
+                snprintf(buf, size, "waiting for the first API answer");
                 return;
         }
         if (d->waiting[0]) {
@@ -132,6 +152,7 @@ static void publish(struct daemon *d) {
                 .desired = &d->desired,
                 .installed = &d->own,
                 .plan = &d->plan,
+                .peers = d->config->source == SOURCE_API && d->have_api ? &d->peers : NULL,
                 .reconciles = d->reconciles,
                 .heals = d->heals,
                 .metadata_errors = d->metadata_errors,
@@ -139,7 +160,7 @@ static void publish(struct daemon *d) {
         };
         int r;
 
-        snprintf(s.last_error, sizeof s.last_error, "%s", d->last_error);
+        snprintf(s.last_error, sizeof s.last_error, "%s", d->last_error[0] ? d->last_error : d->api_error);
         snprintf(s.ifname, sizeof s.ifname, "%s", d->link.ifname);
         format_status(d, s.status, sizeof s.status);
 
@@ -192,6 +213,8 @@ static int daemon_reconcile(struct daemon *d, enum trigger trigger) {
 
         if (!d->have_md)
                 return 0;
+        if (d->config->source == SOURCE_API && !d->have_api)
+                return 0; /* no answer yet: nothing is known to be unwanted */
         d->reconciles++;
         rc.md = d->md;
         rc.have_metadata = true;
@@ -215,6 +238,14 @@ static int daemon_reconcile(struct daemon *d, enum trigger trigger) {
         set_waiting(d, "");
         log_nic_line(d, &rc);
 
+        if (d->config->source == SOURCE_API) {
+                r = reconcile_use_peers(&rc, d->nl, d->config, &d->peers, d->peers_changed);
+                if (r < 0) {
+                        log_error("%s", rc.error_msg);
+                        return r;
+                }
+                d->peers_changed = false;
+        }
         r = reconcile_plan(&rc, d->nl, d->config, NL_LIST_FAST);
         if (r < 0) {
                 log_error("%s", rc.error_msg);
@@ -346,6 +377,91 @@ static uint64_t jittered_interval(const struct daemon *d) {
         return i - i / 10 + random_u64() % (i / 5 + 1);
 }
 
+/* ---- the API (source = api) ---- */
+
+static void schedule_api(struct daemon *d, uint64_t delay_usec) {
+        uint64_t now, when, not_before = api_retry_after_usec(d->api);
+
+        (void) sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+        when = now + delay_usec;
+        if (not_before > when)
+                when = not_before;
+        (void) sd_event_source_set_time(d->api_timer, when);
+        (void) sd_event_source_set_enabled(d->api_timer, SD_EVENT_ONESHOT);
+}
+
+static bool peers_equal(const struct api_peers *a, const struct api_peers *b) {
+        if (a->n != b->n || !streq(a->own_vpc, b->own_vpc))
+                return false;
+        for (size_t i = 0; i < a->n; i++)
+                if (a->peers[i].range.addr != b->peers[i].range.addr || a->peers[i].range.len != b->peers[i].range.len ||
+                    !streq(a->peers[i].peering_id, b->peers[i].peering_id))
+                        return false;
+        return true;
+}
+
+static void publish(struct daemon *d);
+
+static void on_api_done(int error, const char *msg, struct api_peers *peers, void *userdata) {
+        struct daemon *d = userdata;
+        char ago[32];
+
+        if (error < 0) {
+                uint64_t backoff = RETRY_MIN_USEC << (d->api_failures < 16 ? d->api_failures : 16);
+                if (backoff > d->config->api_interval_usec)
+                        backoff = d->config->api_interval_usec;
+                d->api_failures++;
+                snprintf(d->api_error, sizeof d->api_error, "%s", msg);
+                if (d->api_failures == 1) {
+                        d->api_failing_since = now_sec();
+                        log_warning("%s; keeping %zu route%s", msg, d->own.n, d->own.n == 1 ? "" : "s");
+                } else
+                        log_debug("%s (failure %u)", msg, d->api_failures);
+                schedule_api(d, backoff);
+                publish(d);
+                return;
+        }
+        if (d->api_failures > 0)
+                log_info("API answers again after %s", format_ago(now_sec() - d->api_failing_since, ago, sizeof ago));
+        d->api_failures = 0;
+        d->api_error[0] = '\0';
+        if (!d->have_api || !peers_equal(&d->peers, peers)) {
+                log_info("API: VPC %s has %zu ACTIVE peering%s", peers->own_vpc, peers->n, peers->n == 1 ? "" : "s");
+                d->peers_changed = true;
+        }
+        api_peers_done(&d->peers);
+        d->peers = *peers;
+        *peers = (struct api_peers) {};
+        d->have_api = true;
+        (void) daemon_reconcile(d, TRIGGER_POLL);
+        schedule_api(d, d->config->api_interval_usec - d->config->api_interval_usec / 10 +
+                                random_u64() % (d->config->api_interval_usec / 5 + 1));
+        publish(d);
+}
+
+static void start_api_round(struct daemon *d) {
+        int r;
+
+        if (d->config->source != SOURCE_API || !d->have_md || api_round_running(d->api))
+                return;
+        if (!d->md.droplet_id) {
+                on_api_done(-ENOENT, "metadata: droplet_id is missing; source = api needs it", NULL, d);
+                return;
+        }
+        r = api_round_start(d->api, d->config, d->md.droplet_id, on_api_done, d);
+        if (r == -EAGAIN)
+                schedule_api(d, 0); /* rate limited: the timer waits for the limit to lift */
+        else if (r < 0)
+                log_error_errno(r, "Could not start an API round: %m");
+}
+
+static int on_api_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s;
+        (void) usec;
+        start_api_round(userdata);
+        return 0;
+}
+
 static void notify_ready(struct daemon *d) {
         if (!d->ready || d->reloading) {
                 (void) sd_notify(false, "READY=1");
@@ -424,10 +540,13 @@ static void on_fetch_done(struct http_response *resp, void *userdata) {
         free(d->body);
         d->body = TAKE_PTR(resp->body);
         d->body_size = resp->size;
+        bool droplet_changed = !d->have_md || d->md.droplet_id != rc.md.droplet_id;
         d->md = rc.md;
         d->have_md = true;
         metadata_succeeded(d);
         (void) daemon_reconcile(d, TRIGGER_POLL);
+        if (droplet_changed || !d->have_api)
+                start_api_round(d);
 
 done:
         notify_ready(d);
@@ -495,9 +614,11 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 d->nic_line[0] = '\0';
         }
         /* Poll now: `systemctl reload` is the one-shot for a running service. */
+        api_round_cancel(d->api);
         http_cancel_all(d->http);
         d->fetching = false;
         start_fetch(d);
+        start_api_round(d);
         return 0;
 }
 
@@ -534,6 +655,8 @@ static int daemon_setup(struct daemon *d) {
         if (r < 0)
                 return log_error_errno(r, "Could not subscribe to kernel route, link and address events: %m");
         r = http_client_new(d->event, &d->http);
+        if (r >= 0)
+                r = api_client_new(d->http, &d->api);
         if (r < 0)
                 return log_error_errno(r, "Could not set up the HTTP client: %m");
 
@@ -542,19 +665,25 @@ static int daemon_setup(struct daemon *d) {
         r = sd_event_add_time(d->event, &d->poll_timer, CLOCK_MONOTONIC, 0, 100 * 1000ULL, on_poll_timer, d);
         if (r >= 0)
                 r = sd_event_add_time(d->event, &d->heal_timer, CLOCK_MONOTONIC, 0, 1, on_heal_timer, d);
+        if (r >= 0)
+                r = sd_event_add_time(d->event, &d->api_timer, CLOCK_MONOTONIC, 0, 100 * 1000ULL, on_api_timer, d);
         if (r < 0)
                 return log_error_errno(r, "Could not create timers: %m");
         (void) sd_event_source_set_enabled(d->heal_timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(d->api_timer, SD_EVENT_OFF);
         /* The poll timer fires at once: the first poll. */
         return 0;
 }
 
 static void daemon_free(struct daemon *d) {
+        api_client_free(d->api);
         http_client_free(d->http);
         nl_monitor_free(d->monitor);
         nl_ctx_close(d->nl);
         sd_event_source_disable_unref(d->poll_timer);
         sd_event_source_disable_unref(d->heal_timer);
+        sd_event_source_disable_unref(d->api_timer);
+        api_peers_done(&d->peers);
         for (size_t i = 0; i < ELEMENTSOF(d->signals); i++)
                 sd_event_source_disable_unref(d->signals[i]);
         sd_event_unref(d->event);

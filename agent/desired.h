@@ -1,14 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* The desired route set: configured networks via the VPC gateway on the private NIC. */
+/* The desired route set: networks via the VPC gateway on the private NIC. The networks come
+ * from the config (source = metadata) or from the peered VPCs' ranges (source = api). */
 #pragma once
 
+#include "api_fetch.h"
 #include "config.h"
 #include "metadata_parse.h"
+#include "nl.h"
 #include "route.h"
 
-/* Builds the routes that should exist from the config and the droplet's metadata. Networks
- * that lie inside the droplet's own private subnet are skipped with a warning (the connected
- * route must keep reaching them directly). Honors features.vpc_peering_enabled == false with an
- * empty set unless peering_flag = ignore. */
+/* Builds the routes that should exist for nets. Networks inside the droplet's own private
+ * subnet are skipped with a warning (the connected route must keep reaching them directly).
+ * Honors features.vpc_peering_enabled == false with an empty set unless peering_flag = ignore. */
 int desired_compute(const struct config *c, const struct metadata *md, int ifindex, const char *ifname,
-                    struct route_set *ret);
+                    const struct cidr *nets, size_t n_nets, struct route_set *ret);
+
+/* Why a peer's range is not routed. */
+typedef void (*desired_skip_fn)(const struct api_peer *peer, const char *why, void *userdata);
+
+/* Pure: the peers' ranges that may be routed. A range that fails the routability rules, or that
+ * overlaps a subnet connected on the droplet (its own VPC, a docker bridge, the anchor network),
+ * is left out and reported through skip. The result is sorted and unique. */
+int desired_api_nets(const struct api_peers *peers, const struct connected_subnet *connected, size_t n_connected,
+                     bool allow_non_private, struct cidr **ret, size_t *ret_n, desired_skip_fn skip, void *userdata);

@@ -462,3 +462,49 @@ int http_get_blocking(const struct http_request *req, struct http_response *ret)
         r = sd_event_loop(e);
         return r < 0 ? r : 0;
 }
+
+struct origin {
+        char *scheme;
+        char *host;
+        char *port;
+};
+
+static void origin_done(struct origin *o) {
+        curl_free(o->scheme);
+        curl_free(o->host);
+        curl_free(o->port);
+}
+
+static int origin_of(const char *url, struct origin *ret) {
+        CURLU *u = curl_url();
+        int r = -EINVAL;
+
+        *ret = (struct origin) {};
+        if (!u)
+                return -ENOMEM;
+        if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_SCHEME, &ret->scheme, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_HOST, &ret->host, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_PORT, &ret->port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+                r = 0;
+        curl_url_cleanup(u);
+        if (r < 0)
+                origin_done(ret);
+        return r;
+}
+
+bool http_same_origin(const char *a, const char *b) {
+        struct origin x, y;
+        bool same;
+
+        if (origin_of(a, &x) < 0)
+                return false;
+        if (origin_of(b, &y) < 0) {
+                origin_done(&x);
+                return false;
+        }
+        same = strcasecmp(x.scheme, y.scheme) == 0 && strcasecmp(x.host, y.host) == 0 && streq(x.port, y.port);
+        origin_done(&x);
+        origin_done(&y);
+        return same;
+}

@@ -56,5 +56,8 @@ int http_get_blocking(const struct http_request *req, struct http_response *ret)
 
 void http_response_done(struct http_response *r);
 
+/* Same scheme, host and port (default ports filled in)? False when either does not parse. */
+bool http_same_origin(const char *a, const char *b);
+
 /* Global libcurl setup; call once at start. */
 int http_global_init(void);

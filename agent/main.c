@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <sys/syscall.h>
 
+#include "api_fetch.h"
 #include "config.h"
 #include "daemon.h"
 #include "http.h"
@@ -104,9 +105,11 @@ static void log_metadata_line(const struct config *c, const struct reconcile *rc
 }
 
 /* Fetch, parse, find the NIC. Any failure here changes nothing. */
-static int prepare(const struct config *c, struct nl_ctx *nl, struct reconcile *rc) {
+/* Fetch and parse the metadata, find the NIC, and with source = api ask the API for the peers
+ * (into peers, which must outlive rc). Any failure here changes nothing. */
+static int prepare(const struct config *c, struct nl_ctx *nl, struct reconcile *rc, struct api_peers *peers) {
         _cleanup_free_ char *body = NULL;
-        char err[HTTP_ERR_MAX + 256];
+        char err[API_ROUND_ERR_MAX + 256];
         size_t size = 0;
         int r;
 
@@ -116,7 +119,15 @@ static int prepare(const struct config *c, struct nl_ctx *nl, struct reconcile *
         r = reconcile_parse(rc, body, size);
         if (r < 0)
                 return r;
-        return reconcile_find_link(rc, nl, c);
+        r = reconcile_find_link(rc, nl, c);
+        if (r < 0 || c->source != SOURCE_API)
+                return r;
+        if (!rc->md.droplet_id)
+                return reconcile_fail(rc, STAGE_PARSE, -ENOENT, "metadata: droplet_id is missing; source = api needs it");
+        r = api_round_blocking(c, rc->md.droplet_id, peers, err, sizeof err);
+        if (r < 0)
+                return reconcile_fail(rc, STAGE_FETCH, r, "%s", err);
+        return reconcile_use_peers(rc, nl, c, peers, true);
 }
 
 /* sync: a down NIC is an error (nothing could work through it); a NIC without the private
@@ -136,6 +147,7 @@ static int check_link(struct reconcile *rc) {
 }
 
 static int verb_sync(struct config *c, const struct options *o) {
+        _cleanup_(api_peers_done) struct api_peers peers = {};
         _cleanup_reconcile_ struct reconcile rc = {};
         _cleanup_nl_ struct nl_ctx *nl = NULL;
         char summary[256];
@@ -146,7 +158,7 @@ static int verb_sync(struct config *c, const struct options *o) {
                 log_error_errno(r, "Could not open a netlink socket: %m");
                 return EXIT_FAILED;
         }
-        r = prepare(c, nl, &rc);
+        r = prepare(c, nl, &rc, &peers);
         if (r >= 0)
                 r = check_link(&rc);
         if (r < 0) {
@@ -154,6 +166,8 @@ static int verb_sync(struct config *c, const struct options *o) {
                 return EXIT_FAILED;
         }
         log_metadata_line(c, &rc);
+        if (c->source == SOURCE_API)
+                log_info("API: VPC %s has %zu ACTIVE peering%s", peers.own_vpc, peers.n, peers.n == 1 ? "" : "s");
 
         r = reconcile_plan(&rc, nl, c, o->dry_run ? NL_LIST_FULL : NL_LIST_FAST);
         if (r < 0) {
@@ -183,6 +197,7 @@ static int verb_sync(struct config *c, const struct options *o) {
 }
 
 static int verb_status(struct config *c, const struct options *o) {
+        _cleanup_(api_peers_done) struct api_peers peers = {};
         _cleanup_reconcile_ struct reconcile rc = {};
         _cleanup_route_set_ struct route_set none = {}, foreign = {};
         _cleanup_nl_ struct nl_ctx *nl = NULL;
@@ -193,7 +208,7 @@ static int verb_status(struct config *c, const struct options *o) {
                 log_error_errno(r, "Could not open a netlink socket: %m");
                 return EXIT_FAILED;
         }
-        r = prepare(c, nl, &rc);
+        r = prepare(c, nl, &rc, &peers);
         if (r >= 0)
                 r = reconcile_plan(&rc, nl, c, NL_LIST_FULL);
         if (r < 0) {
@@ -384,6 +399,10 @@ int main(int argc, char *argv[]) {
 
         if (load_config(&o, &c) < 0)
                 return EXIT_USAGE;
+        if (c->source == SOURCE_API && strncmp(c->api_url, "http://", 7) == 0)
+                log_warning("api_url %s is plain http (api_insecure = yes): the API token travels unencrypted; "
+                            "use this for tests only",
+                            c->api_url);
         if (http_global_init() < 0) {
                 log_error("Could not initialise libcurl");
                 config_free(c);

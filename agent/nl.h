@@ -33,6 +33,16 @@ int nl_find_link_by_mac(struct nl_ctx *nl, const uint8_t mac[static 6], uint32_t
 int nl_find_link_by_name(struct nl_ctx *nl, const char *name, uint32_t address, struct link_info *ret);
 int nl_find_link_by_index(struct nl_ctx *nl, int ifindex, struct link_info *ret);
 
+/* A subnet the droplet reaches directly: an IPv4 address with its prefix on some interface. */
+struct connected_subnet {
+        struct cidr net;
+        int ifindex;
+        char ifname[IF_NAMESIZE];
+};
+
+/* Every connected IPv4 subnet (addresses with a prefix shorter than /31), any interface. */
+int nl_list_connected(struct nl_ctx *nl, struct connected_subnet **ret, size_t *ret_n);
+
 enum nl_list_mode {
         /* Own routes, plus foreign routes on the private NIC only when some desired
          * destination lacks an own route: the cheap reconcile path. */

@@ -202,14 +202,13 @@ static void cache_freep(struct nl_cache **c) {
                 nl_cache_free(*c);
 }
 
-struct addr_state {
-        int ifindex;
-        uint32_t address;
-        bool found;
+struct addr_dump {
+        int (*fn)(int ifindex, uint32_t address, uint8_t prefixlen, void *userdata);
+        void *userdata;
 };
 
 static int addr_msg(struct nlmsghdr *hdr, void *userdata) {
-        struct addr_state *st = userdata;
+        struct addr_dump *st = userdata;
         struct nlattr *tb[IFA_MAX + 1];
         struct ifaddrmsg *ifa;
         struct nlattr *a;
@@ -224,24 +223,22 @@ static int addr_msg(struct nlmsghdr *hdr, void *userdata) {
         if (hdr->nlmsg_type != RTM_NEWADDR || (size_t) nlmsg_datalen(hdr) < sizeof *ifa)
                 return 0;
         ifa = nlmsg_data(hdr);
-        if (ifa->ifa_family != AF_INET || (int) ifa->ifa_index != st->ifindex ||
-            nlmsg_parse(hdr, sizeof *ifa, tb, IFA_MAX, NULL) < 0)
+        if (ifa->ifa_family != AF_INET || nlmsg_parse(hdr, sizeof *ifa, tb, IFA_MAX, NULL) < 0)
                 return 0;
         a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-        if (a && nla_len(a) == 4) {
-                memcpy(&be, nla_data(a), 4);
-                if (ntohl(be) == st->address)
-                        st->found = true;
-        }
-        return 0;
+        if (!a || nla_len(a) != 4)
+                return 0;
+        memcpy(&be, nla_data(a), 4);
+        return st->fn((int) ifa->ifa_index, ntohl(be), ifa->ifa_prefixlen, st->userdata);
 }
 
-/* Does ifindex carry the IPv4 address? A dump with a proper ifaddrmsg header, which strict
- * checking requires (libnl's address cache request does not pass it). */
-static int link_has_address(struct nl_ctx *nl, int ifindex, uint32_t address, bool *ret) {
+/* Dumps IPv4 addresses (of one interface when ifindex > 0 and the kernel filters), calling fn
+ * for each. The request carries a proper ifaddrmsg header, which strict checking requires
+ * (libnl's address cache request does not pass it). */
+static int dump_addresses(struct nl_ctx *nl, int ifindex, int (*fn)(int, uint32_t, uint8_t, void *), void *userdata) {
         _cleanup_nlmsg_ struct nl_msg *msg = NULL;
-        struct ifaddrmsg ifa = { .ifa_family = AF_INET, .ifa_index = nl->strict ? (uint32_t) ifindex : 0 };
-        struct addr_state st = { .ifindex = ifindex, .address = address };
+        struct ifaddrmsg ifa = { .ifa_family = AF_INET, .ifa_index = nl->strict && ifindex > 0 ? (uint32_t) ifindex : 0 };
+        struct addr_dump st = { .fn = fn, .userdata = userdata };
         int r;
 
         msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
@@ -255,9 +252,73 @@ static int link_has_address(struct nl_ctx *nl, int ifindex, uint32_t address, bo
         do
                 r = nl_recv_batch(nl, addr_msg, &st);
         while (r == 0);
+        return r < 0 ? r : 0;
+}
+
+struct has_address {
+        int ifindex;
+        uint32_t address;
+        bool found;
+};
+
+static int has_address_fn(int ifindex, uint32_t address, uint8_t prefixlen, void *userdata) {
+        struct has_address *st = userdata;
+        (void) prefixlen;
+        if (ifindex == st->ifindex && address == st->address)
+                st->found = true;
+        return 0;
+}
+
+/* Does ifindex carry the IPv4 address? */
+static int link_has_address(struct nl_ctx *nl, int ifindex, uint32_t address, bool *ret) {
+        struct has_address st = { .ifindex = ifindex, .address = address };
+        int r = dump_addresses(nl, ifindex, has_address_fn, &st);
         if (r < 0)
                 return r;
         *ret = st.found;
+        return 0;
+}
+
+struct connected_list {
+        struct connected_subnet *list;
+        size_t n, cap;
+};
+
+static int connected_fn(int ifindex, uint32_t address, uint8_t prefixlen, void *userdata) {
+        struct connected_list *st = userdata;
+
+        /* A /32 (or /31 point-to-point) address reaches no subnet of its own. */
+        if (prefixlen == 0 || prefixlen >= 31)
+                return 0;
+        if (GREEDY_REALLOC(st->list, st->cap, st->n + 1) < 0)
+                return -ENOMEM;
+        st->list[st->n++] = (struct connected_subnet) {
+                .net = { address & prefix_to_mask(prefixlen), prefixlen },
+                .ifindex = ifindex,
+        };
+        return 0;
+}
+
+int nl_list_connected(struct nl_ctx *nl, struct connected_subnet **ret, size_t *ret_n) {
+        _cleanup_(cache_freep) struct nl_cache *links = NULL;
+        struct connected_list st = {};
+        int r;
+
+        r = dump_addresses(nl, 0, connected_fn, &st);
+        if (r < 0) {
+                free(st.list);
+                return r;
+        }
+        if (st.n > 0 && rtnl_link_alloc_cache(nl->sock, AF_UNSPEC, &links) >= 0)
+                for (size_t i = 0; i < st.n; i++) {
+                        struct rtnl_link *l = rtnl_link_get(links, st.list[i].ifindex);
+                        if (l) {
+                                snprintf(st.list[i].ifname, sizeof st.list[i].ifname, "%s", rtnl_link_get_name(l));
+                                rtnl_link_put(l);
+                        }
+                }
+        *ret = st.list;
+        *ret_n = st.n;
         return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "reconcile.h"
 
 void reconcile_done(struct reconcile *rc) {
+        free(rc->nets);
         route_set_done(&rc->desired);
         route_set_done(&rc->own);
         route_set_done(&rc->foreign);
@@ -81,10 +82,43 @@ int reconcile_link_ready(const struct reconcile *rc, char *why, size_t size) {
         return 0;
 }
 
+struct skip_log {
+        int level;
+};
+
+static void log_skip(const struct api_peer *p, const char *why, void *userdata) {
+        const struct skip_log *s = userdata;
+        char net[CIDR_STRLEN];
+
+        log_full(s->level, "Skipping %s of VPC %s (peering %s): %s", cidr_to_string(&p->range, net),
+                 p->vpc_name[0] ? p->vpc_name : p->vpc_id, p->peering_name[0] ? p->peering_name : p->peering_id, why);
+}
+
+int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, const struct api_peers *peers,
+                        bool loud) {
+        _cleanup_free_ struct connected_subnet *connected = NULL;
+        struct skip_log s = { .level = loud ? LOG_WARNING : LOG_DEBUG };
+        size_t n_connected = 0;
+        int r;
+
+        r = nl_list_connected(nl, &connected, &n_connected);
+        if (r < 0)
+                return reconcile_fail(rc, STAGE_PLAN, r, "Could not read the droplet's addresses: %s", strerror(-r));
+        free(rc->nets);
+        rc->nets = NULL;
+        r = desired_api_nets(peers, connected, n_connected, c->allow_non_private, &rc->nets, &rc->n_nets, log_skip, &s);
+        if (r < 0)
+                return reconcile_fail(rc, STAGE_PLAN, r, "Could not compute the desired routes: %s", strerror(-r));
+        rc->have_nets = true;
+        rc->peers = peers;
+        return 0;
+}
+
 int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_list_mode mode) {
         int r;
 
-        r = desired_compute(c, &rc->md, rc->link.ifindex, rc->link.ifname, &rc->desired);
+        r = desired_compute(c, &rc->md, rc->link.ifindex, rc->link.ifname, rc->have_nets ? rc->nets : c->routes,
+                            rc->have_nets ? rc->n_nets : c->n_routes, &rc->desired);
         if (r < 0)
                 return reconcile_fail(rc, STAGE_PLAN, r, "Could not compute the desired routes: %s", strerror(-r));
         r = nl_list_routes(nl, mode, c->table, c->protocol, rc->link.ifindex, &rc->desired, &rc->own, &rc->foreign);

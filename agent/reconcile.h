@@ -18,6 +18,13 @@ enum reconcile_stage {
 };
 
 struct reconcile {
+        /* Inputs set before reconcile_plan: the networks to route (when have_nets; else the
+         * config's routes) and, for source = api, the peers they come from. */
+        bool have_nets;
+        struct cidr *nets;
+        size_t n_nets;
+        const struct api_peers *peers;
+
         struct metadata md;
         bool have_metadata;
         struct link_info link;
@@ -49,6 +56,10 @@ int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct co
 /* Is the NIC found by reconcile_find_link up and carrying the private address? If not, says why
  * (the kernel would refuse routes via the gateway, or they would not work). */
 int reconcile_link_ready(const struct reconcile *rc, char *why, size_t size);
+/* source = api: routes for the peers' ranges, less those overlapping a connected subnet (one
+ * line each, at warning level when loud, else debug). Sets rc->nets (owned by rc). */
+int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, const struct api_peers *peers,
+                        bool loud);
 int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_list_mode mode);
 /* Applies the plan; a failing change is logged at debug level when quiet_failures (the daemon
  * saw the very same failure last round). Afterwards the plan names every conflict. */

@@ -7,12 +7,25 @@
 #include "json.h"
 #include "state.h"
 
-static void add_routes(cJSON *root, const char *key, const struct route_set *s) {
+/* With peers, each route also names the peering its destination comes from. */
+static void add_routes(cJSON *root, const char *key, const struct route_set *s, const struct api_peers *peers) {
         cJSON *a = cJSON_AddArrayToObject(root, key);
         for (size_t i = 0; a && s && i < s->n; i++) {
                 cJSON *o = json_from_route(&s->routes[i]);
-                if (o)
-                        cJSON_AddItemToArray(a, o);
+                struct cidr c = { s->routes[i].dst, s->routes[i].dst_len };
+                const struct api_peer *p = peers ? api_peers_find(peers, &c) : NULL;
+                if (!o)
+                        continue;
+                if (p) {
+                        cJSON *pj = cJSON_AddObjectToObject(o, "peering");
+                        if (pj) {
+                                cJSON_AddStringToObject(pj, "id", p->peering_id);
+                                cJSON_AddStringToObject(pj, "name", p->peering_name);
+                                cJSON_AddStringToObject(pj, "vpc_id", p->vpc_id);
+                                cJSON_AddStringToObject(pj, "vpc_name", p->vpc_name);
+                        }
+                }
+                cJSON_AddItemToArray(a, o);
         }
 }
 
@@ -69,8 +82,8 @@ int state_write(const char *path, const struct agent_state *s) {
                 cJSON_AddBoolToObject(root, "vpc_peering_enabled", s->peering_enabled == TRISTATE_TRUE);
         else
                 cJSON_AddNullToObject(root, "vpc_peering_enabled");
-        add_routes(root, "desired", s->desired);
-        add_routes(root, "installed", s->installed);
+        add_routes(root, "desired", s->desired, s->peers);
+        add_routes(root, "installed", s->installed, NULL);
         conflicts = cJSON_AddArrayToObject(root, "conflicts");
         for (size_t i = 0; conflicts && s->plan && i < s->plan->n; i++) {
                 const struct plan_action *a = &s->plan->actions[i];

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include "api_fetch.h"
 #include "metadata_parse.h"
 #include "plan.h"
 #include "route.h"
@@ -28,6 +29,7 @@ struct agent_state {
         const struct route_set *desired;   /* may be NULL */
         const struct route_set *installed; /* own routes in the kernel, may be NULL */
         const struct plan *plan;           /* for conflicts, may be NULL */
+        const struct api_peers *peers;     /* source = api: where each desired route comes from */
 
         uint64_t reconciles;
         uint64_t heals;

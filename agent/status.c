@@ -3,6 +3,7 @@
  * and is stable: fields may be added, never renamed or removed. */
 #include <signal.h>
 
+#include "api_fetch.h"
 #include "json.h"
 
 #include "status.h"
@@ -40,6 +41,11 @@ static bool in_sync(const struct reconcile *rc) {
         return rc->have_plan && !plan_has_changes(&rc->plan) && rc->plan.count[PLAN_CONFLICT] == 0;
 }
 
+static const struct api_peer *status_peer_of(const struct reconcile *rc, const struct route *r) {
+        struct cidr c = { r->dst, r->dst_len };
+        return rc->peers ? api_peers_find(rc->peers, &c) : NULL;
+}
+
 static bool daemon_alive(const struct state_summary *s) {
         return s->pid > 0 && (kill(s->pid, 0) == 0 || errno == EPERM);
 }
@@ -71,7 +77,14 @@ static void print_daemon(FILE *f, const struct state_summary *s) {
 void status_print_text(FILE *f, const struct config *c, const struct reconcile *rc, const struct state_summary *daemon) {
         char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN], rs[ROUTE_STRLEN], t[12];
 
-        fprintf(f, "Source:      %s (%s)\n", route_source_to_string(c->source), c->metadata_url);
+        if (c->source == SOURCE_API) {
+                fprintf(f, "Source:      api (%s)", c->api_url);
+                if (rc->peers)
+                        fprintf(f, "; VPC %s, %zu ACTIVE peering%s", rc->peers->own_vpc, rc->peers->n,
+                                rc->peers->n == 1 ? "" : "s");
+                fprintf(f, "\nMetadata:    %s\n", c->metadata_url);
+        } else
+                fprintf(f, "Source:      metadata (%s)\n", c->metadata_url);
         if (rc->have_metadata) {
                 if (rc->md.droplet_id)
                         fprintf(f, "Droplet:     %llu\n", (unsigned long long) rc->md.droplet_id);
@@ -99,7 +112,11 @@ void status_print_text(FILE *f, const struct config *c, const struct reconcile *
                 for (size_t i = 0; i < p->n; i++) {
                         const struct plan_action *ac = &p->actions[i];
                         const struct route *r = ac->kind == PLAN_DELETE || ac->kind == PLAN_FOREIGN_EQUAL ? &ac->have : &ac->want;
+                        const struct api_peer *peer = status_peer_of(rc, r);
                         fprintf(f, "  %-10s %s", status_state_word(ac->kind), route_to_string(r, rs));
+                        if (peer)
+                                fprintf(f, "  [peering %s, VPC %s]", peer->peering_name[0] ? peer->peering_name : peer->peering_id,
+                                        peer->vpc_name[0] ? peer->vpc_name : peer->vpc_id);
                         if (ac->kind == PLAN_REPLACE)
                                 fprintf(f, "  (installed: %s)", route_to_string(&ac->have, rs));
                         else if (ac->kind == PLAN_CONFLICT)
@@ -132,6 +149,20 @@ int status_print_json(FILE *f, const struct config *c, const struct reconcile *r
                 return -ENOMEM;
         cJSON_AddNumberToObject(root, "version", 1);
         cJSON_AddStringToObject(root, "source", route_source_to_string(c->source));
+        if (c->source == SOURCE_API) {
+                cJSON *api = cJSON_AddObjectToObject(root, "api");
+                if (api) {
+                        cJSON_AddStringToObject(api, "url", c->api_url);
+                        cJSON_AddBoolToObject(api, "ok", rc->peers != NULL);
+                        if (rc->peers) {
+                                cJSON_AddStringToObject(api, "vpc_id", rc->peers->own_vpc);
+                                cJSON_AddNumberToObject(api, "active_peerings", (double) rc->peers->n);
+                        } else {
+                                cJSON_AddNullToObject(api, "vpc_id");
+                                cJSON_AddNullToObject(api, "active_peerings");
+                        }
+                }
+        }
         cJSON_AddNumberToObject(root, "protocol", c->protocol);
         cJSON_AddNumberToObject(root, "table", c->table);
 
@@ -208,6 +239,17 @@ int status_print_json(FILE *f, const struct config *c, const struct reconcile *r
                         break;
                 cJSON_AddStringToObject(o, "destination", cidr_to_string(&cd, dst));
                 cJSON_AddStringToObject(o, "state", status_state_word(ac->kind));
+                const struct api_peer *peer = status_peer_of(rc, key);
+                if (peer) {
+                        cJSON *pj = cJSON_AddObjectToObject(o, "peering");
+                        if (pj) {
+                                cJSON_AddStringToObject(pj, "id", peer->peering_id);
+                                cJSON_AddStringToObject(pj, "name", peer->peering_name);
+                                cJSON_AddStringToObject(pj, "vpc_id", peer->vpc_id);
+                                cJSON_AddStringToObject(pj, "vpc_name", peer->vpc_name);
+                        }
+                } else
+                        cJSON_AddNullToObject(o, "peering");
                 add_route_or_null(o, "wanted", ac->kind == PLAN_DELETE ? NULL : &ac->want);
                 add_route_or_null(o, "kernel", ac->kind == PLAN_ADD ? NULL : &ac->have);
                 cJSON_AddItemToArray(routes, o);

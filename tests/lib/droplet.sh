@@ -233,3 +233,98 @@ notified() {
 logged() {
         grep -q -- "$1" "$DAEMON_LOG"
 }
+
+# ---- the fake DigitalOcean API (source = api) ----
+
+API_OWN_VPC=5a4981aa-9653-4bd1-bef5-d6bff52042e4
+API_TOKEN="dop_v1_$(printf 'test%.0s' $(seq 16))$$"
+
+# api_start: the fake API at http://192.0.2.1:8080 (the droplet reaches it through its public
+# NIC), a second server at :8081 that only logs (the "other host"), and the token file.
+api_start() {
+        API_CONTROL=$TESTDIR/api.json
+        API_LOG=$TESTDIR/api.log
+        OTHER_LOG=$TESTDIR/other.log
+        TOKEN_FILE=$TESTDIR/token
+        : >"$API_LOG"
+        : >"$OTHER_LOG"
+        (umask 077 && printf '%s\n' "$API_TOKEN" >"$TOKEN_FILE")
+        api_world
+        _api_server api 8080 "$API_LOG" || return 1
+        _api_server other 8081 "$OTHER_LOG" || return 1
+}
+
+_api_server() {
+        local role=$1 port=$2 log=$3
+        shift 3
+        ip netns exec "$MD" "$PYTHON" "$top_srcdir/tests/lib/fake_api.py" --address 192.0.2.1 --port "$port" \
+                --control "$API_CONTROL" --log "$log" --role "$role" "$@" >"$TESTDIR/api-$port.out" 2>&1 &
+        CLEANUP_PIDS="${CLEANUP_PIDS:-} $!"
+        wait_for 5 grep -q ready "$TESTDIR/api-$port.out" || {
+                diag "fake API on port $port did not start:" "$(cat "$TESTDIR/api-$port.out")"
+                return 1
+        }
+}
+
+# api_tls_start: the same API over https on :8443 with a certificate from a CA made here.
+api_tls_start() {
+        local d=$TESTDIR/tls
+        mkdir -p "$d"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=vpc-peer-routes test CA" \
+                -keyout "$d/ca.key" -out "$d/ca.pem" >/dev/null 2>&1 &&
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=192.0.2.1" -keyout "$d/server.key" -out "$d/server.csr" \
+                >/dev/null 2>&1 &&
+        printf 'subjectAltName=IP:192.0.2.1\nbasicConstraints=CA:FALSE\n' >"$d/ext" &&
+        openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+                -extfile "$d/ext" -out "$d/server.pem" >/dev/null 2>&1 || return 1
+        API_CA=$d/ca.pem
+        _api_server api 8443 "$API_LOG" --cert "$d/server.pem" --key "$d/server.key"
+}
+
+# api_world: the standard world: our VPC with six peerings over three pages of two:
+# two ACTIVE peers (10.120.0.0/20 holds the peered host, 10.130.0.0/16), one PROVISIONING,
+# one DELETING, one ACTIVE peer whose range overlaps the droplet's anchor network 10.10.0.0/16,
+# and one peering between two other VPCs (which a real API would not list; the agent must
+# ignore it anyway).
+api_world() {
+        "$PYTHON" - "$API_CONTROL" "$API_OWN_VPC" "$API_TOKEN" <<'PY'
+import json, sys
+path, own, token = sys.argv[1:4]
+def u(c): return "%s000000-0000-4000-8000-0000000000%s" % (c * 2, c * 2)
+vpcs = {own: {"name": "droplets", "ip_range": "10.116.0.0/20"},
+        u("a"): {"name": "peer-a", "ip_range": "10.120.0.0/20"},
+        u("b"): {"name": "peer-b", "ip_range": "10.130.0.0/16"},
+        u("c"): {"name": "peer-c", "ip_range": "10.140.0.0/16"},
+        u("d"): {"name": "peer-d", "ip_range": "10.150.0.0/16"},
+        u("e"): {"name": "peer-e", "ip_range": "10.10.0.0/16"},
+        u("f"): {"name": "peer-f", "ip_range": "10.180.0.0/16"},
+        u("1"): {"name": "x", "ip_range": "10.160.0.0/16"},
+        u("2"): {"name": "y", "ip_range": "10.170.0.0/16"}}
+def p(c, a, b, status): return {"id": "%s111111-1111-4111-8111-1111111111%s" % (c * 2, c * 2), "name": "peering-" + c,
+                                "vpc_ids": [a, b], "status": status}
+world = {"token": token, "own_vpc": own, "droplet_id": 3164444, "page_size": 2, "leak_unrelated": True, "mode": "ok",
+         "vpcs": vpcs,
+         "peerings": [p("a", own, u("a"), "ACTIVE"), p("b", u("b"), own, "ACTIVE"), p("c", own, u("c"), "PROVISIONING"),
+                      p("d", own, u("d"), "DELETING"), p("e", own, u("e"), "ACTIVE"), p("f", u("1"), u("2"), "ACTIVE")]}
+json.dump(world, open(path, "w"), indent=1)
+PY
+}
+
+# api_set 'python statement on c': changes the fake API's world or behaviour.
+api_set() {
+        "$PYTHON" - "$API_CONTROL" "$1" <<'PY'
+import json, sys
+path, stmt = sys.argv[1:3]
+c = json.load(open(path))
+def u(ch): return "%s000000-0000-4000-8000-0000000000%s" % (ch * 2, ch * 2)
+def peering(ch): return next(p for p in c["peerings"] if p["name"] == "peering-" + ch)
+exec(stmt)
+json.dump(c, open(path + ".tmp", "w"), indent=1)
+import os
+os.rename(path + ".tmp", path)
+PY
+}
+
+api_requests() {
+        wc -l <"$API_LOG"
+}

@@ -1,0 +1,581 @@
+/* SPDX-License-Identifier: MIT */
+/* The API round as a small state machine of chained GETs. Any failure ends the round with an
+ * error and no result: the caller keeps its last good set, so nothing is ever removed because
+ * the API misbehaved. */
+#include <stdarg.h>
+
+#include "api_fetch.h"
+#include "log.h"
+
+#define MINUTE_BUDGET 250
+#define HOUR_BUDGET 5000
+#define MAX_PAGES 100
+#define PER_PAGE 200
+#define API_MAX_BODY (8 * 1024 * 1024)
+
+/* Timestamps of recent requests, for a sliding-window budget. */
+struct rate_log {
+        uint64_t *times;
+        size_t cap;     /* the budget */
+        size_t head;
+        size_t n;
+        uint64_t window;
+};
+
+struct vpc_cache_entry {
+        char id[UUID_STRLEN];
+        char name[API_NAME_MAX];
+        struct cidr range;
+        bool used;      /* referenced by the round in progress */
+};
+
+enum step {
+        STEP_IDLE,
+        STEP_DROPLET,
+        STEP_PEERINGS,
+        STEP_VPCS,
+};
+
+struct api_client {
+        struct http_client *http;
+        struct rate_log minute;
+        struct rate_log hour;
+        uint64_t retry_after;   /* monotonic usec */
+        struct vpc_cache_entry *cache;
+        size_t n_cache, cap_cache;
+
+        /* the round in progress */
+        enum step step;
+        uint64_t generation;    /* bumps on cancel: late answers of a cancelled round are dropped */
+        char *base;
+        char *token;
+        char *ca_file;
+        uint64_t connect_timeout_usec;
+        uint64_t timeout_usec;
+        uint64_t droplet_id;
+        char own_vpc[UUID_STRLEN];
+        struct api_peering *active;
+        size_t n_active, cap_active;
+        size_t vpc_next;        /* index into active while fetching VPCs */
+        unsigned pages;
+        char *url;              /* the request in flight */
+        api_done_fn done;
+        void *userdata;
+};
+
+static int rate_log_init(struct rate_log *l, size_t budget, uint64_t window) {
+        l->times = calloc(budget, sizeof *l->times);
+        if (!l->times)
+                return -ENOMEM;
+        l->cap = budget;
+        l->window = window;
+        return 0;
+}
+
+static void rate_log_expire(struct rate_log *l, uint64_t now) {
+        while (l->n > 0 && now - l->times[l->head] >= l->window) {
+                l->head = (l->head + 1) % l->cap;
+                l->n--;
+        }
+}
+
+/* 0 when a request may go now, else the time at which it may. */
+static uint64_t rate_log_next_slot(struct rate_log *l, uint64_t now) {
+        rate_log_expire(l, now);
+        return l->n < l->cap ? 0 : l->times[l->head] + l->window;
+}
+
+static void rate_log_add(struct rate_log *l, uint64_t now) {
+        l->times[(l->head + l->n) % l->cap] = now;
+        l->n++;
+}
+
+void api_peers_done(struct api_peers *p) {
+        free(p->peers);
+        *p = (struct api_peers) {};
+}
+
+int api_peers_copy(struct api_peers *dst, const struct api_peers *src) {
+        struct api_peers n = *src;
+
+        n.peers = NULL;
+        if (src->n > 0) {
+                n.peers = malloc(src->n * sizeof *n.peers);
+                if (!n.peers)
+                        return -ENOMEM;
+                memcpy(n.peers, src->peers, src->n * sizeof *n.peers);
+        }
+        api_peers_done(dst);
+        *dst = n;
+        return 0;
+}
+
+const struct api_peer *api_peers_find(const struct api_peers *p, const struct cidr *c) {
+        for (size_t i = 0; p && i < p->n; i++)
+                if (p->peers[i].range.addr == c->addr && p->peers[i].range.len == c->len)
+                        return &p->peers[i];
+        return NULL;
+}
+
+int api_client_new(struct http_client *http, struct api_client **ret) {
+        struct api_client *a = calloc(1, sizeof *a);
+
+        if (!a)
+                return -ENOMEM;
+        a->http = http;
+        if (rate_log_init(&a->minute, MINUTE_BUDGET, 60 * 1000000ULL) < 0 ||
+            rate_log_init(&a->hour, HOUR_BUDGET, 3600 * 1000000ULL) < 0) {
+                api_client_free(a);
+                return -ENOMEM;
+        }
+        *ret = a;
+        return 0;
+}
+
+static void round_reset(struct api_client *a) {
+        a->step = STEP_IDLE;
+        free(a->base);
+        free(a->ca_file);
+        free(a->url);
+        if (a->token) {
+                explicit_bzero(a->token, strlen(a->token));
+                free(a->token);
+        }
+        free(a->active);
+        a->base = a->ca_file = a->url = a->token = NULL;
+        a->active = NULL;
+        a->n_active = a->cap_active = a->vpc_next = 0;
+        a->pages = 0;
+        a->own_vpc[0] = '\0';
+}
+
+void api_client_free(struct api_client *a) {
+        if (!a)
+                return;
+        round_reset(a);
+        free(a->minute.times);
+        free(a->hour.times);
+        free(a->cache);
+        free(a);
+}
+
+bool api_round_running(const struct api_client *a) {
+        return a->step != STEP_IDLE;
+}
+
+uint64_t api_retry_after_usec(const struct api_client *a) {
+        return a->retry_after;
+}
+
+unsigned api_requests_last_minute(struct api_client *a) {
+        rate_log_expire(&a->minute, now_usec_monotonic());
+        return (unsigned) a->minute.n;
+}
+
+void api_round_cancel(struct api_client *a) {
+        if (a->step == STEP_IDLE)
+                return;
+        a->generation++;
+        round_reset(a);
+}
+
+/* Ends the round: with a result on success, with msg on failure. */
+static void round_finish(struct api_client *a, int error, const char *msg, struct api_peers *peers) {
+        api_done_fn done = a->done;
+        void *userdata = a->userdata;
+
+        round_reset(a);
+        done(error, msg, peers, userdata);
+}
+
+static void round_fail(struct api_client *a, int error, const char *fmt, ...) _printf_(3, 4);
+static void round_fail(struct api_client *a, int error, const char *fmt, ...) {
+        char msg[API_ROUND_ERR_MAX];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        round_finish(a, error < 0 ? error : -EIO, msg, NULL);
+}
+
+struct request_ctx {
+        struct api_client *client;
+        uint64_t generation;
+};
+
+static void on_response(struct http_response *resp, void *userdata);
+
+/* The path part of a URL, for messages ("GET /v2/droplets/1"). */
+static const char *url_path(const struct api_client *a, const char *url) {
+        size_t l = strlen(a->base);
+        return strncmp(url, a->base, l) == 0 ? url + l : url;
+}
+
+static void api_get(struct api_client *a, char *url) {
+        struct http_request req = {
+                .url = url,
+                .connect_timeout_usec = a->connect_timeout_usec,
+                .timeout_usec = a->timeout_usec,
+                .max_size = API_MAX_BODY,
+                .bearer_token = a->token,
+                .ca_file = a->ca_file,
+        };
+        uint64_t now = now_usec_monotonic(), slot;
+        struct request_ctx *ctx;
+        int r;
+
+        free(a->url);
+        a->url = url;
+        slot = rate_log_next_slot(&a->minute, now);
+        if (!slot)
+                slot = rate_log_next_slot(&a->hour, now);
+        if (slot) {
+                a->retry_after = slot;
+                round_fail(a, -EAGAIN, "API: request budget used up (%d a minute, %d an hour); next request in %llu s",
+                           MINUTE_BUDGET, HOUR_BUDGET, (unsigned long long) ((slot - now) / 1000000ULL + 1));
+                return;
+        }
+        ctx = malloc(sizeof *ctx);
+        if (!ctx) {
+                round_fail(a, -ENOMEM, "API: out of memory");
+                return;
+        }
+        *ctx = (struct request_ctx) { .client = a, .generation = a->generation };
+        r = http_get(a->http, &req, on_response, ctx);
+        if (r < 0) {
+                free(ctx);
+                round_fail(a, r, "API: could not start a request: %s", strerror(-r));
+                return;
+        }
+        rate_log_add(&a->minute, now);
+        rate_log_add(&a->hour, now);
+}
+
+static void get_vpc_or_finish(struct api_client *a);
+
+static int cache_find(struct api_client *a, const char *id) {
+        for (size_t i = 0; i < a->n_cache; i++)
+                if (streq(a->cache[i].id, id))
+                        return (int) i;
+        return -1;
+}
+
+static int peer_cmp(const void *x, const void *y) {
+        const struct api_peer *p = x, *q = y;
+        if (p->range.addr != q->range.addr)
+                return p->range.addr < q->range.addr ? -1 : 1;
+        return (int) p->range.len - (int) q->range.len;
+}
+
+static void finish_success(struct api_client *a) {
+        struct api_peers peers = {};
+        size_t kept = 0;
+
+        memcpy(peers.own_vpc, a->own_vpc, UUID_STRLEN);
+        if (a->n_active > 0) {
+                peers.peers = calloc(a->n_active, sizeof *peers.peers);
+                if (!peers.peers) {
+                        round_fail(a, -ENOMEM, "API: out of memory");
+                        return;
+                }
+        }
+        for (size_t i = 0; i < a->n_active; i++) {
+                const struct api_peering *p = &a->active[i];
+                const char *other = streq(p->vpc_ids[0], a->own_vpc) ? p->vpc_ids[1] : p->vpc_ids[0];
+                int k = cache_find(a, other);
+                struct api_peer *out;
+                if (k < 0)
+                        continue; /* cannot happen: every active peer's VPC was fetched */
+                out = &peers.peers[peers.n++];
+                out->range = a->cache[k].range;
+                snprintf(out->peering_id, sizeof out->peering_id, "%s", p->id);
+                snprintf(out->peering_name, sizeof out->peering_name, "%s", p->name);
+                snprintf(out->vpc_id, sizeof out->vpc_id, "%s", other);
+                snprintf(out->vpc_name, sizeof out->vpc_name, "%s", a->cache[k].name);
+        }
+        if (peers.n > 1)
+                qsort(peers.peers, peers.n, sizeof *peers.peers, peer_cmp);
+        /* VPCs no longer peered leave the cache. */
+        for (size_t i = 0; i < a->n_cache; i++)
+                if (a->cache[i].used) {
+                        a->cache[i].used = false;
+                        a->cache[kept++] = a->cache[i];
+                }
+        a->n_cache = kept;
+        round_finish(a, 0, NULL, &peers);
+        api_peers_done(&peers);
+}
+
+static void get_vpc_or_finish(struct api_client *a) {
+        char *url;
+
+        while (a->vpc_next < a->n_active) {
+                const struct api_peering *p = &a->active[a->vpc_next];
+                const char *other = streq(p->vpc_ids[0], a->own_vpc) ? p->vpc_ids[1] : p->vpc_ids[0];
+                int k = cache_find(a, other);
+                if (k < 0) {
+                        a->step = STEP_VPCS;
+                        if (asprintf(&url, "%s/v2/vpcs/%s", a->base, other) < 0) {
+                                round_fail(a, -ENOMEM, "API: out of memory");
+                                return;
+                        }
+                        api_get(a, url);
+                        return;
+                }
+                a->cache[k].used = true;
+                a->vpc_next++;
+        }
+        finish_success(a);
+}
+
+static int add_active(struct api_client *a, const struct api_peering *p) {
+        if (GREEDY_REALLOC(a->active, a->cap_active, a->n_active + 1) < 0)
+                return -ENOMEM;
+        a->active[a->n_active++] = *p;
+        return 0;
+}
+
+static void handle_peerings(struct api_client *a, const char *body, size_t size) {
+        struct api_peerings_page page = {};
+        char err[API_ERR_MAX];
+        int r;
+
+        r = api_parse_peerings_page(body, size, &page, err, sizeof err);
+        if (r < 0) {
+                round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err);
+                return;
+        }
+        for (size_t i = 0; i < page.n; i++) {
+                const struct api_peering *p = &page.peerings[i];
+                bool ours = streq(p->vpc_ids[0], a->own_vpc) || streq(p->vpc_ids[1], a->own_vpc);
+
+                if (!ours || streq(p->vpc_ids[0], p->vpc_ids[1])) {
+                        log_debug("API: peering %s (%s) does not join our VPC %s; ignoring it", p->id, p->name, a->own_vpc);
+                        continue;
+                }
+                if (p->status != PEERING_ACTIVE) {
+                        log_debug("API: peering %s (%s) is %s, not ACTIVE; no route for it yet", p->id, p->name, p->status_text);
+                        continue;
+                }
+                if ((r = add_active(a, p)) < 0) {
+                        api_peerings_page_done(&page);
+                        round_fail(a, r, "API: out of memory");
+                        return;
+                }
+        }
+        if (page.next) {
+                char *next = TAKE_PTR(page.next);
+                char q[QUOTE_BUF];
+                api_peerings_page_done(&page);
+                /* Only ever to the API we were configured with: the token goes with the request. */
+                if (!http_same_origin(next, a->base)) {
+                        round_fail(a, -EPERM, "API: links.pages.next \"%s\" points away from %s; not following it",
+                                   str_quote(next, strlen(next), 120, q, sizeof q), a->base);
+                        free(next);
+                        return;
+                }
+                if (++a->pages >= MAX_PAGES || streq(next, a->url)) {
+                        round_fail(a, -ELOOP, "API: peerings do not end after %u pages; giving up this round", a->pages);
+                        free(next);
+                        return;
+                }
+                api_get(a, next);
+                return;
+        }
+        api_peerings_page_done(&page);
+        a->vpc_next = 0;
+        get_vpc_or_finish(a);
+}
+
+static void handle_ok(struct api_client *a, const char *body, size_t size) {
+        char err[API_ERR_MAX], *url;
+        struct api_vpc vpc;
+        int r;
+
+        switch (a->step) {
+        case STEP_DROPLET:
+                r = api_parse_droplet(body, size, a->own_vpc, err, sizeof err);
+                if (r < 0) {
+                        round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err);
+                        return;
+                }
+                a->step = STEP_PEERINGS;
+                if (asprintf(&url, "%s/v2/vpcs/%s/peerings?per_page=%d", a->base, a->own_vpc, PER_PAGE) < 0) {
+                        round_fail(a, -ENOMEM, "API: out of memory");
+                        return;
+                }
+                api_get(a, url);
+                return;
+        case STEP_PEERINGS:
+                handle_peerings(a, body, size);
+                return;
+        case STEP_VPCS: {
+                const struct api_peering *p = &a->active[a->vpc_next];
+                const char *other = streq(p->vpc_ids[0], a->own_vpc) ? p->vpc_ids[1] : p->vpc_ids[0];
+                r = api_parse_vpc(body, size, &vpc, err, sizeof err);
+                if (r < 0) {
+                        round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err);
+                        return;
+                }
+                if (!streq(vpc.id, other)) {
+                        round_fail(a, -EINVAL, "API: GET %s answered for VPC %s", url_path(a, a->url), vpc.id);
+                        return;
+                }
+                if (GREEDY_REALLOC(a->cache, a->cap_cache, a->n_cache + 1) < 0) {
+                        round_fail(a, -ENOMEM, "API: out of memory");
+                        return;
+                }
+                struct vpc_cache_entry *e = &a->cache[a->n_cache++];
+                snprintf(e->id, sizeof e->id, "%s", vpc.id);
+                snprintf(e->name, sizeof e->name, "%s", vpc.name);
+                e->range = vpc.ip_range;
+                e->used = false; /* marked by get_vpc_or_finish */
+                get_vpc_or_finish(a);
+                return;
+        }
+        default:
+                return;
+        }
+}
+
+/* Honours DigitalOcean's rate-limit headers: Retry-After (seconds) or ratelimit-reset (Unix
+ * time) after a 429, and an exhausted ratelimit-remaining on any answer. */
+static uint64_t rate_limit_until(const struct http_response *resp) {
+        uint64_t now = now_usec_monotonic(), now_real = now_usec_realtime() / 1000000ULL;
+        int64_t wait_sec = -1;
+
+        if (resp->retry_after_sec >= 0)
+                wait_sec = resp->retry_after_sec;
+        else if (resp->ratelimit_reset > 0 && (uint64_t) resp->ratelimit_reset > now_real)
+                wait_sec = resp->ratelimit_reset - (int64_t) now_real;
+        if (resp->status == 429 && wait_sec < 0)
+                wait_sec = 60;
+        if (resp->status != 429 && resp->ratelimit_remaining != 0)
+                return 0;
+        if (wait_sec < 0)
+                return 0;
+        if (wait_sec > 3600)
+                wait_sec = 3600;
+        return now + (uint64_t) wait_sec * 1000000ULL;
+}
+
+static void on_response(struct http_response *resp, void *userdata) {
+        struct request_ctx *ctx = userdata;
+        struct api_client *a = ctx->client;
+        bool stale = ctx->generation != a->generation || a->step == STEP_IDLE;
+        char msg[160], wait[32];
+        uint64_t until;
+
+        free(ctx);
+        if (stale)
+                return;
+        if (resp->error < 0) {
+                round_fail(a, resp->error, "API: could not fetch %s: %s", a->url, resp->error_msg);
+                return;
+        }
+        until = rate_limit_until(resp);
+        if (until > a->retry_after)
+                a->retry_after = until;
+
+        if (resp->status == 200) {
+                handle_ok(a, resp->body, resp->size);
+                return;
+        }
+        api_parse_error_message(resp->body, resp->size, msg, sizeof msg);
+        switch (resp->status) {
+        case 401:
+                round_fail(a, -EACCES,
+                           "API: the token was rejected (HTTP 401%s%s%s); check the API token file: it must be a valid "
+                           "token with read access to droplets and VPCs (scopes droplet:read and vpc:read)",
+                           msg[0] ? ": \"" : "", msg, msg[0] ? "\"" : "");
+                return;
+        case 403:
+                round_fail(a, -EACCES,
+                           "API: the token may not read %s (HTTP 403%s%s%s); it needs the droplet:read and vpc:read scopes",
+                           url_path(a, a->url), msg[0] ? ": \"" : "", msg, msg[0] ? "\"" : "");
+                return;
+        case 429:
+                round_fail(a, -EBUSY, "API: rate limited (HTTP 429); next request in %s",
+                           format_ago((a->retry_after - now_usec_monotonic()) / 1000000ULL + 1, wait, sizeof wait));
+                return;
+        default:
+                round_fail(a, -EREMOTEIO, "API: GET %s answered HTTP %ld%s%s%s", url_path(a, a->url), resp->status,
+                           msg[0] ? ": \"" : "", msg, msg[0] ? "\"" : "");
+                return;
+        }
+}
+
+int api_round_start(struct api_client *a, const struct config *c, uint64_t droplet_id, api_done_fn done, void *userdata) {
+        char *url;
+
+        if (a->step != STEP_IDLE)
+                return -EBUSY;
+        if (a->retry_after > now_usec_monotonic())
+                return -EAGAIN;
+        a->base = strdup(c->api_url);
+        a->token = c->api_token ? strdup(c->api_token) : NULL;
+        a->ca_file = c->api_ca_file ? strdup(c->api_ca_file) : NULL;
+        if (!a->base || !a->token || (c->api_ca_file && !a->ca_file) ||
+            asprintf(&url, "%s/v2/droplets/%llu", c->api_url, (unsigned long long) droplet_id) < 0) {
+                round_reset(a);
+                return -ENOMEM;
+        }
+        a->connect_timeout_usec = c->connect_timeout_usec;
+        a->timeout_usec = c->timeout_usec;
+        a->droplet_id = droplet_id;
+        a->done = done;
+        a->userdata = userdata;
+        a->step = STEP_DROPLET;
+        api_get(a, url);
+        return 0;
+}
+
+struct blocking_round {
+        sd_event *event;
+        int error;
+        char *err;
+        size_t errlen;
+        struct api_peers *ret;
+};
+
+static void blocking_done(int error, const char *msg, struct api_peers *peers, void *userdata) {
+        struct blocking_round *b = userdata;
+
+        b->error = error;
+        if (error < 0)
+                snprintf(b->err, b->errlen, "%s", msg);
+        else {
+                *b->ret = *peers;
+                *peers = (struct api_peers) {};
+        }
+        (void) sd_event_exit(b->event, 0);
+}
+
+int api_round_blocking(const struct config *c, uint64_t droplet_id, struct api_peers *ret, char *err, size_t errlen) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_http_client_ struct http_client *http = NULL;
+        struct api_client *a = NULL;
+        struct blocking_round b = { .err = err, .errlen = errlen, .ret = ret };
+        int r;
+
+        r = sd_event_new(&e);
+        if (r >= 0)
+                r = http_client_new(e, &http);
+        if (r >= 0)
+                r = api_client_new(http, &a);
+        if (r < 0) {
+                snprintf(err, errlen, "API: %s", strerror(-r));
+                return r;
+        }
+        b.event = e;
+        r = api_round_start(a, c, droplet_id, blocking_done, &b);
+        if (r >= 0 && api_round_running(a))
+                r = sd_event_loop(e);
+        api_client_free(a);
+        if (r < 0 && b.error == 0) {
+                snprintf(err, errlen, "API: %s", strerror(-r));
+                return r;
+        }
+        return b.error;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* One "API round": droplet → its VPC → the VPC's peerings (every page) → each ACTIVE peer VPC's
+ * ip_range, over http.c on the event loop. VPC ranges are cached (a VPC's range never changes),
+ * so a steady-state round costs two requests. Requests stay inside DigitalOcean's budget. */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "api_parse.h"
+#include "config.h"
+#include "http.h"
+
+#define API_ROUND_ERR_MAX 512
+
+struct api_peer {
+        struct cidr range;
+        char peering_id[UUID_STRLEN];
+        char peering_name[API_NAME_MAX];
+        char vpc_id[UUID_STRLEN];
+        char vpc_name[API_NAME_MAX];
+};
+
+struct api_peers {
+        char own_vpc[UUID_STRLEN];
+        struct api_peer *peers; /* sorted by range */
+        size_t n;
+};
+
+void api_peers_done(struct api_peers *p);
+int api_peers_copy(struct api_peers *dst, const struct api_peers *src);
+/* The peer whose range is exactly c, or NULL. */
+const struct api_peer *api_peers_find(const struct api_peers *p, const struct cidr *c);
+
+struct api_client;
+
+/* error < 0: msg says why (never the token) and peers is NULL. Otherwise peers is the complete,
+ * successful answer; the callee may take it over (move it out). */
+typedef void (*api_done_fn)(int error, const char *msg, struct api_peers *peers, void *userdata);
+
+int api_client_new(struct http_client *http, struct api_client **ret);
+void api_client_free(struct api_client *a);
+
+/* Starts a round with the config's api_url, token, CA file and timeouts (copied: a reload during
+ * the round does not disturb it). -EBUSY when one runs already; -EAGAIN while rate limited
+ * (api_retry_after_usec says until when). */
+int api_round_start(struct api_client *a, const struct config *c, uint64_t droplet_id, api_done_fn done, void *userdata);
+void api_round_cancel(struct api_client *a);
+bool api_round_running(const struct api_client *a);
+/* CLOCK_MONOTONIC time before which the API must not be asked again (429, exhausted budget). */
+uint64_t api_retry_after_usec(const struct api_client *a);
+/* Requests sent in the last minute: never more than 250. */
+unsigned api_requests_last_minute(struct api_client *a);
+
+/* One round on a private event loop, for one-shot commands. */
+int api_round_blocking(const struct config *c, uint64_t droplet_id, struct api_peers *ret, char *err, size_t errlen);

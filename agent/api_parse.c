@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/* Parsers for the three API responses the agent reads. */
+#include "api_parse.h"
+#include "json.h"
+
+bool uuid_valid(const char *s) {
+        /* 8-4-4-4-12 hex digits */
+        if (!s || strlen(s) != 36)
+                return false;
+        for (int i = 0; i < 36; i++) {
+                char c = s[i];
+                if (i == 8 || i == 13 || i == 18 || i == 23) {
+                        if (c != '-')
+                                return false;
+                } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+                        return false;
+        }
+        return true;
+}
+
+const char *peering_status_to_string(enum peering_status s) {
+        switch (s) {
+        case PEERING_PROVISIONING:
+                return "PROVISIONING";
+        case PEERING_ACTIVE:
+                return "ACTIVE";
+        case PEERING_DELETING:
+                return "DELETING";
+        default:
+                return "unknown";
+        }
+}
+
+static int get_object(const cJSON *root, const char *key, const cJSON **ret, char *err, size_t errlen) {
+        char b[QUOTE_BUF + 4];
+        int r;
+
+        r = json_get(root, "", key, ret, err, errlen);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                snprintf(err, errlen, "%s is missing", key);
+                return -ENOENT;
+        }
+        if (!cJSON_IsObject(*ret)) {
+                snprintf(err, errlen, "%s %s is %s, expected an object", key, json_value_brief(*ret, b, sizeof b),
+                         json_type_name(*ret));
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int get_uuid(const cJSON *obj, const char *path, const char *key, char ret[static UUID_STRLEN], char *err,
+                    size_t errlen) {
+        const char *s;
+        char q[QUOTE_BUF];
+        int r;
+
+        r = json_get_string(obj, path, key, &s, err, errlen);
+        if (r < 0)
+                return r;
+        if (!uuid_valid(s)) {
+                snprintf(err, errlen, "%s.%s \"%s\" is not a UUID", path, key, str_quote(s, strlen(s), QUOTE_MAX, q, sizeof q));
+                return -EINVAL;
+        }
+        snprintf(ret, UUID_STRLEN, "%s", s);
+        return 0;
+}
+
+/* Optional display names: absent or null is "", anything else must be a string. */
+static int get_name(const cJSON *obj, const char *path, char ret[static API_NAME_MAX], char *err, size_t errlen) {
+        const cJSON *v = NULL;
+        char b[QUOTE_BUF + 4];
+        int r;
+
+        ret[0] = '\0';
+        r = json_get(obj, path, "name", &v, err, errlen);
+        if (r <= 0 || cJSON_IsNull(v))
+                return r;
+        if (!cJSON_IsString(v)) {
+                snprintf(err, errlen, "%s.name %s is %s, expected a string", path, json_value_brief(v, b, sizeof b),
+                         json_type_name(v));
+                return -EINVAL;
+        }
+        /* Names are printed: keep them printable. */
+        str_quote(v->valuestring, strlen(v->valuestring), API_NAME_MAX - 8, ret, API_NAME_MAX);
+        return 0;
+}
+
+int api_parse_droplet(const char *body, size_t size, char ret_vpc_uuid[static UUID_STRLEN], char *err, size_t errlen) {
+        _cleanup_cjson_ cJSON *root = NULL;
+        const cJSON *droplet;
+        char uuid[UUID_STRLEN];
+        int r;
+
+        r = json_parse_document(body, size, &root, err, errlen);
+        if (r < 0)
+                return r;
+        r = get_object(root, "droplet", &droplet, err, errlen);
+        if (r < 0)
+                return r;
+        r = get_uuid(droplet, "droplet", "vpc_uuid", uuid, err, errlen);
+        if (r < 0)
+                return r;
+        memcpy(ret_vpc_uuid, uuid, UUID_STRLEN);
+        return 0;
+}
+
+static int parse_peering(const cJSON *p, size_t index, struct api_peering *ret, char *err, size_t errlen) {
+        struct api_peering pr = {};
+        const cJSON *ids = NULL;
+        const char *status;
+        char path[48], b[QUOTE_BUF + 4];
+        int r;
+
+        snprintf(path, sizeof path, "peerings[%zu]", index);
+        if (!cJSON_IsObject(p)) {
+                snprintf(err, errlen, "%s %s is %s, expected an object", path, json_value_brief(p, b, sizeof b), json_type_name(p));
+                return -EINVAL;
+        }
+        if ((r = get_uuid(p, path, "id", pr.id, err, errlen)) < 0 || (r = get_name(p, path, pr.name, err, errlen)) < 0)
+                return r;
+        r = json_get(p, path, "vpc_ids", &ids, err, errlen);
+        if (r < 0)
+                return r;
+        if (r == 0 || !cJSON_IsArray(ids) || cJSON_GetArraySize(ids) != 2) {
+                snprintf(err, errlen, "%s.vpc_ids %s is not an array of exactly two VPC ids", path,
+                         r == 0 ? "(missing)" : json_value_brief(ids, b, sizeof b));
+                return -EINVAL;
+        }
+        for (int i = 0; i < 2; i++) {
+                const cJSON *id = cJSON_GetArrayItem(ids, i);
+                if (!cJSON_IsString(id) || !uuid_valid(id->valuestring)) {
+                        snprintf(err, errlen, "%s.vpc_ids[%d] %s is not a UUID", path, i, json_value_brief(id, b, sizeof b));
+                        return -EINVAL;
+                }
+                snprintf(pr.vpc_ids[i], UUID_STRLEN, "%s", id->valuestring);
+        }
+        r = json_get_string(p, path, "status", &status, err, errlen);
+        if (r < 0)
+                return r;
+        if (streq(status, "ACTIVE"))
+                pr.status = PEERING_ACTIVE;
+        else if (streq(status, "PROVISIONING"))
+                pr.status = PEERING_PROVISIONING;
+        else if (streq(status, "DELETING"))
+                pr.status = PEERING_DELETING;
+        else
+                pr.status = PEERING_OTHER;
+        str_quote(status, strlen(status), 16, pr.status_text, sizeof pr.status_text);
+        *ret = pr;
+        return 0;
+}
+
+int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_page *ret, char *err, size_t errlen) {
+        _cleanup_cjson_ cJSON *root = NULL;
+        const cJSON *peerings = NULL, *links = NULL, *pages = NULL, *next = NULL, *meta = NULL;
+        struct api_peerings_page page = {};
+        char b[QUOTE_BUF + 4];
+        int r, n;
+
+        r = json_parse_document(body, size, &root, err, errlen);
+        if (r < 0)
+                return r;
+        if (!cJSON_IsObject(root)) {
+                snprintf(err, errlen, "document is %s, expected an object", json_type_name(root));
+                return -EINVAL;
+        }
+        r = json_get(root, "", "peerings", &peerings, err, errlen);
+        if (r < 0)
+                return r;
+        if (r == 0 || !cJSON_IsArray(peerings)) {
+                snprintf(err, errlen, "peerings %s is not an array", r == 0 ? "(missing)" : json_value_brief(peerings, b, sizeof b));
+                return -EINVAL;
+        }
+        n = cJSON_GetArraySize(peerings);
+        if (n > 1000) {
+                snprintf(err, errlen, "peerings holds %d entries on one page; refusing", n);
+                return -E2BIG;
+        }
+        if (n > 0) {
+                page.peerings = calloc((size_t) n, sizeof *page.peerings);
+                if (!page.peerings)
+                        return -ENOMEM;
+        }
+        for (int i = 0; i < n; i++) {
+                r = parse_peering(cJSON_GetArrayItem(peerings, i), (size_t) i, &page.peerings[page.n], err, errlen);
+                if (r < 0) {
+                        api_peerings_page_done(&page);
+                        return r;
+                }
+                page.n++;
+        }
+
+        /* links.pages.next: absent on the last page. */
+        if ((r = json_get(root, "", "links", &links, err, errlen)) < 0 ||
+            (r > 0 && cJSON_IsObject(links) && (r = json_get(links, "links", "pages", &pages, err, errlen)) < 0) ||
+            (r > 0 && cJSON_IsObject(pages) && (r = json_get(pages, "links.pages", "next", &next, err, errlen)) < 0)) {
+                api_peerings_page_done(&page);
+                return r;
+        }
+        if (next && !cJSON_IsNull(next)) {
+                if (!cJSON_IsString(next) || (strncmp(next->valuestring, "https://", 8) != 0 &&
+                                              strncmp(next->valuestring, "http://", 7) != 0)) {
+                        snprintf(err, errlen, "links.pages.next %s is not an http(s) URL", json_value_brief(next, b, sizeof b));
+                        api_peerings_page_done(&page);
+                        return -EINVAL;
+                }
+                page.next = strdup(next->valuestring);
+                if (!page.next) {
+                        api_peerings_page_done(&page);
+                        return -ENOMEM;
+                }
+        }
+        if (json_get(root, "", "meta", &meta, err, errlen) > 0 && cJSON_IsObject(meta)) {
+                const cJSON *total = NULL;
+                if (json_get(meta, "meta", "total", &total, err, errlen) > 0 && cJSON_IsNumber(total) && total->valuedouble >= 0 &&
+                    total->valuedouble < 1e9)
+                        page.total = (uint64_t) total->valuedouble;
+        }
+        *ret = page;
+        return 0;
+}
+
+void api_peerings_page_done(struct api_peerings_page *p) {
+        free(p->peerings);
+        free(p->next);
+        *p = (struct api_peerings_page) {};
+}
+
+int api_parse_vpc(const char *body, size_t size, struct api_vpc *ret, char *err, size_t errlen) {
+        _cleanup_cjson_ cJSON *root = NULL;
+        const cJSON *vpc;
+        struct api_vpc v = {};
+        const char *range;
+        char q[QUOTE_BUF];
+        int r;
+
+        r = json_parse_document(body, size, &root, err, errlen);
+        if (r < 0)
+                return r;
+        r = get_object(root, "vpc", &vpc, err, errlen);
+        if (r < 0)
+                return r;
+        if ((r = get_uuid(vpc, "vpc", "id", v.id, err, errlen)) < 0 || (r = get_name(vpc, "vpc", v.name, err, errlen)) < 0 ||
+            (r = json_get_string(vpc, "vpc", "ip_range", &range, err, errlen)) < 0)
+                return r;
+        r = cidr_parse(range, &v.ip_range);
+        if (r < 0) {
+                snprintf(err, errlen, "vpc.ip_range \"%s\" is not a network in CIDR notation%s",
+                         str_quote(range, strlen(range), QUOTE_MAX, q, sizeof q), r == -EADDRNOTAVAIL ? " (host bits set)" : "");
+                return -EINVAL;
+        }
+        /* DigitalOcean VPCs are /16 to /28 inside RFC 1918; anything else is not a VPC range. */
+        if (v.ip_range.len < 8 || v.ip_range.len > 28) {
+                snprintf(err, errlen, "vpc.ip_range \"%s\" is not a VPC-sized network (/8 to /28)", range);
+                return -EINVAL;
+        }
+        *ret = v;
+        return 0;
+}
+
+void api_parse_error_message(const char *body, size_t size, char *buf, size_t bufsize) {
+        _cleanup_cjson_ cJSON *root = NULL;
+        const cJSON *m = NULL;
+        char err[64];
+
+        buf[0] = '\0';
+        if (!body || json_parse_document(body, size, &root, err, sizeof err) < 0 || !cJSON_IsObject(root))
+                return;
+        if (json_get(root, "", "message", &m, err, sizeof err) > 0 && cJSON_IsString(m))
+                str_quote(m->valuestring, strlen(m->valuestring), 120, buf, bufsize);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* DigitalOcean API responses (droplet, VPC peerings page, VPC) turned into validated plain
+ * values. Pure: bytes in, values or a one-line error naming the field out. */
+#pragma once
+
+#include "route.h"
+
+#define API_ERR_MAX 320
+#define UUID_STRLEN 37
+#define API_NAME_MAX 64
+
+enum peering_status {
+        PEERING_PROVISIONING,
+        PEERING_ACTIVE,
+        PEERING_DELETING,
+        PEERING_OTHER, /* a status this agent does not know: treated as not active */
+};
+
+struct api_peering {
+        char id[UUID_STRLEN];
+        char name[API_NAME_MAX];
+        char vpc_ids[2][UUID_STRLEN];
+        enum peering_status status;
+        char status_text[24];
+};
+
+struct api_peerings_page {
+        struct api_peering *peerings;
+        size_t n;
+        char *next;     /* links.pages.next, NULL on the last page */
+        uint64_t total; /* meta.total, 0 when absent */
+};
+
+struct api_vpc {
+        char id[UUID_STRLEN];
+        char name[API_NAME_MAX];
+        struct cidr ip_range;
+};
+
+/* GET /v2/droplets/{id} → droplet.vpc_uuid */
+int api_parse_droplet(const char *body, size_t size, char ret_vpc_uuid[static UUID_STRLEN], char *err, size_t errlen);
+/* GET /v2/vpcs/{id}/peerings → one page */
+int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_page *ret, char *err, size_t errlen);
+void api_peerings_page_done(struct api_peerings_page *p);
+/* GET /v2/vpcs/{id} → vpc.id, vpc.name, vpc.ip_range */
+int api_parse_vpc(const char *body, size_t size, struct api_vpc *ret, char *err, size_t errlen);
+/* {"id": "...", "message": "..."} error bodies: the message, quoted and cut, or "" */
+void api_parse_error_message(const char *body, size_t size, char *buf, size_t bufsize);
+
+bool uuid_valid(const char *s);
+const char *peering_status_to_string(enum peering_status s);

@@ -1,0 +1,206 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# source = api: exactly the ACTIVE peers' ranges, from a fake DigitalOcean API with three pages
+# of peerings; every kind of API failure keeps every route; the token goes nowhere but the API.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/droplet.sh"
+
+droplet_test_start notify
+if ! api_start; then
+        not_ok "fake API could be started"
+        tap_done
+        exit 1
+fi
+
+API_EXPECTED="10.120.0.0/20 via 10.116.0.1 dev ens4 metric 101 mtu 1500
+10.130.0.0/16 via 10.116.0.1 dev ens4 metric 101 mtu 1500"
+api_routes_expected() {
+        local got
+        got=$(own_routes | sed 's/ *$//')
+        [ "$got" = "$API_EXPECTED" ] || {
+                echo "own routes:"
+                echo "$got"
+                return 1
+        }
+}
+api_conf() {
+        conf "source = api" "api_url = http://192.0.2.1:8080" "api_insecure = yes" "api_token_file = $TOKEN_FILE" \
+                "timeout = 2s" "connect_timeout = 1s" "$@"
+}
+# Everything the agent said or wrote, for the token check at the end.
+ALL_OUTPUT=$TESTDIR/all-output
+collect() {
+        printf '%s\n%s\n' "$OUT" "$ERR" >>"$ALL_OUTPUT"
+}
+
+# ---- the token file ----
+api_conf
+chmod 644 "$TOKEN_FILE"
+vpr sync
+collect
+expect_rc 2 "a token file readable by others is refused"
+expect_err "is readable or writable by group or others (mode 0644); refusing it" "the refusal says why"
+chmod 640 "$TOKEN_FILE"
+vpr sync
+collect
+expect_rc 2 "a token file readable by the group is refused"
+chmod 600 "$TOKEN_FILE"
+
+conf "source = api" "api_url = http://192.0.2.1:8080" "api_token_file = $TOKEN_FILE"
+vpr sync
+collect
+expect_rc 2 "plain http without api_insecure is refused"
+expect_err "is plain http; the token would travel unencrypted" "the refusal says why"
+
+conf "source = api" "api_url = http://192.0.2.1:8080" "api_insecure = yes"
+vpr sync
+collect
+expect_rc 2 "source = api without a token"
+expect_err "source = api needs a read-only API token" "missing token explained"
+
+# ---- one round with sync ----
+api_conf
+: >"$API_LOG"
+vpr sync
+collect
+expect_rc 0 "sync with source = api"
+check "exactly the ACTIVE peers' ranges are routed" api_routes_expected
+check "the peered host answers" can_ping
+expect_err "warning: api_url http://192.0.2.1:8080 is plain http (api_insecure = yes)" "plain http warned about"
+expect_err "Skipping 10.10.0.0/16 of VPC peer-e (peering peering-e): it overlaps 10.10.0.0/16 on eth0" "a range overlapping a connected subnet is skipped, naming both"
+check "no route for PROVISIONING, DELETING or unrelated peerings" test -z "$(own_routes | grep -E '10\.(140|150|160|170|10)\.')"
+check "droplet, three pages and three VPCs: seven requests" test "$(api_requests)" -eq 7
+check "every request carried the token" test "$(grep -c '"token_ok": true' "$API_LOG")" -eq 7
+check "pages were followed" grep -q 'peerings?page=3&per_page=2' "$API_LOG"
+
+vpr status
+collect
+expect_rc 0 "status with source = api"
+case $OUT in *"Source:      api (http://192.0.2.1:8080); VPC $API_OWN_VPC, 3 ACTIVE peerings"*"10.120.0.0/20 via 10.116.0.1 dev ens4 metric 101 mtu 1500 proto 241  [peering peering-a, VPC peer-a]"*) ok "status names the source and each route's peering" ;; *) not_ok "status names the source and peerings"; vpr_diag ;; esac
+vpr status --json
+collect
+if printf '%s' "$OUT" | "$PYTHON" -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["source"] == "api" and s["api"]["ok"] and s["api"]["active_peerings"] == 3, s["api"]
+names = {r["destination"]: r["peering"]["name"] for r in s["routes"]}
+assert names == {"10.120.0.0/20": "peering-a", "10.130.0.0/16": "peering-b"}, names
+'; then ok "status --json names each route's peering"; else not_ok "status --json peerings"; vpr_diag; fi
+
+# The systemd credential serves as the token when present (LoadCredential=do-api-token:...).
+mkdir -p "$TESTDIR/creds"
+(umask 077 && cp "$TOKEN_FILE" "$TESTDIR/creds/do-api-token")
+conf "source = api" "api_url = http://192.0.2.1:8080" "api_insecure = yes" "timeout = 2s"
+ip netns exec "$DR" env CREDENTIALS_DIRECTORY="$TESTDIR/creds" "$VPR" --config "$CONF" sync >"$TESTDIR/out" 2>"$TESTDIR/err"
+RC=$? OUT=$(cat "$TESTDIR/out") ERR=$(cat "$TESTDIR/err")
+collect
+expect_rc 0 "the token from \$CREDENTIALS_DIRECTORY/do-api-token"
+api_conf
+
+# ---- failures keep every route (sync) ----
+for mode in status:500 status:503 429 garbage hang status:404 fail_page:2; do
+        api_set "c['mode'] = '$mode'"
+        vpr sync
+        collect
+        expect_rc 1 "API $mode: sync fails"
+        check "API $mode: every route kept" api_routes_expected
+        [ "$(printf '%s\n' "$ERR" | grep -c '^error:')" -eq 1 ] && ok "API $mode: one error line" || { not_ok "API $mode: one error line"; vpr_diag; }
+done
+api_set "c['mode'] = 'ok'; c['token'] = 'another-token'"
+vpr sync
+collect
+expect_rc 1 "API 401: sync fails"
+expect_err "the token was rejected (HTTP 401: \"Unable to authenticate you\"); check the API token file" "401 names the token and the scopes"
+expect_err "droplet:read and vpc:read" "401 names the read scopes"
+check "API 401: every route kept" api_routes_expected
+api_set "c['token'] = '$API_TOKEN'"
+
+# A next link to another host is not followed, and the token never goes there.
+api_set "c['mode'] = 'next_host:http://192.0.2.1:8081'"
+vpr sync
+collect
+expect_rc 1 "next link to another host: sync fails"
+expect_err 'links.pages.next "http://192.0.2.1:8081/v2/vpcs/' "the foreign next link is named"
+check "the other host got no request" test ! -s "$OTHER_LOG"
+check "next link to another host: every route kept" api_routes_expected
+api_set "c['mode'] = 'ok'"
+
+# ---- the daemon follows the API ----
+: >"$API_LOG"
+api_conf "interval = 10min" "api_interval = 10s" "metrics_file = $TESTDIR/metrics.prom"
+daemon_start
+within() {
+        local secs=$1 what=$2
+        shift 2
+        if wait_for "$secs" "$@"; then ok "$what"; else not_ok "$what"; diag "$(own_routes)" "$(tail -n 15 "$DAEMON_LOG")"; fi
+}
+within 10 "daemon ready with source = api" grep -q READY=1 "$NOTIFY_LOG"
+check "daemon keeps exactly the peers' routes" api_routes_expected
+
+api_set "peering('b')['status'] = 'DELETING'"
+kill -HUP "$DAEMON_PID"
+within 5 "a peering leaving ACTIVE loses its route at the next round" own_count "10.130.0.0/16" 0
+check "the other peer's route stays" own_count "10.120.0.0/20" 1
+api_set "peering('b')['status'] = 'ACTIVE'; c['peerings'].append({'id': '99111111-1111-4111-8111-111111111199', 'name': 'peering-new', 'vpc_ids': [c['own_vpc'], u('f')], 'status': 'ACTIVE'})"
+kill -HUP "$DAEMON_PID"
+within 5 "a new ACTIVE peering gets its route" own_count "10.180.0.0/16" 1
+within 5 "a peering back to ACTIVE gets its route back" own_count "10.130.0.0/16" 1
+api_set "c['peerings'] = [p for p in c['peerings'] if p['name'] != 'peering-new']"
+kill -HUP "$DAEMON_PID"
+within 5 "a deleted peering loses its route" own_count "10.180.0.0/16" 0
+
+# Steady state: two requests a round (droplet, one page) once the VPC ranges are cached.
+api_set "c['page_size'] = 20"
+kill -HUP "$DAEMON_PID"
+sleep 1
+before=$(api_requests)
+kill -HUP "$DAEMON_PID"
+sleep 1
+check "a steady-state round costs two requests" test $(($(api_requests) - before)) -eq 2
+api_set "c['page_size'] = 2"
+
+# Failures in the daemon: every route kept, the daemon alive, one warning.
+for mode in status:500 429 garbage hang; do
+        api_set "c['mode'] = '$mode'"
+        kill -HUP "$DAEMON_PID"
+        sleep 3
+        check "daemon, API $mode: alive" kill -0 "$DAEMON_PID"
+        check "daemon, API $mode: every route kept" api_routes_expected
+        api_set "c['mode'] = 'ok'"
+done
+check "the daemon logged API failures as warnings" grep -q "warning: API: " "$DAEMON_LOG"
+api_set "c['mode'] = '429'; c['retry_after'] = 30"
+kill -HUP "$DAEMON_PID"
+sleep 1
+n429=$(api_requests)
+api_set "c['mode'] = 'ok'"
+sleep 4
+check "after a 429 the agent waits for Retry-After before asking again" test "$(api_requests)" -eq "$n429"
+check "routes kept while rate limited" api_routes_expected
+check "the daemon's state file names peerings" grep -q '"name":[[:space:]]*"peering-a"' "$TESTDIR/state.json"
+check "token not in the daemon's command line" sh -c "! tr '\\0' ' ' </proc/$DAEMON_PID/cmdline | grep -qF '$API_TOKEN'"
+daemon_stop
+check "daemon exits 0" test "$DAEMON_RC" -eq 0
+cat "$DAEMON_LOG" "$TESTDIR/state.json" "$TESTDIR/metrics.prom" >>"$ALL_OUTPUT" 2>/dev/null
+
+# ---- https with a certificate authority made here ----
+if api_tls_start; then
+        conf "source = api" "api_url = https://192.0.2.1:8443" "api_token_file = $TOKEN_FILE" "timeout = 2s"
+        vpr sync
+        collect
+        expect_rc 1 "https without the test CA: the certificate is not trusted"
+        expect_err "certificate" "the error names the certificate problem"
+        check "untrusted certificate: every route kept" api_routes_expected
+        conf "source = api" "api_url = https://192.0.2.1:8443" "api_token_file = $TOKEN_FILE" "api_ca_file = $API_CA" "timeout = 2s"
+        vpr flush
+        vpr sync
+        collect
+        expect_rc 0 "https with api_ca_file verifies the server"
+        check "routes installed over https" api_routes_expected
+else
+        not_ok "could make a test CA and start the https API (openssl)"
+fi
+
+check "the token appears in no output, log, state or metrics file" sh -c "! grep -qF '$API_TOKEN' '$ALL_OUTPUT'"
+tap_done

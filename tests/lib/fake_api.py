@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""A fake DigitalOcean API for the simulated droplet, following the response shapes of
+GET /v2/droplets/{id}, GET /v2/vpcs/{id}/peerings (paginated with links.pages.next and
+meta.total) and GET /v2/vpcs/{id}.
+
+The world (VPCs, peerings) and the behaviour come from a JSON control file, re-read on every
+request:
+
+  {"token": "...", "own_vpc": "<uuid>", "droplet_id": 3164444, "page_size": 2,
+   "vpcs": {"<uuid>": {"name": "...", "ip_range": "10.120.0.0/20"}},
+   "peerings": [{"id": "<uuid>", "name": "...", "vpc_ids": ["<uuid>", "<uuid>"], "status": "ACTIVE"}],
+   "mode": "ok" | "status:<code>" | "429" | "garbage" | "hang" | "fail_page:<n>" | "next_host:<url>",
+   "retry_after": 30}
+
+Requests are logged one JSON line each: path, whether an Authorization header came, and whether
+it carried the right token (never the token itself). Binds only the address it is given.
+"""
+import argparse
+import json
+import ssl
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def send_json(self, status, obj, headers=None):
+        body = json.dumps(obj).encode() if not isinstance(obj, bytes) else obj
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ratelimit-limit", "5000")
+        self.send_header("ratelimit-remaining", "4999")
+        self.send_header("ratelimit-reset", str(int(time.time()) + 60))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        try:
+            with open(self.server.control_path) as f:
+                ctl = json.load(f)
+        except (OSError, ValueError):
+            ctl = {}
+        auth = self.headers.get("Authorization")
+        token_ok = auth == "Bearer " + ctl.get("token", "")
+        with open(self.server.log_path, "a") as log:
+            log.write(json.dumps({"path": self.path, "authorization": auth is not None, "token_ok": token_ok,
+                                  "user_agent": self.headers.get("User-Agent"), "time": time.time()}) + "\n")
+        mode = ctl.get("mode", "ok")
+        if self.server.role == "other":
+            self.send_json(200, {"peerings": [], "links": {}, "meta": {"total": 0}})
+            return
+        if not token_ok:
+            self.send_json(401, {"id": "unauthorized", "message": "Unable to authenticate you"})
+            return
+        if mode.startswith("status:"):
+            self.send_json(int(mode.split(":", 1)[1]), {"id": "server_error", "message": "synthetic failure"})
+            return
+        if mode == "429":
+            self.send_json(429, {"id": "too_many_requests", "message": "API Rate limit exceeded."},
+                           {"Retry-After": str(ctl.get("retry_after", 30))})
+            return
+        if mode == "garbage":
+            self.send_json(200, b"<html>Service Unavailable</html>")
+            return
+        if mode == "hang":
+            time.sleep(3600)
+            return
+
+        url = urlparse(self.path)
+        parts = url.path.strip("/").split("/")
+        query = parse_qs(url.query)
+        vpcs = ctl.get("vpcs", {})
+        if parts[:2] == ["v2", "droplets"] and len(parts) == 3:
+            if parts[2] != str(ctl.get("droplet_id", 3164444)):
+                self.send_json(404, {"id": "not_found", "message": "The resource you were accessing could not be found."})
+                return
+            self.send_json(200, {"droplet": {"id": int(parts[2]), "name": "example-01", "vpc_uuid": ctl["own_vpc"],
+                                             "region": {"slug": "nyc3"}, "status": "active"}})
+            return
+        if parts[:2] == ["v2", "vpcs"] and len(parts) == 4 and parts[3] == "peerings":
+            peerings = [p for p in ctl.get("peerings", []) if parts[2] in p["vpc_ids"] or ctl.get("leak_unrelated")]
+            size = int(ctl.get("page_size", 20))
+            page = int(query.get("page", ["1"])[0])
+            if mode == "fail_page:%d" % page:
+                self.send_json(500, {"id": "server_error", "message": "page failed"})
+                return
+            chunk = peerings[(page - 1) * size: page * size]
+            body = {"peerings": [dict(p, created_at="2024-10-01T12:00:00Z") for p in chunk],
+                    "links": {}, "meta": {"total": len(peerings)}}
+            if page * size < len(peerings):
+                base = ctl.get("next_base") or self.server.base
+                if mode.startswith("next_host:"):
+                    base = mode.split(":", 1)[1]
+                body["links"] = {"pages": {"next": "%s/v2/vpcs/%s/peerings?page=%d&per_page=%d" % (base, parts[2], page + 1, size),
+                                           "last": "%s/v2/vpcs/%s/peerings?page=%d&per_page=%d" % (base, parts[2], (len(peerings) + size - 1) // size, size)}}
+            self.send_json(200, body)
+            return
+        if parts[:2] == ["v2", "vpcs"] and len(parts) == 3:
+            v = vpcs.get(parts[2])
+            if not v:
+                self.send_json(404, {"id": "not_found", "message": "The resource you were accessing could not be found."})
+                return
+            self.send_json(200, {"vpc": {"id": parts[2], "urn": "do:vpc:" + parts[2], "name": v.get("name", ""),
+                                         "ip_range": v["ip_range"], "region": "nyc3", "default": False,
+                                         "created_at": "2024-10-01T12:00:00Z"}})
+            return
+        self.send_json(404, {"id": "not_found", "message": "The resource you were accessing could not be found."})
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--address", required=True)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--control", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--role", default="api")
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    args = ap.parse_args()
+
+    ThreadingHTTPServer.daemon_threads = True
+    ThreadingHTTPServer.allow_reuse_address = True
+    srv = ThreadingHTTPServer((args.address, args.port), Handler)
+    scheme = "http"
+    if args.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert, args.key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        scheme = "https"
+    srv.base = "%s://%s:%d" % (scheme, args.address, args.port)
+    srv.control_path = args.control
+    srv.log_path = args.log
+    srv.role = args.role
+    print("ready", flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

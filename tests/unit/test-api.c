@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/* The API parsers against DigitalOcean's response shapes and every way a field can be wrong,
+ * the overlap check that keeps peer ranges off connected subnets, and same-origin checks. */
+#include "api_parse.h"
+#include "desired.h"
+#include "http.h"
+#include "unit.h"
+
+static char *load(const char *name) {
+        char path[512], *text = NULL;
+        snprintf(path, sizeof path, FIXTURES "/%s", name);
+        if (read_full_file(path, 1 << 20, &text, NULL) < 0)
+                abort();
+        return text;
+}
+
+static char *edit(const char *doc, const char *find, const char *replace) {
+        const char *at = strstr(doc, find);
+        char *out;
+        if (!at) {
+                fprintf(stderr, "fixture lacks \"%s\"\n", find);
+                abort();
+        }
+        if (asprintf(&out, "%.*s%s%s", (int) (at - doc), doc, replace, at + strlen(find)) < 0)
+                abort();
+        return out;
+}
+
+static void test_droplet_valid(void **state) {
+        _cleanup_free_ char *doc = load("api-droplet.json");
+        char uuid[UUID_STRLEN], err[API_ERR_MAX] = "";
+        (void) state;
+
+        if (api_parse_droplet(doc, strlen(doc), uuid, err, sizeof err) < 0)
+                fail_msg("%s", err);
+        assert_string_equal(uuid, "5a4981aa-9653-4bd1-bef5-d6bff52042e4");
+}
+
+struct bad_case {
+        const char *name;
+        const char *fixture;
+        const char *find;
+        const char *replace;
+        const char *error;
+};
+
+static const struct bad_case bad_cases[] = {
+        { "droplet vpc_uuid missing", "api-droplet.json", ",\n    \"vpc_uuid\": \"5a4981aa-9653-4bd1-bef5-d6bff52042e4\"", "",
+          "droplet.vpc_uuid is missing" },
+        { "droplet vpc_uuid not uuid", "api-droplet.json", "\"vpc_uuid\": \"5a4981aa-9653-4bd1-bef5-d6bff52042e4\"",
+          "\"vpc_uuid\": \"../../v2/account\"", "droplet.vpc_uuid \"../../v2/account\" is not a UUID" },
+        { "droplet vpc_uuid number", "api-droplet.json", "\"vpc_uuid\": \"5a4981aa-9653-4bd1-bef5-d6bff52042e4\"",
+          "\"vpc_uuid\": 5", "droplet.vpc_uuid 5 is a number, expected a string" },
+        { "droplet not object", "api-droplet.json", "\"droplet\": {", "\"droplet\": [], \"x\": {", "droplet [...] is an array, expected an object" },
+        { "droplet missing", "api-droplet.json", "\"droplet\": {", "\"droplets\": {", "droplet is missing" },
+        { "droplet truncated", "api-droplet.json", "\"tags\": [\"web\"],", "\"tags\": [\"web\"", "not valid JSON" },
+        { "vpc ip_range host bits", "api-vpc.json", "\"ip_range\": \"10.120.0.0/20\"", "\"ip_range\": \"10.120.0.1/20\"",
+          "vpc.ip_range \"10.120.0.1/20\" is not a network in CIDR notation (host bits set)" },
+        { "vpc ip_range garbage", "api-vpc.json", "\"ip_range\": \"10.120.0.0/20\"", "\"ip_range\": \"ten\"", "vpc.ip_range \"ten\" is not a network" },
+        { "vpc ip_range too small", "api-vpc.json", "\"ip_range\": \"10.120.0.0/20\"", "\"ip_range\": \"10.120.0.0/30\"",
+          "is not a VPC-sized network (/8 to /28)" },
+        { "vpc ip_range missing", "api-vpc.json", "\"ip_range\": \"10.120.0.0/20\",", "", "vpc.ip_range is missing" },
+        { "vpc id not uuid", "api-vpc.json", "\"id\": \"aa000000-0000-4000-8000-0000000000aa\"", "\"id\": \"x\"", "vpc.id \"x\" is not a UUID" },
+        { "vpc name number", "api-vpc.json", "\"name\": \"staging-vpc\"", "\"name\": 7", "vpc.name 7 is a number, expected a string" },
+        { "vpc duplicate ip_range", "api-vpc.json", "\"ip_range\": \"10.120.0.0/20\"", "\"ip_range\": \"10.120.0.0/20\", \"ip_range\": \"0.0.0.0/8\"",
+          "vpc.ip_range appears twice" },
+        { "peerings not array", "api-peerings.json", "\"peerings\": [", "\"peerings\": {}, \"x\": [", "peerings {...} is not an array" },
+        { "peering one vpc id", "api-peerings.json",
+          "\"vpc_ids\": [\"5a4981aa-9653-4bd1-bef5-d6bff52042e4\", \"aa000000-0000-4000-8000-0000000000aa\"]",
+          "\"vpc_ids\": [\"5a4981aa-9653-4bd1-bef5-d6bff52042e4\"]", "peerings[0].vpc_ids [...] is not an array of exactly two VPC ids" },
+        { "peering three vpc ids", "api-peerings.json", "\"vpc_ids\": [\"5a4981aa-9653-4bd1-bef5-d6bff52042e4\",",
+          "\"vpc_ids\": [\"5a4981aa-9653-4bd1-bef5-d6bff52042e4\", \"5a4981aa-9653-4bd1-bef5-d6bff52042e4\",",
+          "is not an array of exactly two VPC ids" },
+        { "peering vpc id not uuid", "api-peerings.json", "\"aa000000-0000-4000-8000-0000000000aa\"]", "\"nope\"]",
+          "peerings[0].vpc_ids[1] \"nope\" is not a UUID" },
+        { "peering status number", "api-peerings.json", "\"status\": \"ACTIVE\"", "\"status\": 1", "peerings[0].status 1 is a number" },
+        { "peering id missing", "api-peerings.json", "\"id\": \"bb111111-1111-4111-8111-1111111111bb\",", "", "peerings[1].id is missing" },
+        { "peering entry string", "api-peerings.json", "\"peerings\": [", "\"peerings\": [\"x\", ", "peerings[0] \"x\" is a string, expected an object" },
+        { "next not url", "api-peerings.json", "\"next\": \"https://", "\"next\": \"ftp://", "links.pages.next \"ftp://" },
+        { "next number", "api-peerings.json", "\"next\": \"https://api.digitalocean.com/v2/vpcs/5a4981aa-9653-4bd1-bef5-d6bff52042e4/peerings?page=2&per_page=2\"",
+          "\"next\": 2", "links.pages.next 2 is not an http(s) URL" },
+};
+
+static void test_bad(void **state) {
+        const struct bad_case *c = *state;
+        _cleanup_free_ char *base = load(c->fixture);
+        _cleanup_free_ char *doc = edit(base, c->find, c->replace);
+        char err[API_ERR_MAX] = "", uuid[UUID_STRLEN];
+        struct api_peerings_page page = {};
+        struct api_vpc vpc;
+        int r;
+
+        if (strstr(c->fixture, "droplet"))
+                r = api_parse_droplet(doc, strlen(doc), uuid, err, sizeof err);
+        else if (strstr(c->fixture, "vpc"))
+                r = api_parse_vpc(doc, strlen(doc), &vpc, err, sizeof err);
+        else
+                r = api_parse_peerings_page(doc, strlen(doc), &page, err, sizeof err);
+        assert_true(r < 0);
+        assert_contains(err, c->error);
+        assert_null(page.peerings);
+}
+
+static void test_peerings_valid(void **state) {
+        _cleanup_free_ char *doc = load("api-peerings.json");
+        struct api_peerings_page page = {};
+        char err[API_ERR_MAX] = "";
+        (void) state;
+
+        if (api_parse_peerings_page(doc, strlen(doc), &page, err, sizeof err) < 0)
+                fail_msg("%s", err);
+        assert_int_equal(page.n, 2);
+        assert_int_equal(page.total, 5);
+        assert_string_equal(page.peerings[0].name, "prod-to-staging");
+        assert_int_equal(page.peerings[0].status, PEERING_ACTIVE);
+        assert_string_equal(page.peerings[0].vpc_ids[1], "aa000000-0000-4000-8000-0000000000aa");
+        assert_int_equal(page.peerings[1].status, PEERING_PROVISIONING);
+        assert_string_equal(page.next,
+                            "https://api.digitalocean.com/v2/vpcs/5a4981aa-9653-4bd1-bef5-d6bff52042e4/peerings?page=2&per_page=2");
+        api_peerings_page_done(&page);
+}
+
+static void test_peerings_last_page(void **state) {
+        const char *docs[] = {
+                "{\"peerings\": [], \"links\": {}, \"meta\": {\"total\": 0}}",
+                "{\"peerings\": [], \"links\": {\"pages\": {\"next\": null}}}",
+                "{\"peerings\": []}",
+                "{\"peerings\": [], \"links\": {\"pages\": {\"first\": \"https://api.digitalocean.com/v2/x\"}}}",
+        };
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(docs); i++) {
+                struct api_peerings_page page = {};
+                char err[API_ERR_MAX] = "";
+                if (api_parse_peerings_page(docs[i], strlen(docs[i]), &page, err, sizeof err) < 0)
+                        fail_msg("%s: %s", docs[i], err);
+                assert_null(page.next);
+                assert_int_equal(page.n, 0);
+                api_peerings_page_done(&page);
+        }
+}
+
+static void test_peering_statuses(void **state) {
+        _cleanup_free_ char *base = load("api-peerings.json");
+        const char *statuses[] = { "DELETING", "FAILED", "active" };
+        const enum peering_status want[] = { PEERING_DELETING, PEERING_OTHER, PEERING_OTHER };
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(statuses); i++) {
+                char repl[64];
+                snprintf(repl, sizeof repl, "\"status\": \"%s\"", statuses[i]);
+                _cleanup_free_ char *doc = edit(base, "\"status\": \"ACTIVE\"", repl);
+                struct api_peerings_page page = {};
+                char err[API_ERR_MAX] = "";
+                assert_int_equal(api_parse_peerings_page(doc, strlen(doc), &page, err, sizeof err), 0);
+                assert_int_equal(page.peerings[0].status, want[i]);
+                api_peerings_page_done(&page);
+        }
+}
+
+static void test_name_quoted(void **state) {
+        _cleanup_free_ char *base = load("api-peerings.json");
+        _cleanup_free_ char *doc = edit(base, "\"prod-to-staging\"", "\"evil\\u001b[31mname\\nnext\"");
+        struct api_peerings_page page = {};
+        char err[API_ERR_MAX] = "";
+        (void) state;
+
+        assert_int_equal(api_parse_peerings_page(doc, strlen(doc), &page, err, sizeof err), 0);
+        /* Printed in logs: control characters come out escaped. */
+        assert_string_equal(page.peerings[0].name, "evil\\x1b[31mname\\x0anext");
+        api_peerings_page_done(&page);
+}
+
+static void test_vpc_valid(void **state) {
+        _cleanup_free_ char *doc = load("api-vpc.json");
+        struct api_vpc vpc;
+        char err[API_ERR_MAX] = "";
+        (void) state;
+
+        if (api_parse_vpc(doc, strlen(doc), &vpc, err, sizeof err) < 0)
+                fail_msg("%s", err);
+        assert_string_equal(vpc.id, "aa000000-0000-4000-8000-0000000000aa");
+        assert_string_equal(vpc.name, "staging-vpc");
+        assert_int_equal(vpc.ip_range.addr, 0x0a780000u);
+        assert_int_equal(vpc.ip_range.len, 20);
+}
+
+static void test_error_message(void **state) {
+        const char *body = "{\"id\": \"unauthorized\", \"message\": \"Unable to authenticate you\"}";
+        char buf[160];
+        (void) state;
+
+        api_parse_error_message(body, strlen(body), buf, sizeof buf);
+        assert_string_equal(buf, "Unable to authenticate you");
+        api_parse_error_message("<html>", 6, buf, sizeof buf);
+        assert_string_equal(buf, "");
+        api_parse_error_message(NULL, 0, buf, sizeof buf);
+        assert_string_equal(buf, "");
+}
+
+static void test_uuid(void **state) {
+        (void) state;
+        assert_true(uuid_valid("5a4981aa-9653-4bd1-bef5-d6bff52042e4"));
+        assert_true(uuid_valid("5A4981AA-9653-4BD1-BEF5-D6BFF52042E4"));
+        assert_false(uuid_valid("5a4981aa-9653-4bd1-bef5-d6bff52042e"));
+        assert_false(uuid_valid("5a4981aa-9653-4bd1-bef5-d6bff52042e4a"));
+        assert_false(uuid_valid("5a4981aa+9653-4bd1-bef5-d6bff52042e4"));
+        assert_false(uuid_valid("5a4981aa-9653-4bd1-bef5-d6bff52042g4"));
+        assert_false(uuid_valid("../../../../../../../v2/account/keys"));
+        assert_false(uuid_valid(NULL));
+}
+
+/* ---- the overlap check ---- */
+
+struct skipped {
+        char names[8][64];
+        char whys[8][256];
+        size_t n;
+};
+
+static void record_skip(const struct api_peer *p, const char *why, void *userdata) {
+        struct skipped *s = userdata;
+        if (s->n < 8) {
+                snprintf(s->names[s->n], sizeof s->names[0], "%s", p->peering_name);
+                snprintf(s->whys[s->n], sizeof s->whys[0], "%s", why);
+                s->n++;
+        }
+}
+
+static struct api_peer peer(const char *cidr, const char *name) {
+        struct api_peer p = {};
+        assert_int_equal(cidr_parse(cidr, &p.range), 0);
+        snprintf(p.peering_name, sizeof p.peering_name, "%s", name);
+        return p;
+}
+
+static struct connected_subnet conn(const char *cidr, const char *ifname) {
+        struct connected_subnet c = {};
+        assert_int_equal(cidr_parse(cidr, &c.net), 0);
+        snprintf(c.ifname, sizeof c.ifname, "%s", ifname);
+        return c;
+}
+
+static void test_overlaps(void **state) {
+        struct api_peer list[] = {
+                peer("10.10.0.0/16", "anchor-clash"),   /* equal to the anchor network */
+                peer("10.116.0.0/16", "contains-own"),  /* contains the droplet's own VPC */
+                peer("10.120.0.0/20", "good"),
+                peer("10.120.0.0/20", "good-twice"),    /* a second peering to the same VPC */
+                peer("172.17.0.0/24", "inside-docker"), /* inside docker0 */
+                peer("192.168.0.0/20", "good-2"),
+        };
+        struct connected_subnet c[] = {
+                conn("10.10.0.0/16", "eth0"), conn("10.116.0.0/20", "ens4"), conn("172.17.0.0/16", "docker0"),
+        };
+        struct api_peers peers = { .peers = list, .n = ELEMENTSOF(list) };
+        struct skipped s = {};
+        struct cidr *nets = NULL;
+        size_t n = 0;
+        char a[CIDR_STRLEN], b[CIDR_STRLEN];
+        (void) state;
+
+        assert_int_equal(desired_api_nets(&peers, c, ELEMENTSOF(c), false, &nets, &n, record_skip, &s), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(cidr_to_string(&nets[0], a), "10.120.0.0/20");
+        assert_string_equal(cidr_to_string(&nets[1], b), "192.168.0.0/20");
+        assert_int_equal(s.n, 3);
+        assert_string_equal(s.names[0], "anchor-clash");
+        assert_string_equal(s.whys[0], "it overlaps 10.10.0.0/16 on eth0, which the droplet reaches directly");
+        assert_string_equal(s.names[1], "contains-own");
+        assert_string_equal(s.whys[1], "it overlaps 10.116.0.0/20 on ens4, which the droplet reaches directly");
+        assert_string_equal(s.names[2], "inside-docker");
+        assert_contains(s.whys[2], "docker0");
+        free(nets);
+}
+
+static void test_overlaps_rules(void **state) {
+        struct api_peer list[] = { peer("100.64.0.0/16", "cgnat"), peer("169.254.0.0/16", "link-local") };
+        struct api_peers peers = { .peers = list, .n = ELEMENTSOF(list) };
+        struct skipped s = {};
+        struct cidr *nets = NULL;
+        size_t n = 0;
+        (void) state;
+
+        assert_int_equal(desired_api_nets(&peers, NULL, 0, false, &nets, &n, record_skip, &s), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(s.n, 2);
+        assert_contains(s.whys[0], "outside RFC 1918");
+        free(nets);
+        s.n = 0;
+        assert_int_equal(desired_api_nets(&peers, NULL, 0, true, &nets, &n, record_skip, &s), 0);
+        assert_int_equal(n, 1); /* allow_non_private lets 100.64/16 through, never link-local */
+        assert_contains(s.whys[0], "metadata");
+        free(nets);
+}
+
+static void test_overlaps_empty(void **state) {
+        struct api_peers peers = {};
+        struct cidr *nets = (struct cidr *) 1;
+        size_t n = 99;
+        (void) state;
+
+        assert_int_equal(desired_api_nets(&peers, NULL, 0, false, &nets, &n, NULL, NULL), 0);
+        assert_int_equal(n, 0);
+        assert_null(nets);
+}
+
+struct origin_case {
+        const char *name;
+        const char *a, *b;
+        bool same;
+};
+
+static const struct origin_case origin_cases[] = {
+        { "origin identical", "https://api.digitalocean.com/v2/x", "https://api.digitalocean.com", true },
+        { "origin default port", "https://api.digitalocean.com:443/v2/x?page=2", "https://api.digitalocean.com", true },
+        { "origin host case", "https://API.DigitalOcean.com/v2/x", "https://api.digitalocean.com", true },
+        { "origin other host", "https://evil.example/v2/x", "https://api.digitalocean.com", false },
+        { "origin other port", "http://192.0.2.1:8081/v2/x", "http://192.0.2.1:8080", false },
+        { "origin other scheme", "http://api.digitalocean.com/v2/x", "https://api.digitalocean.com", false },
+        { "origin userinfo trick", "https://api.digitalocean.com@evil.example/v2/x", "https://api.digitalocean.com", false },
+        { "origin garbage", "not a url", "https://api.digitalocean.com", false },
+};
+
+static void test_origin(void **state) {
+        const struct origin_case *c = *state;
+        assert_int_equal(http_same_origin(c->a, c->b), c->same);
+}
+
+int main(void) {
+        struct unit_tests u = {};
+
+        UNIT_ADD(&u, test_droplet_valid);
+        UNIT_ADD(&u, test_peerings_valid);
+        UNIT_ADD(&u, test_peerings_last_page);
+        UNIT_ADD(&u, test_peering_statuses);
+        UNIT_ADD(&u, test_name_quoted);
+        UNIT_ADD(&u, test_vpc_valid);
+        UNIT_ADD(&u, test_error_message);
+        UNIT_ADD(&u, test_uuid);
+        UNIT_ADD_TABLE(&u, test_bad, bad_cases);
+        UNIT_ADD(&u, test_overlaps);
+        UNIT_ADD(&u, test_overlaps_rules);
+        UNIT_ADD(&u, test_overlaps_empty);
+        UNIT_ADD_TABLE(&u, test_origin, origin_cases);
+        return unit_run(&u, "api");
+}
