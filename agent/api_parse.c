@@ -31,20 +31,27 @@ const char *peering_status_to_string(enum peering_status s) {
         }
 }
 
-static int get_object(const cJSON *root, const char *key, const cJSON **ret, char *err, size_t errlen) {
+/* Parses {"key": {...}}, the shape of single-resource answers; *ret_obj points into *ret_root. */
+static int parse_wrapped(const char *body, size_t size, const char *key, cJSON **ret_root, const cJSON **ret_obj,
+                         char *err, size_t errlen) {
         char b[QUOTE_BUF + 4];
+        cJSON *root = NULL;
         int r;
 
-        r = json_get(root, "", key, ret, err, errlen);
+        r = json_parse_object(body, size, &root, err, errlen);
+        if (r < 0)
+                return r;
+        *ret_root = root;
+        r = json_get(root, "", key, ret_obj, err, errlen);
         if (r < 0)
                 return r;
         if (r == 0) {
                 snprintf(err, errlen, "%s is missing", key);
                 return -ENOENT;
         }
-        if (!cJSON_IsObject(*ret)) {
-                snprintf(err, errlen, "%s %s is %s, expected an object", key, json_value_brief(*ret, b, sizeof b),
-                         json_type_name(*ret));
+        if (!cJSON_IsObject(*ret_obj)) {
+                snprintf(err, errlen, "%s %s is %s, expected an object", key, json_value_brief(*ret_obj, b, sizeof b),
+                         json_type_name(*ret_obj));
                 return -EINVAL;
         }
         return 0;
@@ -93,10 +100,7 @@ int api_parse_droplet(const char *body, size_t size, char ret_vpc_uuid[static UU
         char uuid[UUID_STRLEN];
         int r;
 
-        r = json_parse_document(body, size, &root, err, errlen);
-        if (r < 0)
-                return r;
-        r = get_object(root, "droplet", &droplet, err, errlen);
+        r = parse_wrapped(body, size, "droplet", &root, &droplet, err, errlen);
         if (r < 0)
                 return r;
         r = get_uuid(droplet, "droplet", "vpc_uuid", uuid, err, errlen);
@@ -159,13 +163,9 @@ int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_p
         char b[QUOTE_BUF + 4];
         int r, n;
 
-        r = json_parse_document(body, size, &root, err, errlen);
+        r = json_parse_object(body, size, &root, err, errlen);
         if (r < 0)
                 return r;
-        if (!cJSON_IsObject(root)) {
-                snprintf(err, errlen, "document is %s, expected an object", json_type_name(root));
-                return -EINVAL;
-        }
         r = json_get(root, "", "peerings", &peerings, err, errlen);
         if (r < 0)
                 return r;
@@ -236,10 +236,7 @@ int api_parse_vpc(const char *body, size_t size, struct api_vpc *ret, char *err,
         char q[QUOTE_BUF];
         int r;
 
-        r = json_parse_document(body, size, &root, err, errlen);
-        if (r < 0)
-                return r;
-        r = get_object(root, "vpc", &vpc, err, errlen);
+        r = parse_wrapped(body, size, "vpc", &root, &vpc, err, errlen);
         if (r < 0)
                 return r;
         if ((r = get_uuid(vpc, "vpc", "id", v.id, err, errlen)) < 0 || (r = get_name(vpc, "vpc", v.name, err, errlen)) < 0 ||

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "json.h"
+#include "api_fetch.h"
 #include "route.h"
 
 /* Works on a NUL-terminated private copy (cJSON needs the terminator to tell "document ended"
@@ -76,6 +77,22 @@ int json_parse_document(const char *body, size_t size, cJSON **ret, char *err, s
                                  str_quote(text + off, size - off, 24, q, sizeof q));
                 }
                 return -EBADMSG;
+        }
+        *ret = j;
+        return 0;
+}
+
+int json_parse_object(const char *body, size_t size, cJSON **ret, char *err, size_t errlen) {
+        cJSON *j = NULL;
+        int r;
+
+        r = json_parse_document(body, size, &j, err, errlen);
+        if (r < 0)
+                return r;
+        if (!cJSON_IsObject(j)) {
+                snprintf(err, errlen, "document is %s, expected an object", json_type_name(j));
+                cJSON_Delete(j);
+                return -EINVAL;
         }
         *ret = j;
         return 0;
@@ -239,3 +256,15 @@ cJSON *json_from_route(const struct route *r) {
         return o;
 }
 
+
+cJSON *json_from_peer(const struct api_peer *p) {
+        cJSON *o = cJSON_CreateObject();
+
+        if (!o)
+                return NULL;
+        cJSON_AddStringToObject(o, "id", p->peering_id);
+        cJSON_AddStringToObject(o, "name", p->peering_name);
+        cJSON_AddStringToObject(o, "vpc_id", p->vpc_id);
+        cJSON_AddStringToObject(o, "vpc_name", p->vpc_name);
+        return o;
+}

@@ -15,6 +15,9 @@
  * would read as a valid address). */
 int json_parse_document(const char *body, size_t size, cJSON **ret, char *err, size_t errlen);
 
+/* json_parse_document, and the document must be an object. */
+int json_parse_object(const char *body, size_t size, cJSON **ret, char *err, size_t errlen);
+
 /* Looks up key in obj. 1 found, 0 absent, negative on a duplicate key or obj not an object.
  * path is the dotted name of obj, used in the error message. */
 int json_get(const cJSON *obj, const char *path, const char *key, const cJSON **ret, char *err, size_t errlen);
@@ -36,6 +39,10 @@ int json_get_uint(const cJSON *obj, const char *path, const char *key, uint64_t 
 struct route;
 /* {"destination", "gateway", "device", "metric", "mtu", "table", "protocol"}; NULL on OOM. */
 cJSON *json_from_route(const struct route *r);
+
+struct api_peer;
+/* {"id", "name", "vpc_id", "vpc_name"} of a peering; NULL on OOM. */
+cJSON *json_from_peer(const struct api_peer *p);
 
 static inline void cjson_deletep(cJSON **j) {
         if (*j)

@@ -88,13 +88,9 @@ int metadata_parse(const char *body, size_t size, struct metadata *ret, char *er
         uint32_t netmask;
         int r, prefix;
 
-        r = json_parse_document(body, size, &root, err, errlen);
+        r = json_parse_object(body, size, &root, err, errlen);
         if (r < 0)
                 return r;
-        if (!cJSON_IsObject(root)) {
-                snprintf(err, errlen, "document is %s, expected an object", json_type_name(root));
-                return -EINVAL;
-        }
 
         r = json_get(root, "", "droplet_id", &id, err, errlen);
         if (r < 0)

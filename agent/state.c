@@ -16,15 +16,8 @@ static void add_routes(cJSON *root, const char *key, const struct route_set *s, 
                 const struct api_peer *p = peers ? api_peers_find(peers, &c) : NULL;
                 if (!o)
                         continue;
-                if (p) {
-                        cJSON *pj = cJSON_AddObjectToObject(o, "peering");
-                        if (pj) {
-                                cJSON_AddStringToObject(pj, "id", p->peering_id);
-                                cJSON_AddStringToObject(pj, "name", p->peering_name);
-                                cJSON_AddStringToObject(pj, "vpc_id", p->vpc_id);
-                                cJSON_AddStringToObject(pj, "vpc_name", p->vpc_name);
-                        }
-                }
+                if (p)
+                        cJSON_AddItemToObject(o, "peering", json_from_peer(p));
                 cJSON_AddItemToArray(a, o);
         }
 }
@@ -128,10 +121,10 @@ int state_parse(const char *text, size_t size, struct state_summary *ret, char *
         const cJSON *counters;
         int r;
 
-        r = json_parse_document(text, size, &root, err, errlen);
+        r = json_parse_object(text, size, &root, err, errlen);
         if (r < 0)
                 return r;
-        if (!cJSON_IsObject(root) || get_time(root, "version") != 1) {
+        if (get_time(root, "version") != 1) {
                 snprintf(err, errlen, "not a version 1 state file");
                 return -EINVAL;
         }

@@ -240,15 +240,9 @@ int status_print_json(FILE *f, const struct config *c, const struct reconcile *r
                 cJSON_AddStringToObject(o, "destination", cidr_to_string(&cd, dst));
                 cJSON_AddStringToObject(o, "state", status_state_word(ac->kind));
                 const struct api_peer *peer = status_peer_of(rc, key);
-                if (peer) {
-                        cJSON *pj = cJSON_AddObjectToObject(o, "peering");
-                        if (pj) {
-                                cJSON_AddStringToObject(pj, "id", peer->peering_id);
-                                cJSON_AddStringToObject(pj, "name", peer->peering_name);
-                                cJSON_AddStringToObject(pj, "vpc_id", peer->vpc_id);
-                                cJSON_AddStringToObject(pj, "vpc_name", peer->vpc_name);
-                        }
-                } else
+                if (peer)
+                        cJSON_AddItemToObject(o, "peering", json_from_peer(peer));
+                else
                         cJSON_AddNullToObject(o, "peering");
                 add_route_or_null(o, "wanted", ac->kind == PLAN_DELETE ? NULL : &ac->want);
                 add_route_or_null(o, "kernel", ac->kind == PLAN_ADD ? NULL : &ac->have);

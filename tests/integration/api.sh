@@ -16,13 +16,7 @@ fi
 API_EXPECTED="10.120.0.0/20 via 10.116.0.1 dev ens4 metric 101 mtu 1500
 10.130.0.0/16 via 10.116.0.1 dev ens4 metric 101 mtu 1500"
 api_routes_expected() {
-        local got
-        got=$(own_routes | sed 's/ *$//')
-        [ "$got" = "$API_EXPECTED" ] || {
-                echo "own routes:"
-                echo "$got"
-                return 1
-        }
+        own_routes_are "$API_EXPECTED"
 }
 api_conf() {
         conf "source = api" "api_url = http://192.0.2.1:8080" "api_insecure = yes" "api_token_file = $TOKEN_FILE" \

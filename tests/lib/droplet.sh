@@ -104,14 +104,19 @@ OWN_EXPECTED="10.0.0.0/8 via 10.116.0.1 dev ens4 metric 101 mtu 1500
 172.16.0.0/12 via 10.116.0.1 dev ens4 metric 101 mtu 1500
 192.168.0.0/16 via 10.116.0.1 dev ens4 metric 101 mtu 1500"
 
-own_is_expected() {
+# own_routes_are TEXT: the own routes are exactly TEXT (one route a line, as ip prints them).
+own_routes_are() {
         local got
         got=$(own_routes | sed 's/ *$//')
-        [ "$got" = "$OWN_EXPECTED" ] || {
+        [ "$got" = "$1" ] || {
                 echo "own routes:"
                 echo "$got"
                 return 1
         }
+}
+
+own_is_expected() {
+        own_routes_are "$OWN_EXPECTED"
 }
 
 no_own_routes() {
