@@ -5,7 +5,10 @@
 
 #include "route.h"
 
-#define CONFIG_DEFAULT_PATH "/etc/vpc-peer-routes.conf"
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/vpc-peer-routes.conf"
 #define CONFIG_ERR_MAX 512
 #define CONFIG_MAX_FILE_SIZE (1024 * 1024)
 #define ROUTES_FILE_MAX_SIZE (16 * 1024 * 1024)
@@ -59,6 +62,9 @@ struct config {
         char *path;                 /* config file actually read, or NULL */
         unsigned routes_line;       /* line of "routes =" in path, 0 if default */
 };
+
+/* Same settings (the bookkeeping fields path and routes_line aside). */
+bool config_equal(const struct config *a, const struct config *b);
 
 /* The i-th key the file accepts, in documentation order; NULL past the last. */
 const char *config_key_name(size_t i);

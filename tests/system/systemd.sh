@@ -1,0 +1,225 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The packaged agent under a real systemd: a Debian 12 root with the freshly built .deb,
+# booted with systemd-nspawn inside the simulated droplet's network namespace. Proves the
+# hardened unit reaches "active (running)" through the notify handshake, runs with
+# CAP_NET_ADMIN alone and not as root, installs working routes, is restarted by systemd after
+# SIGKILL and by an upgrade with every route in place throughout, keeps routes on stop, polls at
+# once on reload, and logs structured fields to the journal.
+#
+# The Debian root is cached in $VPR_ROOTFS_CACHE (default /var/cache/vpc-peer-routes-tests),
+# outside the checkout; each run boots a copy of it, removed at the end.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/droplet.sh"
+export LC_ALL=C.UTF-8
+
+require_root
+for tool in debootstrap systemd-nspawn nsenter dpkg-buildpackage; do
+        if ! command -v "$tool" >/dev/null; then
+                not_ok "$tool is installed (tests/deps installs it)"
+                tap_done
+                exit 1
+        fi
+done
+
+CACHE=${VPR_ROOTFS_CACHE:-/var/cache/vpc-peer-routes-tests}
+MIRROR=${VPR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+ROOT_PACKAGES=systemd,systemd-sysv,dbus,iproute2,iputils-ping,procps,libnl-3-200,libnl-route-3-200,libcurl4,libcjson1,libsystemd0
+
+NSPAWN_PID=
+INACCESSIBLE_MADE=
+NSPAWN_DIR_MADE=
+[ -e /run/systemd/nspawn ] || NSPAWN_DIR_MADE=1
+system_cleanup() {
+        if [ -n "$NSPAWN_PID" ]; then
+                kill -TERM "$NSPAWN_PID" 2>/dev/null
+                for _ in $(seq 100); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+                kill -KILL "$NSPAWN_PID" 2>/dev/null
+                wait "$NSPAWN_PID" 2>/dev/null
+        fi
+        [ -n "$INACCESSIBLE_MADE" ] && rm -rf /run/systemd/inaccessible
+        [ -n "$NSPAWN_DIR_MADE" ] && rm -rf /run/systemd/nspawn
+        droplet_cleanup
+}
+
+droplet_test_start
+trap system_cleanup EXIT
+
+# ---- the package ----
+if "$top_srcdir/packaging/build-deb" "$TESTDIR/debs" >"$TESTDIR/build-deb.log" 2>&1; then
+        ok "the .deb builds"
+else
+        not_ok "the .deb builds"
+        diag "$(tail -n 30 "$TESTDIR/build-deb.log")"
+        tap_done
+        exit 1
+fi
+DEB=$(ls "$TESTDIR"/debs/vpc-peer-routes_*.deb | head -n 1)
+
+# ---- the Debian root, cached between runs ----
+mkdir -p "$CACHE"
+(
+        flock 9
+        if [ ! -e "$CACHE/bookworm/.complete" ] || [ "$(cat "$CACHE/bookworm/.complete")" != "$ROOT_PACKAGES" ]; then
+                rm -rf "$CACHE/bookworm"
+                debootstrap --variant=minbase --include="$ROOT_PACKAGES" bookworm "$CACHE/bookworm" "$MIRROR" \
+                        >"$CACHE/debootstrap.log" 2>&1 || exit 1
+                echo "$ROOT_PACKAGES" >"$CACHE/bookworm/.complete"
+        fi
+) 9>"$CACHE/.lock"
+if [ $? -eq 0 ]; then
+        ok "a Debian 12 root with systemd (cached in $CACHE)"
+else
+        not_ok "a Debian 12 root with systemd"
+        diag "$(tail -n 20 "$CACHE/debootstrap.log")"
+        tap_done
+        exit 1
+fi
+ROOT=$TESTDIR/root
+cp -a "$CACHE/bookworm" "$ROOT"
+# Not /tmp: the booted container mounts a tmpfs there.
+cp "$DEB" "$ROOT/root/vpc-peer-routes.deb"
+# Outside a booted system the package's scripts enable the unit and start nothing.
+if chroot "$ROOT" dpkg -i /root/vpc-peer-routes.deb >"$TESTDIR/dpkg.log" 2>&1; then
+        ok "the .deb installs, with its dependencies already in the root"
+else
+        not_ok "the .deb installs"
+        diag "$(cat "$TESTDIR/dpkg.log")"
+fi
+check "the package enabled the unit" test -L "$ROOT/etc/systemd/system/multi-user.target.wants/vpc-peer-routes.service"
+
+# ---- boot ----
+# systemd-nspawn needs these inaccessible nodes; a host whose PID 1 is systemd has them.
+if [ ! -d /run/systemd/inaccessible ]; then
+        INACCESSIBLE_MADE=1
+        mkdir -p /run/systemd/inaccessible
+        (
+                cd /run/systemd/inaccessible &&
+                touch reg && mkdir dir && mknod chr c 0 0 && mknod blk b 0 0 && mkfifo fifo &&
+                "$PYTHON" -c "import socket; socket.socket(socket.AF_UNIX).bind('sock')" &&
+                chmod 000 reg dir chr blk fifo sock
+        )
+fi
+# --keep-unit and --register=no: no systemd or machined on the host to ask.
+# CAP_NET_ADMIN: the container owns the droplet namespace, which this test made.
+systemd-nspawn --quiet --directory="$ROOT" --boot --register=no --keep-unit --capability=CAP_NET_ADMIN \
+        --network-namespace-path="/run/netns/$DR" --machine="vpr-$$" --console=passive \
+        >"$TESTDIR/nspawn.log" 2>&1 &
+NSPAWN_PID=$!
+
+ct_pid() {
+        local p
+        for p in $(pgrep -P "$NSPAWN_PID"); do
+                [ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] && { echo "$p"; return 0; }
+        done
+        return 1
+}
+wait_for 30 ct_pid
+CT=$(ct_pid)
+in_ct() {
+        nsenter -t "$CT" -a "$@"
+}
+booted() {
+        local s
+        s=$(in_ct systemctl is-system-running 2>/dev/null)
+        [ "$s" = running ] || [ "$s" = degraded ]
+}
+if [ -n "$CT" ] && wait_for 90 booted; then
+        ok "the container boots systemd ($(in_ct systemctl is-system-running))"
+else
+        not_ok "the container boots systemd"
+        diag "$(cat "$TESTDIR/nspawn.log")"
+        tap_done
+        exit 1
+fi
+
+svc() {
+        in_ct systemctl show -P "$1" vpc-peer-routes.service
+}
+running() {
+        [ "$(svc ActiveState)/$(svc SubState)" = active/running ]
+}
+within() {
+        local secs=$1 what=$2
+        shift 2
+        if wait_for "$secs" "$@"; then ok "$what"; else not_ok "$what"; diag "$(in_ct systemctl status --no-pager vpc-peer-routes 2>&1)"; fi
+}
+
+within 30 "the packaged unit is active (running)" running
+check "it went through the notify handshake (Type=notify, STATUS= set)" test "$(svc Type)" = notify -a -n "$(svc StatusText)"
+diag "StatusText: $(svc StatusText)"
+MAIN=$(svc MainPID)
+cap_eff=$(in_ct awk '/^CapEff/ {print $2}' "/proc/$MAIN/status")
+check "effective capabilities are CAP_NET_ADMIN alone ($cap_eff)" test "$cap_eff" = 0000000000001000
+uid=$(in_ct awk '/^Uid/ {print $2}' "/proc/$MAIN/status")
+check "it does not run as root (uid $uid)" test "${uid:-0}" -ne 0
+within 10 "routes installed in the droplet" own_is_expected
+check "the peered host answers a ping from the droplet" can_ping
+check "ip names the agent's protocol vpc-peer (rt_protos.d)" test "$(in_ct ip route show proto vpc-peer | wc -l)" -eq 3
+
+# The journal holds the structured fields of the first installs.
+journal=$(in_ct journalctl -u vpc-peer-routes.service -o json --no-pager 2>/dev/null)
+for field in '"ACTION":"add"' '"ROUTE":"10.0.0.0/8"' '"IFACE":"ens4"' '"GATEWAY":"10.116.0.1"'; do
+        check "the journal holds $field" grep -qF "$field" <<<"$journal"
+done
+
+# Routes must stay in place through every stop, kill and restart: sample them meanwhile.
+sampler_start() {
+        : >"$TESTDIR/samples"
+        (while :; do ip -n "$DR" route show proto 241 | wc -l >>"$TESTDIR/samples"; sleep 0.02; done) &
+        SAMPLER=$!
+}
+sampler_stop() {
+        kill "$SAMPLER" 2>/dev/null
+        wait "$SAMPLER" 2>/dev/null
+        [ -s "$TESTDIR/samples" ] && ! grep -qv '^3$' "$TESTDIR/samples"
+}
+
+sampler_start
+in_ct systemctl kill -s KILL vpc-peer-routes.service
+restarted() {
+        [ "$(svc NRestarts)" -ge 1 ] && running
+}
+within 30 "after SIGKILL systemd restarts it (Restart=on-failure)" restarted
+check "a new process serves" test "$(svc MainPID)" != "$MAIN"
+check "every route stayed in place through the kill and restart ($(wc -l <"$TESTDIR/samples") samples)" sampler_stop
+
+sampler_start
+in_ct systemctl stop vpc-peer-routes.service
+check "systemctl stop stops it" test "$(svc ActiveState)" = inactive
+sleep 1
+check "systemctl stop keeps every route" sampler_stop
+check "the peered host still answers with the service stopped" can_ping
+in_ct systemctl start vpc-peer-routes.service
+within 30 "it starts again" running
+
+before=$(wc -l <"$REQLOG")
+sleep 1
+in_ct systemctl reload vpc-peer-routes.service
+more_requests() {
+        [ "$(wc -l <"$REQLOG")" -gt "$before" ]
+}
+within 5 "systemctl reload polls the metadata at once" more_requests
+within 10 "it is running after the reload" running
+
+# An upgrade (the same package again) restarts it; the routes stay throughout.
+MAIN=$(svc MainPID)
+sampler_start
+if in_ct dpkg -i /root/vpc-peer-routes.deb >"$TESTDIR/upgrade.log" 2>&1; then ok "the package upgrades in place"; else not_ok "the package upgrades in place"; diag "$(cat "$TESTDIR/upgrade.log")"; fi
+new_main() {
+        running && [ "$(svc MainPID)" != "$MAIN" ]
+}
+within 30 "the upgrade restarted the service" new_main
+check "every route stayed in place through the upgrade" sampler_stop
+
+# An own route deleted under the running service comes back.
+ip -n "$DR" route del 10.0.0.0/8 proto 241
+within 5 "the service heals a deleted route" own_is_expected
+
+in_ct systemctl poweroff >/dev/null 2>&1
+if wait_for 60 sh -c "! kill -0 $NSPAWN_PID 2>/dev/null"; then ok "the container powers off"; else not_ok "the container powers off"; fi
+wait "$NSPAWN_PID" 2>/dev/null
+NSPAWN_PID=
+check "routes stay after the whole system shut down" own_is_expected
+tap_done

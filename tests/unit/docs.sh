@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# --help, vpc-peer-routes(8), the README and the bash completion name the same commands and
+# options; the man pages render without warnings.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${VPR:=$top_builddir/vpc-peer-routes}"
+man8=$top_srcdir/man/vpc-peer-routes.8
+readme=$top_srcdir/README.md
+completion=$top_srcdir/packaging/bash-completion/vpc-peer-routes
+
+help=$("$VPR" --help)
+options=$(printf '%s\n' "$help" | grep -oE -- '--[a-z][a-z-]+' | sort -u)
+commands=$(printf '%s\n' "$help" | sed -n '/^Commands:/,/^$/p' | awk 'NF && $1 !~ /:$/ && /^  [a-z]/ {print $1}')
+
+check "--help lists the four commands" test "$(printf '%s\n' "$commands" | sort | tr '\n' ' ')" = "flush run status sync "
+for c in $commands; do
+        check "command $c described in vpc-peer-routes(8)" grep -qx ".B $c" "$man8"
+        check "command $c in the README" grep -q "| \`$c\` |" "$readme"
+        check "command $c in the bash completion" grep -qw -- "$c" "$completion"
+done
+for o in $options; do
+        roff=$(printf '%s' "$o" | sed 's/-/\\\\-/g')
+        check "option $o described in vpc-peer-routes(8)" grep -q -- "$roff" "$man8"
+        check "option $o in the README" grep -qE -- "$o([^a-z-]|$)" "$readme"
+        check "option $o in the bash completion" grep -qw -- "$o" "$completion"
+done
+# The reverse: the man page's OPTIONS describe nothing --help lacks.
+for o in $(sed -n '/^\.SH OPTIONS/,/^\.SH EXIT/p' "$man8" | grep -oE '\\-\\-[a-z\\-]+' | sed 's/\\//g' | sort -u); do
+        check "man page option $o exists in --help" grep -qx -- "$o" <<<"$options"
+done
+
+for page in "$top_srcdir/man/vpc-peer-routes.8" "$top_srcdir/man/vpc-peer-routes.conf.5"; do
+        warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 groff -man -Tutf8 -ww -z "$page" 2>&1)
+        if [ -z "$warnings" ]; then ok "$(basename "$page") renders without warnings"; else not_ok "$(basename "$page") renders without warnings"; diag "$warnings"; fi
+done
+tap_done

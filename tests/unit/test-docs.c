@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/* The documentation agrees with the config parser: every key the parser knows is described in
+ * vpc-peer-routes.conf(5), listed in the example config and the README, and nothing else is;
+ * every default shown in the example config is the parser's default. */
+#include <ctype.h>
+
+#include "config.h"
+#include "unit.h"
+
+static char *man, *example, *readme;
+
+static char *load(const char *rel) {
+        char path[1024], *text = NULL;
+        snprintf(path, sizeof path, "%s/%s", SRCDIR, rel);
+        if (read_full_file(path, 1 << 20, &text, NULL) < 0) {
+                fprintf(stderr, "cannot read %s\n", path);
+                exit(1);
+        }
+        return text;
+}
+
+static bool is_key(const char *k) {
+        for (size_t i = 0; config_key_name(i); i++)
+                if (streq(config_key_name(i), k))
+                        return true;
+        return false;
+}
+
+/* Does text hold a line that is exactly "prefix key" followed by end of line or one of ends? */
+static bool has_line(const char *text, const char *prefix, const char *key, const char *ends) {
+        size_t pl = strlen(prefix), kl = strlen(key);
+        for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                if (strncmp(p, prefix, pl) == 0 && strncmp(p + pl, key, kl) == 0 && strchr(ends, p[pl + kl]))
+                        return true;
+        return false;
+}
+
+static void test_keys_documented(void **state) {
+        (void) state;
+        for (size_t i = 0; config_key_name(i); i++) {
+                const char *k = config_key_name(i);
+                char readme_cell[64];
+
+                if (!has_line(man, ".B ", k, "\n"))
+                        fail_msg("key %s is not described in man/vpc-peer-routes.conf.5 (.TP / .B %s)", k, k);
+                if (!has_line(example, "#", k, " "))
+                        fail_msg("key %s is missing from packaging/vpc-peer-routes.conf (#%s = ...)", k, k);
+                snprintf(readme_cell, sizeof readme_cell, "| `%s` |", k);
+                if (!strstr(readme, readme_cell))
+                        fail_msg("key %s is missing from the README's configuration table", k);
+        }
+}
+
+/* Keys in the man page's option list (".TP" then ".B key") and in the example all exist. */
+static void test_no_unknown_keys(void **state) {
+        (void) state;
+        for (const char *p = strstr(man, ".SH OPTIONS"); p && (p = strstr(p, ".TP\n.B ")); p += 7) {
+                char k[64];
+                size_t n = strcspn(p + 7, "\n");
+                if (strncmp(p - 0, ".TP\n.B ", 7) != 0 || n >= sizeof k)
+                        continue;
+                memcpy(k, p + 7, n);
+                k[n] = '\0';
+                if (strstr(k, "\\") || strchr(k, ' '))
+                        continue;
+                if (!is_key(k))
+                        fail_msg("man/vpc-peer-routes.conf.5 describes \"%s\", which the parser does not know", k);
+                if (strstr(p, ".SH EXAMPLES") == p)
+                        break;
+        }
+        for (const char *p = example; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+                char k[64];
+                size_t n;
+                if (p[0] != '#' || !islower((unsigned char) p[1]))
+                        continue;
+                n = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_");
+                if (n >= sizeof k || strncmp(p + 1 + n, " =", 2) != 0)
+                        continue;
+                memcpy(k, p + 1, n);
+                k[n] = '\0';
+                if (!is_key(k))
+                        fail_msg("packaging/vpc-peer-routes.conf lists \"%s\", which the parser does not know", k);
+        }
+}
+
+/* Each "#key = value" of the example, applied to the defaults, changes nothing. */
+static void test_example_defaults(void **state) {
+        _cleanup_config_ struct config *def = NULL;
+        char err[CONFIG_ERR_MAX];
+        unsigned checked = 0;
+        (void) state;
+
+        assert_int_equal(config_new_default(&def), 0);
+        for (const char *p = example; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+                _cleanup_config_ struct config *c = NULL;
+                char line[512], *eq, *key, *value;
+                size_t n = strcspn(p, "\n");
+
+                if (p[0] != '#' || !islower((unsigned char) p[1]) || n >= sizeof line)
+                        continue;
+                memcpy(line, p + 1, n - 1);
+                line[n - 1] = '\0';
+                eq = strstr(line, " = ");
+                if (!eq)
+                        continue;
+                *eq = '\0';
+                key = line;
+                value = eq + 3;
+                if (!is_key(key))
+                        continue;
+                assert_int_equal(config_new_default(&c), 0);
+                if (config_set(c, key, value, "example", err, sizeof err) < 0)
+                        fail_msg("example default does not parse: %s", err);
+                if (!config_equal(c, def))
+                        fail_msg("example says \"%s = %s\", which is not the default", key, value);
+                checked++;
+        }
+        assert_true(checked >= 15);
+}
+
+int main(void) {
+        struct unit_tests u = {};
+        int r;
+
+        man = load("man/vpc-peer-routes.conf.5");
+        example = load("packaging/vpc-peer-routes.conf");
+        readme = load("README.md");
+        UNIT_ADD(&u, test_keys_documented);
+        UNIT_ADD(&u, test_no_unknown_keys);
+        UNIT_ADD(&u, test_example_defaults);
+        r = unit_run(&u, "docs");
+        free(man);
+        free(example);
+        free(readme);
+        return r;
+}
