@@ -126,6 +126,10 @@ no_own_routes() {
         }
 }
 
+own_total() {
+        [ "$(own_routes | wc -l)" -eq "$1" ]
+}
+
 # own_count PATTERN N: exactly N own routes match PATTERN (evaluated at each call).
 own_count() {
         [ "$(own_routes | grep -c -- "$1")" -eq "$2" ]
@@ -332,4 +336,9 @@ PY
 
 api_requests() {
         wc -l <"$API_LOG"
+}
+
+# logged_since LINE TEXT: the daemon logged TEXT after line LINE of its log.
+logged_since() {
+        tail -n +"$(($1 + 1))" "$DAEMON_LOG" | grep -q -- "$2"
 }

@@ -10,7 +10,9 @@ request:
   {"token": "...", "own_vpc": "<uuid>", "droplet_id": 3164444, "page_size": 2,
    "vpcs": {"<uuid>": {"name": "...", "ip_range": "10.120.0.0/20"}},
    "peerings": [{"id": "<uuid>", "name": "...", "vpc_ids": ["<uuid>", "<uuid>"], "status": "ACTIVE"}],
-   "mode": "ok" | "status:<code>" | "429" | "garbage" | "hang" | "fail_page:<n>" | "next_host:<url>",
+   "mode": "ok" | "status:<code>" | "429" | "garbage" | "hang" | "empty" | "truncated" | "trickle" |
+           "big:<bytes>" | "deep:<n>" | "body" (answer "body" with "status") | "fail_page:<n>" |
+           "next_host:<url>",
    "retry_after": 30}
 
 Requests are logged one JSON line each: path, whether an Authorization header came, and whether
@@ -74,6 +76,44 @@ class Handler(BaseHTTPRequestHandler):
             return
         if mode == "hang":
             time.sleep(3600)
+            return
+        if mode == "empty":
+            self.send_json(200, b"")
+            return
+        if mode == "truncated":
+            self.send_json(200, b'{"droplet": {"id": 3164444, "vpc_uuid": "5a49')
+            return
+        if mode.startswith("deep:"):
+            n = int(mode.split(":", 1)[1])
+            self.send_json(200, b"[" * n + b"]" * n)
+            return
+        if mode == "body":
+            # Every answer is this text: malformed documents of every kind.
+            self.send_json(int(ctl.get("status", 200)), ctl["body"].encode())
+            return
+        if mode == "trickle":
+            body = json.dumps({"droplet": {"id": 3164444, "vpc_uuid": ctl["own_vpc"]}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for b in body:
+                self.wfile.write(bytes([b]))
+                self.wfile.flush()
+                time.sleep(1)
+            return
+        if mode.startswith("big:"):
+            size = int(mode.split(":", 1)[1])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()  # no Content-Length: the agent must cut it off by counting
+            try:
+                chunk = b" " * 65536
+                for _ in range(size // len(chunk)):
+                    self.wfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
             return
 
         url = urlparse(self.path)

@@ -9,7 +9,8 @@ the file:
   {"mode": "ok", "set": {"features.vpc_peering_enabled": false}, "delete": ["features"]}
 
 modes: ok, status:<code>, html, truncated, empty, garbage, hang, trickle, big:<bytes>, deep:<n>,
-       reset (close without answering)
+       reset (close without answering), raw ("raw": the body), replace ("find"/"with": edit the
+       normal document's text)
 Every request is appended to the log file as one JSON line (path, user agent, headers).
 Only ever binds the address it is given, inside a namespace the test created.
 """
@@ -143,6 +144,13 @@ class Handler(BaseHTTPRequestHandler):
         elif mode.startswith("deep:"):
             n = int(mode.split(":", 1)[1])
             self.send_body(200, b"[" * n + b"]" * n)
+        elif mode == "raw":
+            # The document as text, for what json.dumps cannot produce (duplicate keys, a
+            # number where a string belongs in a hand-written shape, raw escapes).
+            self.send_body(200, ctl["raw"].encode())
+        elif mode == "replace":
+            # The normal document with one piece of its text replaced.
+            self.send_body(200, body.decode().replace(ctl["find"], ctl["with"], 1).encode())
         elif mode == "reset":
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
             self.connection.close()

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/* The one-shot commands: sync, status and flush, each returning its exit status. */
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
+#include "api_fetch.h"
+#include "commands.h"
+#include "http.h"
+#include "log.h"
+#include "metadata_fetch.h"
+#include "nl.h"
+#include "reconcile.h"
+#include "status.h"
+
+static bool have_net_admin(void) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+        struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+
+        if (syscall(SYS_capget, &h, d) < 0)
+                return true; /* cannot tell: let the kernel decide */
+        return d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN);
+}
+
+static int require_net_admin(const char *what) {
+        if (have_net_admin())
+                return 0;
+        log_error("%s needs CAP_NET_ADMIN to change routes; run it as root (sudo vpc-peer-routes %s)", what, what);
+        return -EPERM;
+}
+
+static void log_metadata_line(const struct config *c, const struct reconcile *rc) {
+        char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN];
+
+        log_info("Private NIC %s (%s) %s/%u, gateway %s, vpc_peering_enabled=%s%s", rc->link.ifname,
+                 mac_to_string(rc->md.mac, mac), ipv4_to_string(rc->md.address, a), rc->md.prefixlen,
+                 ipv4_to_string(rc->md.gateway, gw), tristate_to_string(rc->md.peering_enabled),
+                 rc->md.peering_enabled == TRISTATE_FALSE
+                         ? (c->peering_flag == PEERING_FLAG_HONOR ? " (peering_flag = honor: no routes wanted)"
+                                                                  : " (peering_flag = ignore: installing anyway)")
+                         : "");
+}
+
+/* Fetch, parse, find the NIC. Any failure here changes nothing. */
+/* Fetch and parse the metadata, find the NIC, and with source = api ask the API for the peers
+ * (into peers, which must outlive rc). Any failure here changes nothing. */
+static int prepare(const struct config *c, struct nl_ctx *nl, struct reconcile *rc, struct api_peers *peers) {
+        _cleanup_free_ char *body = NULL;
+        char err[API_ROUND_ERR_MAX + 256];
+        size_t size = 0;
+        int r;
+
+        r = metadata_fetch_blocking(c, &body, &size, NULL, err, sizeof err);
+        if (r < 0)
+                return reconcile_fail(rc, STAGE_FETCH, r, "metadata: %s", err);
+        r = reconcile_parse(rc, body, size);
+        if (r < 0)
+                return r;
+        r = reconcile_find_link(rc, nl, c);
+        if (r < 0 || c->source != SOURCE_API)
+                return r;
+        if (!rc->md.droplet_id)
+                return reconcile_fail(rc, STAGE_PARSE, -ENOENT, "metadata: droplet_id is missing; source = api needs it");
+        r = api_round_blocking(c, rc->md.droplet_id, peers, err, sizeof err);
+        if (r < 0)
+                return reconcile_fail(rc, STAGE_FETCH, r, "%s", err);
+        return reconcile_use_peers(rc, nl, c, peers, true);
+}
+
+/* sync: a down NIC is an error (nothing could work through it); a NIC without the private
+ * address is worth a warning, and the kernel's own refusal says the rest. */
+static int check_link(struct reconcile *rc) {
+        char why[256];
+        int r;
+
+        r = reconcile_link_ready(rc, why, sizeof why);
+        if (r == -ENETDOWN)
+                return reconcile_fail(rc, STAGE_LINK, r, "%s; not routing through it", why);
+        if (r < 0) {
+                char gw[IPV4_STRLEN];
+                log_warning("%s; the kernel may refuse routes via %s", why, ipv4_to_string(rc->md.gateway, gw));
+        }
+        return 0;
+}
+
+int command_sync(const struct config *c, bool dry_run, const struct command_hooks *hooks) {
+        _cleanup_(api_peers_done) struct api_peers peers = {};
+        _cleanup_reconcile_ struct reconcile rc = {};
+        _cleanup_nl_ struct nl_ctx *nl = NULL;
+        char summary[256];
+        int r;
+
+        r = nl_ctx_open(&nl);
+        if (r < 0) {
+                log_error_errno(r, "Could not open a netlink socket: %m");
+                return EXIT_FAILED;
+        }
+        r = prepare(c, nl, &rc, &peers);
+        if (r >= 0)
+                r = check_link(&rc);
+        if (r < 0) {
+                log_error("%s; nothing changed", rc.error_msg);
+                return EXIT_FAILED;
+        }
+        log_metadata_line(c, &rc);
+        if (c->source == SOURCE_API)
+                log_info("API: VPC %s has %zu ACTIVE peering%s", peers.own_vpc, peers.n, peers.n == 1 ? "" : "s");
+
+        r = reconcile_plan(&rc, nl, c, dry_run ? NL_LIST_FULL : NL_LIST_FAST);
+        if (r < 0) {
+                log_error("%s; nothing changed", rc.error_msg);
+                return EXIT_FAILED;
+        }
+        if (dry_run) {
+                status_print_plan(stdout, &rc.plan);
+                return rc.plan.count[PLAN_CONFLICT] > 0 ? EXIT_CONFLICT : EXIT_OK;
+        }
+        if (plan_has_changes(&rc.plan) && require_net_admin("sync") < 0)
+                return EXIT_FAILED;
+        if (hooks && hooks->before_apply)
+                hooks->before_apply(hooks->userdata);
+
+        r = reconcile_apply(&rc, nl, c, false);
+        reconcile_log_conflicts(&rc);
+        if (r < 0) {
+                log_error("%s", rc.error_msg);
+                return EXIT_FAILED;
+        }
+        reconcile_summary(&rc, summary, sizeof summary);
+        if (rc.applied_any)
+                log_info("Synced: %s (%zu added or changed, %zu deleted)", summary,
+                         rc.plan.count[PLAN_ADD] + rc.plan.count[PLAN_REPLACE], rc.plan.count[PLAN_DELETE]);
+        else
+                log_info("In sync: %s; nothing to change", summary);
+        return reconcile_exit_code(&rc) == 3 ? EXIT_CONFLICT : EXIT_OK;
+}
+
+int command_status(const struct config *c, bool json) {
+        _cleanup_(api_peers_done) struct api_peers peers = {};
+        _cleanup_reconcile_ struct reconcile rc = {};
+        _cleanup_route_set_ struct route_set none = {}, foreign = {};
+        _cleanup_nl_ struct nl_ctx *nl = NULL;
+        int r, ret;
+
+        r = nl_ctx_open(&nl);
+        if (r < 0) {
+                log_error_errno(r, "Could not open a netlink socket: %m");
+                return EXIT_FAILED;
+        }
+        r = prepare(c, nl, &rc, &peers);
+        if (r >= 0)
+                r = reconcile_plan(&rc, nl, c, NL_LIST_FULL);
+        if (r < 0) {
+                /* Still show what is installed: that is what an operator needs most when the
+                 * metadata service is down. */
+                log_error("%s", rc.error_msg);
+                (void) nl_list_routes(nl, NL_LIST_FAST, c->table, c->protocol, 0, &none, &rc.own, &foreign);
+                rc.have_plan = false;
+                ret = EXIT_FAILED;
+        } else
+                ret = plan_has_changes(&rc.plan) || rc.plan.count[PLAN_CONFLICT] > 0 ? EXIT_CONFLICT : EXIT_OK;
+
+        /* What the running service published, when it runs (or ran). */
+        struct state_summary daemon;
+        char err[512];
+        r = state_read(c->state_file, &daemon, err, sizeof err);
+        if (r < 0 && r != -ENOENT)
+                log_warning("Could not read the daemon's state: %s", err);
+
+        if (json) {
+                if (status_print_json(stdout, c, &rc, r >= 0 ? &daemon : NULL) < 0)
+                        return log_oom(), EXIT_FAILED;
+        } else
+                status_print_text(stdout, c, &rc, r >= 0 ? &daemon : NULL);
+        return ret;
+}
+
+int command_flush(const struct config *c) {
+        _cleanup_nl_ struct nl_ctx *nl = NULL;
+        struct apply_result res = {};
+        int r;
+
+        r = nl_ctx_open(&nl);
+        if (r < 0) {
+                log_error_errno(r, "Could not open a netlink socket: %m");
+                return EXIT_FAILED;
+        }
+        if (require_net_admin("flush") < 0)
+                return EXIT_FAILED;
+        r = nl_flush(nl, c->table, c->protocol, &res);
+        if (r < 0) {
+                log_error_errno(r, "Could not flush routes of protocol %u: %m", c->protocol);
+                return EXIT_FAILED;
+        }
+        log_info("Flushed %zu route%s of protocol %u%s", res.ok, res.ok == 1 ? "" : "s", c->protocol,
+                 res.failed ? "; some could not be deleted" : "");
+        return res.failed ? EXIT_FAILED : EXIT_OK;
+}
+
