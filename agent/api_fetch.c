@@ -11,7 +11,7 @@
 #define HOUR_BUDGET 5000
 #define MAX_PAGES 100
 #define PER_PAGE 200
-#define API_MAX_BODY (8 * 1024 * 1024)
+#define API_MAX_BODY ((size_t) 8 * 1024 * 1024)
 
 /* Timestamps of recent requests, for a sliding-window budget. */
 struct rate_log {
@@ -242,7 +242,7 @@ static void api_get(struct api_client *a, char *url) {
                 return;
         }
         *ctx = (struct request_ctx) { .client = a, .generation = a->generation };
-        r = http_get(a->http, &req, on_response, ctx);
+        r = http_get(a->http, &req, on_response, ctx, free);
         if (r < 0) {
                 free(ctx);
                 round_fail(a, r, "API: could not start a request: %s", strerror(-r));

@@ -60,6 +60,7 @@ int config_new_default(struct config **ret) {
         c->api_url = strdup(API_URL_DEFAULT);
         c->routes = malloc(sizeof default_routes);
         if (!c->metadata_url || !c->state_file || !c->api_url || !c->routes)
+                /* cppcheck-suppress memleak ; _cleanup_config_ frees c: cppcheck does not model cleanup attributes */
                 return -ENOMEM;
         memcpy(c->routes, default_routes, sizeof default_routes);
         c->n_routes = ELEMENTSOF(default_routes);
@@ -174,7 +175,7 @@ static int set_uint(uint64_t *ret, const char *v, uint64_t min, uint64_t max, ch
 
 static int set_metadata_max_size(struct config *c, const char *v, char *err, size_t errlen) {
         /* DigitalOcean's user_data alone can be tens of KiB; never cap below 1 MiB. */
-        return set_uint(&c->metadata_max_size, v, 1024 * 1024, 256ULL * 1024 * 1024, err, errlen);
+        return set_uint(&c->metadata_max_size, v, 1024ULL * 1024, 256ULL * 1024 * 1024, err, errlen);
 }
 
 static int set_interface(struct config *c, const char *v, char *err, size_t errlen) {

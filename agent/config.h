@@ -10,8 +10,8 @@
 #endif
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/vpc-peer-routes.conf"
 #define CONFIG_ERR_MAX 512
-#define CONFIG_MAX_FILE_SIZE (1024 * 1024)
-#define ROUTES_FILE_MAX_SIZE (16 * 1024 * 1024)
+#define CONFIG_MAX_FILE_SIZE ((size_t) 1024 * 1024)
+#define ROUTES_FILE_MAX_SIZE ((size_t) 16 * 1024 * 1024)
 #define STATE_FILE_DEFAULT "/run/vpc-peer-routes/state.json"
 #define API_URL_DEFAULT "https://api.digitalocean.com"
 #define API_CREDENTIAL_NAME "do-api-token"

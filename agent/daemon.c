@@ -269,15 +269,9 @@ static int daemon_reconcile(struct daemon *d, enum trigger trigger) {
                                       &rc.desired, &rc.own, &foreign);
         }
 
-        route_set_done(&d->desired);
-        route_set_done(&d->own);
-        plan_done(&d->plan);
-        d->desired = rc.desired;
-        d->own = rc.own;
-        d->plan = rc.plan;
-        rc.desired = (struct route_set) {};
-        rc.own = (struct route_set) {};
-        rc.plan = (struct plan) {};
+        route_set_move(&d->desired, &rc.desired);
+        route_set_move(&d->own, &rc.own);
+        plan_move(&d->plan, &rc.plan);
         if (r >= 0)
                 d->last_success = now_sec();
         return r;
@@ -402,23 +396,28 @@ static bool peers_equal(const struct api_peers *a, const struct api_peers *b) {
 
 static void publish(struct daemon *d);
 
+static void api_failed(struct daemon *d, const char *msg) {
+        uint64_t backoff = RETRY_MIN_USEC << (d->api_failures < 16 ? d->api_failures : 16);
+
+        if (backoff > d->config->api_interval_usec)
+                backoff = d->config->api_interval_usec;
+        d->api_failures++;
+        snprintf(d->api_error, sizeof d->api_error, "%s", msg);
+        if (d->api_failures == 1) {
+                d->api_failing_since = now_sec();
+                log_warning("%s; keeping %zu route%s", msg, d->own.n, d->own.n == 1 ? "" : "s");
+        } else
+                log_debug("%s (failure %u)", msg, d->api_failures);
+        schedule_api(d, backoff);
+        publish(d);
+}
+
 static void on_api_done(int error, const char *msg, struct api_peers *peers, void *userdata) {
         struct daemon *d = userdata;
         char ago[32];
 
         if (error < 0) {
-                uint64_t backoff = RETRY_MIN_USEC << (d->api_failures < 16 ? d->api_failures : 16);
-                if (backoff > d->config->api_interval_usec)
-                        backoff = d->config->api_interval_usec;
-                d->api_failures++;
-                snprintf(d->api_error, sizeof d->api_error, "%s", msg);
-                if (d->api_failures == 1) {
-                        d->api_failing_since = now_sec();
-                        log_warning("%s; keeping %zu route%s", msg, d->own.n, d->own.n == 1 ? "" : "s");
-                } else
-                        log_debug("%s (failure %u)", msg, d->api_failures);
-                schedule_api(d, backoff);
-                publish(d);
+                api_failed(d, msg);
                 return;
         }
         if (d->api_failures > 0)
@@ -445,7 +444,7 @@ static void start_api_round(struct daemon *d) {
         if (d->config->source != SOURCE_API || !d->have_md || api_round_running(d->api))
                 return;
         if (!d->md.droplet_id) {
-                on_api_done(-ENOENT, "metadata: droplet_id is missing; source = api needs it", NULL, d);
+                api_failed(d, "metadata: droplet_id is missing; source = api needs it");
                 return;
         }
         r = api_round_start(d->api, d->config, d->md.droplet_id, on_api_done, d);
@@ -560,7 +559,7 @@ static void start_fetch(struct daemon *d) {
         if (d->fetching)
                 return;
         metadata_fetch_request(d->config, &req);
-        r = http_get(d->http, &req, on_fetch_done, d);
+        r = http_get(d->http, &req, on_fetch_done, d, NULL);
         if (r < 0) {
                 metadata_failed(d, "metadata: could not start a request");
                 notify_ready(d);

@@ -42,9 +42,7 @@ int desired_compute(const struct config *c, const struct metadata *md, int ifind
                 return log_error_errno(-E2BIG, "%zu desired routes exceed max_routes = %llu; refusing the whole set", s.n,
                                        (unsigned long long) c->max_routes);
         route_set_sort_unique(&s);
-        route_set_done(ret);
-        *ret = s;
-        s = (struct route_set) {};
+        route_set_move(ret, &s);
         return 0;
 }
 

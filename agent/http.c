@@ -15,6 +15,7 @@ struct http_transfer {
         char *auth_header;
         http_done_fn done;
         void *userdata;
+        void (*destroy)(void *userdata);
         struct http_response resp;
         size_t max_size;
         size_t cap;
@@ -44,6 +45,8 @@ void http_response_done(struct http_response *r) {
 static void transfer_free(struct http_transfer *t) {
         if (!t)
                 return;
+        if (t->destroy)
+                t->destroy(t->userdata);
         if (t->easy) {
                 if (t->client)
                         curl_multi_remove_handle(t->client->multi, t->easy);
@@ -227,6 +230,7 @@ static void finish(struct http_transfer *t, CURLcode code) {
         }
 
         transfer_unlink(t);
+        t->destroy = NULL; /* the callback owns userdata now */
         t->done(resp, t->userdata);
         transfer_free(t);
 }
@@ -329,10 +333,14 @@ int http_client_new(sd_event *e, struct http_client **ret) {
 }
 
 void http_cancel_all(struct http_client *c) {
-        while (c->transfers) {
-                struct http_transfer *t = c->transfers;
-                transfer_unlink(t);
+        struct http_transfer *t = c->transfers;
+
+        c->transfers = NULL;
+        c->n_transfers = 0;
+        while (t) {
+                struct http_transfer *next = t->next;
                 transfer_free(t);
+                t = next;
         }
 }
 
@@ -358,7 +366,8 @@ struct http_client *http_client_free(struct http_client *c) {
                         goto fail;                               \
         } while (0)
 
-int http_get(struct http_client *c, const struct http_request *req, http_done_fn done, void *userdata) {
+int http_get(struct http_client *c, const struct http_request *req, http_done_fn done, void *userdata,
+             void (*destroy)(void *userdata)) {
         struct http_transfer *t;
         long low_speed_time;
 
@@ -368,6 +377,7 @@ int http_get(struct http_client *c, const struct http_request *req, http_done_fn
         t->client = NULL; /* not yet in the multi handle */
         t->done = done;
         t->userdata = userdata;
+        t->destroy = destroy;
         t->max_size = req->max_size;
         t->resp.retry_after_sec = t->resp.ratelimit_remaining = t->resp.ratelimit_reset = -1;
 
@@ -424,6 +434,7 @@ int http_get(struct http_client *c, const struct http_request *req, http_done_fn
         return 0;
 
 fail:
+        t->destroy = NULL; /* on failure the caller keeps userdata */
         transfer_free(t);
         return -EIO;
 }
@@ -456,7 +467,7 @@ int http_get_blocking(const struct http_request *req, struct http_response *ret)
         r = http_client_new(e, &c);
         if (r < 0)
                 return r;
-        r = http_get(c, req, blocking_done, &st);
+        r = http_get(c, req, blocking_done, &st, NULL);
         if (r < 0)
                 return r;
         r = sd_event_loop(e);

@@ -46,7 +46,10 @@ static inline void http_client_freep(struct http_client **c) {
 }
 #define _cleanup_http_client_ _cleanup_(http_client_freep)
 
-int http_get(struct http_client *c, const struct http_request *req, http_done_fn done, void *userdata);
+/* destroy (may be NULL) frees userdata when the transfer is cancelled before done is called;
+ * once done runs, userdata is the callback's business. */
+int http_get(struct http_client *c, const struct http_request *req, http_done_fn done, void *userdata,
+             void (*destroy)(void *userdata));
 /* Aborts every pending transfer without callbacks (used when a new round supersedes one). */
 void http_cancel_all(struct http_client *c);
 unsigned http_pending(const struct http_client *c);

@@ -80,6 +80,7 @@ static int run_ops(struct nl_ctx *nl, struct nl_op *ops, size_t n) {
                 uint32_t first = 0, seq = 0;
                 int r = 0;
 
+                /* cppcheck-suppress knownConditionTrueFalse ; count >= 1: start < n in the outer loop */
                 for (size_t i = 0; i < count; i++) {
                         _cleanup_nlmsg_ struct nl_msg *msg = NULL;
                         struct nl_op *op = &ops[start + i];

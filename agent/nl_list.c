@@ -628,11 +628,7 @@ int nl_list_routes(struct nl_ctx *nl, enum nl_list_mode mode, uint32_t table, ui
                         name_routes(links, &foreign);
                 }
         }
-        route_set_done(ret_own);
-        route_set_done(ret_foreign);
-        *ret_own = own;
-        *ret_foreign = foreign;
-        own = (struct route_set) {};
-        foreign = (struct route_set) {};
+        route_set_move(ret_own, &own);
+        route_set_move(ret_foreign, &foreign);
         return 0;
 }

@@ -4,6 +4,8 @@
 #include "plan.h"
 
 static bool is_sorted(const struct route_set *s) {
+        if (s->n > 0 && !s->routes)
+                return false; /* not a set: n routes, no array */
         for (size_t i = 1; i < s->n; i++)
                 if (route_compare(&s->routes[i - 1], &s->routes[i]) > 0)
                         return false;
@@ -24,13 +26,16 @@ static bool foreign_equal(const struct route *have, const struct route *want) {
 }
 
 static int plan_push(struct plan *p, enum plan_kind kind, const struct route *want, const struct route *have) {
+        struct plan_action *a;
+
         if (GREEDY_REALLOC(p->actions, p->cap, p->n + 1) < 0)
                 return -ENOMEM;
-        p->actions[p->n++] = (struct plan_action) {
-                .kind = kind,
-                .want = want ? *want : (struct route) {},
-                .have = have ? *have : (struct route) {},
-        };
+        a = &p->actions[p->n++];
+        *a = (struct plan_action) { .kind = kind };
+        if (want)
+                a->want = *want;
+        if (have)
+                a->have = *have;
         p->count[kind]++;
         return 0;
 }
@@ -135,6 +140,8 @@ int plan_compute(const struct route_set *desired, const struct route_set *own, c
                         cur = prefix_cmp(d, o) <= 0 ? d : o;
                 else
                         cur = d ? d : o;
+                if (!cur)
+                        break; /* cannot happen: the loop runs while either set has a head */
                 if (d && prefix_cmp(d, cur) != 0)
                         d = NULL;
 
@@ -154,8 +161,7 @@ int plan_compute(const struct route_set *desired, const struct route_set *own, c
                         id++;
         }
 
-        *ret = p;
-        p = (struct plan) {};
+        plan_move(ret, &p);
         return 0;
 }
 
@@ -190,6 +196,12 @@ bool plan_conflicts_equal(const struct plan *a, const struct plan *b) {
                 if (!action_equal(&a->actions[i++], &b->actions[k++]))
                         return false;
         }
+}
+
+void plan_move(struct plan *dst, struct plan *src) {
+        plan_done(dst);
+        *dst = *src;
+        *src = (struct plan) {};
 }
 
 int plan_copy(struct plan *dst, const struct plan *src) {

@@ -44,6 +44,8 @@ static inline void plan_donep(struct plan *p) {
 bool plan_equal(const struct plan *a, const struct plan *b);
 /* Same conflicts (desired route and the route in the way). */
 bool plan_conflicts_equal(const struct plan *a, const struct plan *b);
+/* Frees dst, moves src into it and leaves src empty. */
+void plan_move(struct plan *dst, struct plan *src);
 /* Deep copy. */
 int plan_copy(struct plan *dst, const struct plan *src);
 

@@ -287,6 +287,12 @@ int route_set_copy(struct route_set *dst, const struct route_set *src) {
         return 0;
 }
 
+void route_set_move(struct route_set *dst, struct route_set *src) {
+        route_set_done(dst);
+        *dst = *src;
+        *src = (struct route_set) {};
+}
+
 bool route_set_equal(const struct route_set *a, const struct route_set *b) {
         if (a->n != b->n)
                 return false;

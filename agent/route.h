@@ -94,6 +94,8 @@ void route_set_sort_unique(struct route_set *s);
 void route_set_clear(struct route_set *s);
 void route_set_done(struct route_set *s);
 int route_set_copy(struct route_set *dst, const struct route_set *src);
+/* Frees dst, moves src into it and leaves src empty. */
+void route_set_move(struct route_set *dst, struct route_set *src);
 bool route_set_equal(const struct route_set *a, const struct route_set *b);
 
 static inline void route_set_donep(struct route_set *s) {

@@ -148,7 +148,7 @@ int state_read(const char *path, struct state_summary *ret, char *err, size_t er
         size_t size;
         int r;
 
-        r = read_full_file(path, 16 * 1024 * 1024, &text, &size);
+        r = read_full_file(path, (size_t) 16 * 1024 * 1024, &text, &size);
         if (r < 0) {
                 snprintf(err, errlen, "%s: %s", path, strerror(-r));
                 return r;

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* libFuzzer: the metadata document parser. */
+#include "metadata_parse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        struct metadata m;
+        char err[METADATA_ERR_MAX];
+
+        if (metadata_parse((const char *) data, size, &m, err, sizeof err) < 0 && !err[0])
+                __builtin_trap(); /* a failure must always say why */
+        return 0;
+}
