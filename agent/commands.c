@@ -43,19 +43,39 @@ static void log_metadata_line(const struct config *c, const struct reconcile *rc
 /* Fetch, parse, find the NIC. Any failure here changes nothing. */
 /* Fetch and parse the metadata, find the NIC, and with source = api ask the API for the peers
  * (into peers, which must outlive rc). Any failure here changes nothing. */
-static int prepare(const struct config *c, struct nl_ctx *nl, struct reconcile *rc, struct api_peers *peers) {
+/* Where a one-shot command spends its time, for -v. */
+struct timings {
+        uint64_t start, fetched, parsed, linked, planned, applied;
+};
+
+static double ms_between(uint64_t a, uint64_t b) {
+        return a && b > a ? (double) (b - a) / 1000.0 : 0.0;
+}
+
+static void log_timings(const struct timings *t) {
+        log_debug("Timings: fetch %.2f ms, parse %.2f ms, interfaces %.2f ms, read kernel and plan %.2f ms, apply %.2f ms",
+                  ms_between(t->start, t->fetched), ms_between(t->fetched, t->parsed), ms_between(t->parsed, t->linked),
+                  ms_between(t->linked, t->planned), ms_between(t->planned, t->applied));
+}
+
+static int prepare(const struct config *c, struct nl_ctx *nl, struct reconcile *rc, struct api_peers *peers,
+                   struct timings *t) {
         _cleanup_free_ char *body = NULL;
         char err[API_ROUND_ERR_MAX + 256];
         size_t size = 0;
         int r;
 
+        t->start = now_usec_monotonic();
         r = metadata_fetch_blocking(c, &body, &size, NULL, err, sizeof err);
         if (r < 0)
                 return reconcile_fail(rc, STAGE_FETCH, r, "metadata: %s", err);
+        t->fetched = now_usec_monotonic();
         r = reconcile_parse(rc, body, size);
         if (r < 0)
                 return r;
+        t->parsed = now_usec_monotonic();
         r = reconcile_find_link(rc, nl, c);
+        t->linked = now_usec_monotonic();
         if (r < 0 || c->source != SOURCE_API)
                 return r;
         if (!rc->md.droplet_id)
@@ -86,6 +106,7 @@ int command_sync(const struct config *c, bool dry_run, const struct command_hook
         _cleanup_(api_peers_done) struct api_peers peers = {};
         _cleanup_reconcile_ struct reconcile rc = {};
         _cleanup_nl_ struct nl_ctx *nl = NULL;
+        struct timings t = {};
         char summary[256];
         int r;
 
@@ -94,7 +115,7 @@ int command_sync(const struct config *c, bool dry_run, const struct command_hook
                 log_error_errno(r, "Could not open a netlink socket: %m");
                 return EXIT_FAILED;
         }
-        r = prepare(c, nl, &rc, &peers);
+        r = prepare(c, nl, &rc, &peers, &t);
         if (r >= 0)
                 r = check_link(&rc);
         if (r < 0) {
@@ -110,6 +131,7 @@ int command_sync(const struct config *c, bool dry_run, const struct command_hook
                 log_error("%s; nothing changed", rc.error_msg);
                 return EXIT_FAILED;
         }
+        t.planned = now_usec_monotonic();
         if (dry_run) {
                 status_print_plan(stdout, &rc.plan);
                 return rc.plan.count[PLAN_CONFLICT] > 0 ? EXIT_CONFLICT : EXIT_OK;
@@ -120,6 +142,8 @@ int command_sync(const struct config *c, bool dry_run, const struct command_hook
                 hooks->before_apply(hooks->userdata);
 
         r = reconcile_apply(&rc, nl, c, false);
+        t.applied = now_usec_monotonic();
+        log_timings(&t);
         reconcile_log_conflicts(&rc);
         if (r < 0) {
                 log_error("%s", rc.error_msg);
@@ -146,7 +170,8 @@ int command_status(const struct config *c, bool json) {
                 log_error_errno(r, "Could not open a netlink socket: %m");
                 return EXIT_FAILED;
         }
-        r = prepare(c, nl, &rc, &peers);
+        struct timings t = {};
+        r = prepare(c, nl, &rc, &peers, &t);
         if (r >= 0)
                 r = reconcile_plan(&rc, nl, c, NL_LIST_FULL);
         if (r < 0) {
