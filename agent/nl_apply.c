@@ -7,9 +7,11 @@
 #include "log.h"
 #include "nl_internal.h"
 
-/* Requests in flight before we read acknowledgements; with NETLINK_CAP_ACK an ack is 36 bytes,
- * far below the socket's receive buffer for this many. */
-#define WINDOW 256
+/* Requests in flight before we read acknowledgements. An ack is 36 bytes of payload but costs
+ * about a kilobyte of the socket's receive buffer (skb overhead); a window must fit in it, or the
+ * kernel drops acks (ENOBUFS). nl_ctx_open sets the buffer to 1 MiB where the limits allow;
+ * 128 acks fit even in the default 208 KiB. */
+#define WINDOW 128
 
 enum op_kind {
         OP_ADD,

@@ -67,6 +67,8 @@ int nl_ctx_open(struct nl_ctx **ret) {
         nl_socket_disable_msg_peek(nl->sock);
         (void) nl_socket_set_msg_buf_size(nl->sock, 65536);
         fd = nl_socket_get_fd(nl->sock);
+        /* Room for the acknowledgements of a pipelined window (nl_apply.c) and for dump bursts. */
+        (void) nl_socket_set_buffer_size(nl->sock, 1024 * 1024, 0);
         /* Small acks (no echo of our request) with the kernel's reason text attached. */
         (void) setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
         (void) setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);

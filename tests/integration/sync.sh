@@ -223,6 +223,20 @@ vpr flush
 check "flush empties table 100 of own routes" test -z "$(ip -n "$DR" route show table 100 proto 241)"
 conf ""
 
+# ---- many routes at once: the changes go out in windows, and every acknowledgement comes back ----
+"$PYTHON" -c 'print("\n".join("10.%d.%d.0/24" % (x, y) for x in range(130, 142) for y in range(250)))' >"$TESTDIR/many"
+conf "routes_file = $TESTDIR/many" "max_routes = 5000"
+vpr sync
+expect_rc 0 "sync of 3000 routes"
+check "all 3000 routes installed" test "$(own_routes | wc -l)" -eq 3000
+vpr sync
+expect_rc 0 "converged sync of 3000 routes"
+expect_err "In sync: 3000 routes" "3000 routes in sync"
+vpr flush
+expect_rc 0 "flush of 3000 routes"
+check "flush removed all 3000" no_own_routes
+conf ""
+
 # ---- the private address missing from the NIC: warned, the kernel's refusal quoted ----
 ip -n "$DR" addr del "$PRIV_IP/20" dev "$NIC"
 vpr sync
