@@ -10,6 +10,7 @@
 #include "metadata_fetch.h"
 #include "nl.h"
 #include "reconcile.h"
+#include "state.h"
 #include "status.h"
 
 static bool have_net_admin(void) {
@@ -126,7 +127,13 @@ int command_sync(const struct config *c, bool dry_run, const struct command_hook
         if (c->source == SOURCE_API)
                 log_info("API: VPC %s has %zu ACTIVE peering%s", peers.own_vpc, peers.n, peers.n == 1 ? "" : "s");
 
-        r = reconcile_plan(&rc, nl, c, dry_run ? NL_LIST_FULL : NL_LIST_FAST);
+        /* What the last sync left installed: a converged state is then confirmed with lookups. */
+        _cleanup_route_set_ struct route_set believed = {};
+        char believed_file[PATH_MAX];
+        bool have_belief = !dry_run && believed_read(believed_path(c->state_file, believed_file, sizeof believed_file),
+                                                     &believed) >= 0;
+
+        r = reconcile_plan(&rc, nl, c, dry_run ? NL_LIST_FULL : NL_LIST_FAST, have_belief ? &believed : NULL);
         if (r < 0) {
                 log_error("%s; nothing changed", rc.error_msg);
                 return EXIT_FAILED;
@@ -143,6 +150,13 @@ int command_sync(const struct config *c, bool dry_run, const struct command_hook
 
         r = reconcile_apply(&rc, nl, c, false);
         t.applied = now_usec_monotonic();
+        /* Remember the result only when it is exactly the desired routes, all of them ours. */
+        if (r >= 0 && rc.applied.failed == 0 && rc.applied.conflicts == 0 && rc.plan.count[PLAN_CONFLICT] == 0 &&
+            rc.plan.count[PLAN_FOREIGN_EQUAL] == 0) {
+                if (!have_belief || !route_set_equal(&believed, &rc.desired))
+                        (void) believed_write(believed_file, &rc.desired);
+        } else
+                believed_forget(believed_file);
         log_timings(&t);
         reconcile_log_conflicts(&rc);
         if (r < 0) {
@@ -173,7 +187,7 @@ int command_status(const struct config *c, bool json) {
         struct timings t = {};
         r = prepare(c, nl, &rc, &peers, &t);
         if (r >= 0)
-                r = reconcile_plan(&rc, nl, c, NL_LIST_FULL);
+                r = reconcile_plan(&rc, nl, c, NL_LIST_FULL, NULL);
         if (r < 0) {
                 /* Still show what is installed: that is what an operator needs most when the
                  * metadata service is down. */
@@ -211,6 +225,10 @@ int command_flush(const struct config *c) {
         }
         if (require_net_admin("flush") < 0)
                 return EXIT_FAILED;
+        {
+                char believed_file[PATH_MAX];
+                believed_forget(believed_path(c->state_file, believed_file, sizeof believed_file));
+        }
         r = nl_flush(nl, c->table, c->protocol, &res);
         if (r < 0) {
                 log_error_errno(r, "Could not flush routes of protocol %u: %m", c->protocol);

@@ -297,8 +297,10 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp) {
                 if (r >= 0)
                         r = sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
         } else {
-                /* 1 ms accuracy: curl's timeouts are in milliseconds, sd-event's default is 250 ms. */
-                r = sd_event_add_time(c->event, &c->timer, CLOCK_MONOTONIC, when, 1000, timer_fire_cb, c);
+                /* Exact: curl asks for "now" (0 ms) at every step of a transfer, and sd-event would
+                 * otherwise coalesce that with its default accuracy (250 ms; even 1 ms adds a
+                 * millisecond to every fetch). */
+                r = sd_event_add_time(c->event, &c->timer, CLOCK_MONOTONIC, when, 1, timer_fire_cb, c);
                 if (r >= 0)
                         (void) sd_event_source_set_description(c->timer, "curl-timer");
         }

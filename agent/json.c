@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* Strict JSON document parsing and typed member access on top of cJSON, with precise errors. */
-#include <math.h>
 
 #include "json.h"
 #include "api_fetch.h"
@@ -221,7 +220,9 @@ int json_get_uint(const cJSON *obj, const char *path, const char *key, uint64_t 
         }
         d = v->valuedouble;
         /* Doubles hold integers exactly up to 2^53; reject anything beyond, fractions, inf, nan. */
-        if (!isfinite(d) || d != floor(d) || d < (double) min || d > (double) max || d > 9007199254740992.0) {
+        /* NaN fails every comparison; infinities fail the range. Inside the range the cast is
+         * exact, so a fraction shows as a difference. */
+        if (!(d >= (double) min && d <= (double) max && d <= 9007199254740992.0) || d != (double) (uint64_t) d) {
                 snprintf(err, errlen, "%s %s is not an integer from %llu to %llu", join_path(path, key, p, sizeof p),
                          json_value_brief(v, b, sizeof b), (unsigned long long) min, (unsigned long long) max);
                 return -ERANGE;

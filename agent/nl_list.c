@@ -207,6 +207,7 @@ static void cache_freep(struct nl_cache **c) {
 struct addr_dump {
         int (*fn)(int ifindex, uint32_t address, uint8_t prefixlen, void *userdata);
         void *userdata;
+        uint32_t seq;
 };
 
 static int addr_msg(struct nlmsghdr *hdr, void *userdata) {
@@ -216,6 +217,8 @@ static int addr_msg(struct nlmsghdr *hdr, void *userdata) {
         struct nlattr *a;
         uint32_t be;
 
+        if (hdr->nlmsg_seq != st->seq)
+                return 0; /* a leftover of an earlier request */
         if (hdr->nlmsg_type == NLMSG_DONE)
                 return 1;
         if (hdr->nlmsg_type == NLMSG_ERROR) {
@@ -248,9 +251,9 @@ static int dump_addresses(struct nl_ctx *nl, int ifindex, int (*fn)(int, uint32_
                 return -ENOMEM;
         if (nlmsg_append(msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0)
                 return -ENOMEM;
-        r = nl_send_auto(nl->sock, msg);
+        r = nl_send_request(nl, msg, &st.seq);
         if (r < 0)
-                return nl_errno(r);
+                return r;
         do
                 r = nl_recv_batch(nl, addr_msg, &st);
         while (r == 0);
@@ -490,6 +493,7 @@ struct dump_state {
         struct route_set *foreign;
         bool want_own;
         bool interrupted;
+        uint32_t seq;
 };
 
 static bool desired_has_key(const struct route_set *desired, const struct route *r) {
@@ -528,6 +532,8 @@ static int dump_route(struct nlmsghdr *hdr, struct dump_state *st) {
 static int dump_msg(struct nlmsghdr *hdr, void *userdata) {
         struct dump_state *st = userdata;
 
+        if (hdr->nlmsg_seq != st->seq)
+                return 0; /* a leftover of an earlier request */
         if (hdr->nlmsg_flags & NLM_F_DUMP_INTR)
                 st->interrupted = true;
         if (hdr->nlmsg_type == NLMSG_DONE)
@@ -555,9 +561,9 @@ static int dump_routes_once(struct nl_ctx *nl, struct dump_state *st, uint8_t pr
         if (nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 || nla_put_u32(msg, RTA_TABLE, st->table) < 0 ||
             (oif > 0 && nla_put_u32(msg, RTA_OIF, (uint32_t) oif) < 0))
                 return -ENOMEM;
-        r = nl_send_auto(nl->sock, msg);
+        r = nl_send_request(nl, msg, &st->seq);
         if (r < 0)
-                return nl_errno(r);
+                return r;
         st->interrupted = false;
         do
                 r = nl_recv_batch(nl, dump_msg, st);
@@ -632,5 +638,59 @@ int nl_list_routes(struct nl_ctx *nl, enum nl_list_mode mode, uint32_t table, ui
         }
         route_set_move(ret_own, &own);
         route_set_move(ret_foreign, &foreign);
+        return 0;
+}
+
+struct confirm_state {
+        uint32_t seq;
+        const struct route *want;
+        bool matched;
+};
+
+static int confirm_msg(struct nlmsghdr *hdr, void *userdata) {
+        struct confirm_state *st = userdata;
+        struct route got;
+
+        if (hdr->nlmsg_seq != st->seq)
+                return 0;
+        /* The answer comes first, then the acknowledgement (or only an error, when there is no
+         * route or the kernel does not know FIB_MATCH). Read up to the acknowledgement, so that
+         * nothing of this request is left on the socket for the next one. */
+        if (hdr->nlmsg_type == NLMSG_ERROR)
+                return 1;
+        if (nl_route_from_msg(hdr, &got) >= 0)
+                st->matched = route_compare(&got, st->want) == 0;
+        return 0;
+}
+
+int nl_confirm_routes(struct nl_ctx *nl, const struct route_set *expected, bool *ret) {
+        *ret = false;
+        for (size_t i = 0; i < expected->n; i++) {
+                _cleanup_nlmsg_ struct nl_msg *msg = NULL;
+                const struct route *want = &expected->routes[i];
+                struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32, .rtm_flags = RTM_F_FIB_MATCH };
+                struct confirm_state st = { .want = want };
+                uint32_t dst = htonl(want->dst);
+                int r;
+
+                if (want->table != ROUTE_TABLE_MAIN || want->multipath)
+                        return 0;
+                msg = nlmsg_alloc_simple(RTM_GETROUTE, 0);
+                if (!msg)
+                        return -ENOMEM;
+                if (nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 || nla_put(msg, RTA_DST, 4, &dst) < 0)
+                        return -ENOMEM;
+                r = nl_send_request(nl, msg, &st.seq);
+                if (r < 0)
+                        return r;
+                do
+                        r = nl_recv_batch(nl, confirm_msg, &st);
+                while (r == 0);
+                if (r < 0)
+                        return r;
+                if (!st.matched)
+                        return 0;
+        }
+        *ret = true;
         return 0;
 }

@@ -114,16 +114,40 @@ int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct co
         return 0;
 }
 
-int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_list_mode mode) {
+/* A converged state costs one lookup per route: few routes, main table, and the routes the agent
+ * believes it installed are exactly the desired ones. */
+#define CONFIRM_MAX_ROUTES 64
+
+static bool try_confirm(struct reconcile *rc, struct nl_ctx *nl, const struct config *c,
+                        const struct route_set *believed_own) {
+        bool confirmed = false;
+
+        if (!believed_own || c->table != ROUTE_TABLE_MAIN || rc->desired.n > CONFIRM_MAX_ROUTES ||
+            !route_set_equal(believed_own, &rc->desired))
+                return false;
+        if (nl_confirm_routes(nl, &rc->desired, &confirmed) < 0 || !confirmed)
+                return false;
+        if (route_set_copy(&rc->own, &rc->desired) < 0)
+                return false;
+        route_set_clear(&rc->foreign);
+        log_debug("Confirmed %zu route%s with lookups; no table walk needed", rc->desired.n, rc->desired.n == 1 ? "" : "s");
+        return true;
+}
+
+int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_list_mode mode,
+                   const struct route_set *believed_own) {
         int r;
 
         r = desired_compute(c, &rc->md, rc->link.ifindex, rc->link.ifname, rc->have_nets ? rc->nets : c->routes,
                             rc->have_nets ? rc->n_nets : c->n_routes, &rc->desired);
         if (r < 0)
                 return reconcile_fail(rc, STAGE_PLAN, r, "Could not compute the desired routes: %s", strerror(-r));
-        r = nl_list_routes(nl, mode, c->table, c->protocol, rc->link.ifindex, &rc->desired, &rc->own, &rc->foreign);
-        if (r < 0)
-                return reconcile_fail(rc, STAGE_PLAN, r, "Could not read the routing table: %s", strerror(-r));
+        if (mode != NL_LIST_FAST || !try_confirm(rc, nl, c, believed_own)) {
+                r = nl_list_routes(nl, mode, c->table, c->protocol, rc->link.ifindex, &rc->desired, &rc->own,
+                                   &rc->foreign);
+                if (r < 0)
+                        return reconcile_fail(rc, STAGE_PLAN, r, "Could not read the routing table: %s", strerror(-r));
+        }
         plan_done(&rc->plan);
         r = plan_compute(&rc->desired, &rc->own, &rc->foreign, c->protocol, &rc->plan);
         if (r < 0)
@@ -151,7 +175,7 @@ int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config
                 /* The kernel refused an add because a route of another program holds the slot on
                  * another device: look at the whole table once to name it. */
                 if (rc->applied.conflicts > 0)
-                        (void) reconcile_plan(rc, nl, c, NL_LIST_FULL);
+                        (void) reconcile_plan(rc, nl, c, NL_LIST_FULL, NULL);
         }
         if (rc->applied.failed > 0)
                 return reconcile_fail(rc, STAGE_APPLY, -EIO, "%zu of %zu route changes failed", rc->applied.failed,

@@ -60,7 +60,12 @@ int reconcile_link_ready(const struct reconcile *rc, char *why, size_t size);
  * line each, at warning level when loud, else debug). Sets rc->nets (owned by rc). */
 int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, const struct api_peers *peers,
                         bool loud);
-int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_list_mode mode);
+/* Computes the desired routes, reads the kernel and plans. With NL_LIST_FAST and believed_own
+ * (what the agent last left installed, when it equals the desired routes) the kernel is only
+ * asked to confirm those routes with lookups, and the table is walked only if one is not as
+ * believed. */
+int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_list_mode mode,
+                   const struct route_set *believed_own);
 /* Applies the plan; a failing change is logged at debug level when quiet_failures (the daemon
  * saw the very same failure last round). Afterwards the plan names every conflict. */
 int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, bool quiet_failures);

@@ -185,11 +185,14 @@ int metrics_write(const char *path, const struct agent_state *s) {
                      "vpc_peer_routes_last_success_timestamp_seconds %llu\n"
                      "# HELP vpc_peer_routes_fetch_duration_seconds Duration of the last metadata fetch.\n"
                      "# TYPE vpc_peer_routes_fetch_duration_seconds gauge\n"
-                     "vpc_peer_routes_fetch_duration_seconds %.6f\n",
+                     "vpc_peer_routes_fetch_duration_seconds %.6f\n"
+                     "# HELP vpc_peer_routes_poll_cpu_seconds CPU time the last poll spent after its HTTP exchange.\n"
+                     "# TYPE vpc_peer_routes_poll_cpu_seconds gauge\n"
+                     "vpc_peer_routes_poll_cpu_seconds %.6f\n",
                      s->desired ? s->desired->n : 0, s->installed ? s->installed->n : 0, conflicts,
                      (unsigned long long) s->reconciles, (unsigned long long) s->heals,
                      (unsigned long long) s->metadata_errors, (unsigned long long) s->last_success,
-                     (double) s->fetch_duration_usec / 1e6);
+                     (double) s->fetch_duration_usec / 1e6, (double) s->poll_cpu_usec / 1e6);
         if (n < 0) {
                 text = NULL;
                 return -ENOMEM;
@@ -198,4 +201,82 @@ int metrics_write(const char *path, const struct agent_state *s) {
         if (r < 0)
                 return r;
         return write_file_atomic(path, text, (size_t) n, 0644);
+}
+
+const char *believed_path(const char *state_file, char *buf, size_t size) {
+        const char *slash = strrchr(state_file, '/');
+        int dirlen = slash ? (int) (slash - state_file) : 1;
+
+        snprintf(buf, size, "%.*s/own-routes", dirlen, slash ? state_file : ".");
+        return buf;
+}
+
+int believed_write(const char *path, const struct route_set *own) {
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "# vpc-peer-routes: routes the last sync left installed\n");
+        for (size_t i = 0; i < own->n; i++) {
+                const struct route *rt = &own->routes[i];
+                struct cidr c = { rt->dst, rt->dst_len };
+                char d[CIDR_STRLEN], g[IPV4_STRLEN];
+                fprintf(f, "%s %s %d %u %u %u %u %s\n", cidr_to_string(&c, d), ipv4_to_string(rt->gateway, g), rt->ifindex,
+                        rt->metric, rt->mtu, rt->table, rt->protocol, rt->ifname[0] ? rt->ifname : "-");
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        r = ensure_parent_dir(path);
+        if (r < 0)
+                return r;
+        return write_file_atomic(path, text, len, 0644);
+}
+
+int believed_read(const char *path, struct route_set *ret) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_route_set_ struct route_set s = {};
+        char *save = NULL;
+        int r;
+
+        r = read_full_file(path, 1024 * 1024, &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char dst[32], gw[32], ifname[IF_NAMESIZE + 1];
+                unsigned metric, mtu, table, protocol;
+                int ifindex;
+                struct route rt = {};
+                struct cidr c;
+
+                if (line[0] == '#')
+                        continue;
+                if (sscanf(line, "%31s %31s %d %u %u %u %u %16s", dst, gw, &ifindex, &metric, &mtu, &table, &protocol,
+                           ifname) != 8 ||
+                    cidr_parse(dst, &c) < 0 || ipv4_parse(gw, &rt.gateway) < 0 || ifindex <= 0 || protocol > 255 ||
+                    strlen(ifname) >= IF_NAMESIZE)
+                        return -EBADMSG;
+                rt.dst = c.addr;
+                rt.dst_len = c.len;
+                rt.ifindex = ifindex;
+                rt.metric = metric;
+                rt.mtu = mtu;
+                rt.table = table;
+                rt.protocol = (uint8_t) protocol;
+                if (!streq(ifname, "-"))
+                        snprintf(rt.ifname, sizeof rt.ifname, "%s", ifname);
+                r = route_set_add(&s, &rt);
+                if (r < 0)
+                        return r;
+        }
+        route_set_sort(&s);
+        route_set_move(ret, &s);
+        return 0;
+}
+
+void believed_forget(const char *path) {
+        (void) unlink(path);
 }

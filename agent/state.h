@@ -35,6 +35,7 @@ struct agent_state {
         uint64_t heals;
         uint64_t metadata_errors;
         uint64_t fetch_duration_usec;
+        uint64_t poll_cpu_usec;            /* CPU the last poll spent after its HTTP exchange */
 };
 
 int state_write(const char *path, const struct agent_state *s);
@@ -57,3 +58,11 @@ int state_parse(const char *text, size_t size, struct state_summary *ret, char *
 int state_read(const char *path, struct state_summary *ret, char *err, size_t errlen);
 
 int metrics_write(const char *path, const struct agent_state *s);
+
+/* What `sync` left installed, so that the next converged sync can confirm it with lookups
+ * instead of walking the routing table. Kept next to the state file, as "own-routes". A file
+ * that is missing or does not parse is simply no belief. */
+const char *believed_path(const char *state_file, char *buf, size_t size);
+int believed_read(const char *path, struct route_set *ret);
+int believed_write(const char *path, const struct route_set *own);
+void believed_forget(const char *path);

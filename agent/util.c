@@ -236,7 +236,7 @@ int write_file_atomic(const char *path, const char *data, size_t size, unsigned 
                 }
                 done += (size_t) k;
         }
-        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        if (fchmod(fd, mode) < 0) {
                 r = negative_errno();
                 goto fail;
         }
@@ -258,6 +258,10 @@ static uint64_t clock_usec(clockid_t id) {
 
 uint64_t now_usec_monotonic(void) {
         return clock_usec(CLOCK_MONOTONIC);
+}
+
+uint64_t cpu_usec(void) {
+        return clock_usec(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 uint64_t now_usec_realtime(void) {

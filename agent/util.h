@@ -101,9 +101,14 @@ const char *format_ago(uint64_t seconds, char *buf, size_t size);
 /* Read a whole file, refusing anything that is not a regular file or is larger than max. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
 
-/* Write data to path atomically (temporary file in the same directory, fsync, rename). */
+/* Write data to path atomically (temporary file in the same directory, rename): a reader sees
+ * the old or the new content, never a mix. Not durable (no fsync): every file the agent writes
+ * describes the running state, lives in /run or a textfile collector's folder, and is rewritten
+ * at the next poll. */
 int write_file_atomic(const char *path, const char *data, size_t size, unsigned mode);
 
 /* Monotonic and realtime clocks in microseconds. */
 uint64_t now_usec_monotonic(void);
+/* CPU time this process has used, in microseconds. */
+uint64_t cpu_usec(void);
 uint64_t now_usec_realtime(void);

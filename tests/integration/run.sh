@@ -27,7 +27,7 @@ daemon_start -v
 within 10 "READY=1 after the first reconcile" notified "READY=1"
 within 5 "routes installed" own_is_expected
 check "peered host answers" can_ping
-within 5 "STATUS= tells what is installed" notified "STATUS=3 routes via 10.116.0.1 dev ens4, synced at"
+within 5 "STATUS= tells what is installed" notified "STATUS=3 routes via 10.116.0.1 dev ens4, in sync since"
 within 5 "WATCHDOG=1 sent with WATCHDOG_USEC set" notified "WATCHDOG=1"
 ready_line=$(grep -n "READY=1" "$NOTIFY_LOG" | head -n 1 | cut -d: -f1)
 check "exactly one READY=1 at start" test "$(grep -c 'READY=1' "$NOTIFY_LOG")" -eq 1
@@ -55,6 +55,10 @@ sleep 0.2
 check "no own route survives the flush (the kernel removes them)" no_own_routes
 ip -n "$DR" addr add "$PRIV_IP/20" dev "$NIC"
 within 3 "routes come back once the address is re-added" own_is_expected
+
+# A route of our protocol that someone else added is ours by definition: removed at once.
+ip -n "$DR" route add 10.202.0.0/24 via "$GW_IP" dev "$NIC" proto 241
+within 3 "an extra route of our protocol is removed at once" own_is_expected
 
 # A hand-made route is never re-created or touched.
 ip -n "$DR" route add 10.200.0.0/24 via "$GW_IP" dev "$NIC" proto static
