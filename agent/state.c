@@ -242,7 +242,7 @@ int believed_read(const char *path, struct route_set *ret) {
         char *save = NULL;
         int r;
 
-        r = read_full_file(path, 1024 * 1024, &text, NULL);
+        r = read_full_file(path, (size_t) 1024 * 1024, &text, NULL);
         if (r < 0)
                 return r;
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -267,7 +267,7 @@ int believed_read(const char *path, struct route_set *ret) {
                 rt.table = table;
                 rt.protocol = (uint8_t) protocol;
                 if (!streq(ifname, "-"))
-                        snprintf(rt.ifname, sizeof rt.ifname, "%s", ifname);
+                        memcpy(rt.ifname, ifname, strlen(ifname) + 1); /* shorter than IF_NAMESIZE: checked */
                 r = route_set_add(&s, &rt);
                 if (r < 0)
                         return r;
