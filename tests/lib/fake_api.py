@@ -19,12 +19,16 @@ Requests are logged one JSON line each: path, whether an Authorization header ca
 it carried the right token (never the token itself). Binds only the address it is given.
 """
 import argparse
+import os
 import json
 import ssl
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakehttp  # noqa: E402
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -92,28 +96,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(int(ctl.get("status", 200)), ctl["body"].encode())
             return
         if mode == "trickle":
-            body = json.dumps({"droplet": {"id": 3164444, "vpc_uuid": ctl["own_vpc"]}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            for b in body:
-                self.wfile.write(bytes([b]))
-                self.wfile.flush()
-                time.sleep(1)
+            fakehttp.trickle(self, json.dumps({"droplet": {"id": 3164444, "vpc_uuid": ctl["own_vpc"]}}).encode())
             return
         if mode.startswith("big:"):
-            size = int(mode.split(":", 1)[1])
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()  # no Content-Length: the agent must cut it off by counting
-            try:
-                chunk = b" " * 65536
-                for _ in range(size // len(chunk)):
-                    self.wfile.write(chunk)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-            self.close_connection = True
+            # No Content-Length: the agent must cut it off by counting.
+            fakehttp.big(self, int(mode.split(":", 1)[1]), announce=False)
             return
 
         url = urlparse(self.path)

@@ -24,6 +24,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakehttp  # noqa: E402
+
 
 def set_path(doc, path, value):
     keys = path.split(".")
@@ -117,30 +120,9 @@ class Handler(BaseHTTPRequestHandler):
         elif mode == "hang":
             time.sleep(3600)
         elif mode == "trickle":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            for b in body:
-                self.wfile.write(bytes([b]))
-                self.wfile.flush()
-                time.sleep(1)
+            fakehttp.trickle(self, body)
         elif mode.startswith("big:"):
-            size = int(mode.split(":", 1)[1])
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            if not ctl.get("chunked"):
-                self.send_header("Content-Length", str(size))
-            self.end_headers()
-            chunk = b" " * 65536
-            sent = 0
-            try:
-                while sent < size:
-                    n = min(len(chunk), size - sent)
-                    self.wfile.write(chunk[:n])
-                    sent += n
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            fakehttp.big(self, int(mode.split(":", 1)[1]), announce=not ctl.get("chunked"))
         elif mode.startswith("deep:"):
             n = int(mode.split(":", 1)[1])
             self.send_body(200, b"[" * n + b"]" * n)
