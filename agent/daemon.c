@@ -290,14 +290,12 @@ static int daemon_reconcile(struct daemon *d, enum trigger trigger) {
  * Anything else (a foreign route appearing, the NIC changing) arrives as a kernel event. */
 static int daemon_verify(struct daemon *d) {
         _cleanup_route_set_ struct route_set own = {}, foreign = {}, none = {};
-        bool confirmed = false;
         int r;
 
         if (d->waiting[0] || !d->have_link || d->last_failed)
                 return daemon_reconcile(d, TRIGGER_POLL);
         /* Converged (own routes exactly the desired ones): a lookup per route, no table walk. */
-        if (route_set_equal(&d->own, &d->desired) && d->desired.n <= 64 && d->config->table == ROUTE_TABLE_MAIN &&
-            nl_confirm_routes(d->nl, &d->desired, &confirmed) >= 0 && confirmed) {
+        if (reconcile_confirmed(d->nl, d->config, &d->own, &d->desired)) {
                 d->reconciles++;
                 d->last_success = now_sec();
                 return 0;

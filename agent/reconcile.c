@@ -118,14 +118,19 @@ int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct co
  * believes it installed are exactly the desired ones. */
 #define CONFIRM_MAX_ROUTES 64
 
-static bool try_confirm(struct reconcile *rc, struct nl_ctx *nl, const struct config *c,
-                        const struct route_set *believed_own) {
+bool reconcile_confirmed(struct nl_ctx *nl, const struct config *c, const struct route_set *believed_own,
+                         const struct route_set *desired) {
         bool confirmed = false;
 
-        if (!believed_own || c->table != ROUTE_TABLE_MAIN || rc->desired.n > CONFIRM_MAX_ROUTES ||
-            !route_set_equal(believed_own, &rc->desired))
+        if (!believed_own || c->table != ROUTE_TABLE_MAIN || desired->n > CONFIRM_MAX_ROUTES ||
+            !route_set_equal(believed_own, desired))
                 return false;
-        if (nl_confirm_routes(nl, &rc->desired, &confirmed) < 0 || !confirmed)
+        return nl_confirm_routes(nl, desired, &confirmed) >= 0 && confirmed;
+}
+
+static bool try_confirm(struct reconcile *rc, struct nl_ctx *nl, const struct config *c,
+                        const struct route_set *believed_own) {
+        if (!reconcile_confirmed(nl, c, believed_own, &rc->desired))
                 return false;
         if (route_set_copy(&rc->own, &rc->desired) < 0)
                 return false;

@@ -66,6 +66,10 @@ int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct co
  * believed. */
 int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_list_mode mode,
                    const struct route_set *believed_own);
+/* The cheap check behind that: believed_own equals desired (few routes, main table) and each
+ * desired route is confirmed by a kernel lookup. */
+bool reconcile_confirmed(struct nl_ctx *nl, const struct config *c, const struct route_set *believed_own,
+                         const struct route_set *desired);
 /* Applies the plan; a failing change is logged at debug level when quiet_failures (the daemon
  * saw the very same failure last round). Afterwards the plan names every conflict. */
 int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, bool quiet_failures);
