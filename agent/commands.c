@@ -41,9 +41,6 @@ static void log_metadata_line(const struct config *c, const struct reconcile *rc
                          : "");
 }
 
-/* Fetch, parse, find the NIC. Any failure here changes nothing. */
-/* Fetch and parse the metadata, find the NIC, and with source = api ask the API for the peers
- * (into peers, which must outlive rc). Any failure here changes nothing. */
 /* Where a one-shot command spends its time, for -v. */
 struct timings {
         uint64_t start, fetched, parsed, linked, planned, applied;
@@ -59,6 +56,8 @@ static void log_timings(const struct timings *t) {
                   ms_between(t->linked, t->planned), ms_between(t->planned, t->applied));
 }
 
+/* Fetch and parse the metadata, find the NIC, and with source = api ask the API for the peers
+ * (into peers, which must outlive rc). Any failure here changes nothing. */
 static int prepare(const struct config *c, struct nl_ctx *nl, struct reconcile *rc, struct api_peers *peers,
                    struct timings *t) {
         _cleanup_free_ char *body = NULL;
