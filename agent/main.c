@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Command line: a table of subcommands (sync, status, flush), global options, exit codes. */
+/* Command line: a table of subcommands (run, sync, status, flush), global options, exit codes. */
 #include <getopt.h>
 
 #include "commands.h"
