@@ -95,21 +95,6 @@ void api_peers_done(struct api_peers *p) {
         *p = (struct api_peers) {};
 }
 
-int api_peers_copy(struct api_peers *dst, const struct api_peers *src) {
-        struct api_peers n = *src;
-
-        n.peers = NULL;
-        if (src->n > 0) {
-                n.peers = malloc(src->n * sizeof *n.peers);
-                if (!n.peers)
-                        return -ENOMEM;
-                memcpy(n.peers, src->peers, src->n * sizeof *n.peers);
-        }
-        api_peers_done(dst);
-        *dst = n;
-        return 0;
-}
-
 const struct api_peer *api_peers_find(const struct api_peers *p, const struct cidr *c) {
         for (size_t i = 0; p && i < p->n; i++)
                 if (p->peers[i].range.addr == c->addr && p->peers[i].range.len == c->len)
@@ -165,11 +150,6 @@ bool api_round_running(const struct api_client *a) {
 
 uint64_t api_retry_after_usec(const struct api_client *a) {
         return a->retry_after;
-}
-
-unsigned api_requests_last_minute(struct api_client *a) {
-        rate_log_expire(&a->minute, now_usec_monotonic());
-        return (unsigned) a->minute.n;
 }
 
 void api_round_cancel(struct api_client *a) {

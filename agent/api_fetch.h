@@ -27,7 +27,6 @@ struct api_peers {
 };
 
 void api_peers_done(struct api_peers *p);
-int api_peers_copy(struct api_peers *dst, const struct api_peers *src);
 /* The peer whose range is exactly c, or NULL. */
 const struct api_peer *api_peers_find(const struct api_peers *p, const struct cidr *c);
 
@@ -48,8 +47,6 @@ void api_round_cancel(struct api_client *a);
 bool api_round_running(const struct api_client *a);
 /* CLOCK_MONOTONIC time before which the API must not be asked again (429, exhausted budget). */
 uint64_t api_retry_after_usec(const struct api_client *a);
-/* Requests sent in the last minute: never more than 250. */
-unsigned api_requests_last_minute(struct api_client *a);
 
 /* One round on a private event loop, for one-shot commands. */
 int api_round_blocking(const struct config *c, uint64_t droplet_id, struct api_peers *ret, char *err, size_t errlen);

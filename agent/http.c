@@ -346,10 +346,6 @@ void http_cancel_all(struct http_client *c) {
         }
 }
 
-unsigned http_pending(const struct http_client *c) {
-        return c->n_transfers;
-}
-
 struct http_client *http_client_free(struct http_client *c) {
         if (!c)
                 return NULL;

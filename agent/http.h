@@ -52,7 +52,6 @@ int http_get(struct http_client *c, const struct http_request *req, http_done_fn
              void (*destroy)(void *userdata));
 /* Aborts every pending transfer without callbacks (used when a new round supersedes one). */
 void http_cancel_all(struct http_client *c);
-unsigned http_pending(const struct http_client *c);
 
 /* One GET on a private event loop, for one-shot commands. */
 int http_get_blocking(const struct http_request *req, struct http_response *ret);

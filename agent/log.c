@@ -41,14 +41,6 @@ void log_set_max_level(int level) {
         max_level = level;
 }
 
-int log_get_max_level(void) {
-        return max_level;
-}
-
-bool log_to_journal(void) {
-        return use_journal;
-}
-
 static const char *level_prefix(int level) {
         switch (level) {
         case LOG_EMERG:

@@ -15,8 +15,6 @@ enum log_target {
 
 void log_setup(enum log_target target);
 void log_set_max_level(int level);
-int log_get_max_level(void);
-bool log_to_journal(void);
 
 /* Structured journal fields, "KEY=value" each; NULL-terminated. Ignored on stderr. */
 int log_internal(int level, int error, const char *const *fields, const char *format, ...) _printf_(4, 5);

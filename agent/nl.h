@@ -31,7 +31,6 @@ static inline void nl_ctx_closep(struct nl_ctx **nl) {
  * -ENODEV when none matches. */
 int nl_find_link_by_mac(struct nl_ctx *nl, const uint8_t mac[static 6], uint32_t address, struct link_info *ret);
 int nl_find_link_by_name(struct nl_ctx *nl, const char *name, uint32_t address, struct link_info *ret);
-int nl_find_link_by_index(struct nl_ctx *nl, int ifindex, struct link_info *ret);
 
 /* A subnet the droplet reaches directly: an IPv4 address with its prefix on some interface. */
 struct connected_subnet {
@@ -80,8 +79,6 @@ int nl_flush(struct nl_ctx *nl, uint32_t table, uint8_t protocol, struct apply_r
  * the main table, which is where an ordinary lookup lands. */
 int nl_confirm_routes(struct nl_ctx *nl, const struct route_set *expected, bool *ret);
 
-/* Fills ifname of each route from its ifindex, for messages. */
-void nl_name_routes(struct nl_ctx *nl, struct route_set *s);
 
 /* ---- events (nl_monitor.c) ---- */
 
@@ -112,5 +109,3 @@ int nl_monitor_new(struct sd_event *e, const struct nl_ctx *requests, nl_event_f
                    struct nl_monitor **ret);
 void nl_monitor_free(struct nl_monitor *m);
 
-/* Does the kernel filter route dumps by protocol/table/device (NETLINK_GET_STRICT_CHK)? */
-bool nl_strict_dumps(const struct nl_ctx *nl);

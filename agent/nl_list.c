@@ -87,10 +87,6 @@ void nl_ctx_close(struct nl_ctx *nl) {
         free(nl);
 }
 
-bool nl_strict_dumps(const struct nl_ctx *nl) {
-        return nl->strict;
-}
-
 int nl_send_request(struct nl_ctx *nl, struct nl_msg *msg, uint32_t *ret_seq) {
         int r;
 
@@ -399,18 +395,6 @@ int nl_find_link_by_name(struct nl_ctx *nl, const char *name, uint32_t address, 
         return link_has_address(nl, ret->ifindex, address, &ret->has_address);
 }
 
-int nl_find_link_by_index(struct nl_ctx *nl, int ifindex, struct link_info *ret) {
-        struct rtnl_link *l = NULL;
-        int r;
-
-        r = rtnl_link_get_kernel(nl->sock, ifindex, NULL, &l);
-        if (r < 0)
-                return nl_errno(r);
-        link_from_object(l, ret);
-        rtnl_link_put(l);
-        return 0;
-}
-
 static void name_routes(struct nl_cache *links, struct route_set *s) {
         for (size_t i = 0; i < s->n; i++) {
                 struct rtnl_link *l;
@@ -424,12 +408,20 @@ static void name_routes(struct nl_cache *links, struct route_set *s) {
         }
 }
 
-void nl_name_routes(struct nl_ctx *nl, struct route_set *s) {
-        _cleanup_(cache_freep) struct nl_cache *links = NULL;
+/* Copies device names from known routes onto s by ifindex. True when every route with a
+ * device got a name. */
+static bool name_from(const struct route_set *known, struct route_set *s) {
+        bool all = true;
 
-        if (s->n == 0 || rtnl_link_alloc_cache(nl->sock, AF_UNSPEC, &links) < 0)
-                return;
-        name_routes(links, s);
+        for (size_t i = 0; i < s->n; i++) {
+                struct route *r = &s->routes[i];
+                for (size_t k = 0; !r->ifname[0] && k < known->n; k++)
+                        if (known->routes[k].ifindex == r->ifindex && known->routes[k].ifname[0])
+                                memcpy(r->ifname, known->routes[k].ifname, sizeof r->ifname);
+                if (r->ifindex > 0 && !r->ifname[0])
+                        all = false;
+        }
+        return all;
 }
 
 /* ---- routes ---- */
@@ -629,7 +621,9 @@ int nl_list_routes(struct nl_ctx *nl, enum nl_list_mode mode, uint32_t table, ui
 
         route_set_sort(&own);
         route_set_sort(&foreign);
-        if (own.n + foreign.n > 0) {
+        /* Names for messages: the desired routes already carry the private NIC's; ask the kernel
+         * for the link list only when a route uses another device. */
+        if (!name_from(desired, &own) || !name_from(desired, &foreign)) {
                 _cleanup_(cache_freep) struct nl_cache *links = NULL;
                 if (rtnl_link_alloc_cache(nl->sock, AF_UNSPEC, &links) >= 0) {
                         name_routes(links, &own);

@@ -204,23 +204,6 @@ void plan_move(struct plan *dst, struct plan *src) {
         *src = (struct plan) {};
 }
 
-int plan_copy(struct plan *dst, const struct plan *src) {
-        struct plan n = *src;
-
-        n.actions = NULL;
-        n.cap = 0;
-        if (src->n > 0) {
-                n.actions = malloc(src->n * sizeof *n.actions);
-                if (!n.actions)
-                        return -ENOMEM;
-                memcpy(n.actions, src->actions, src->n * sizeof *n.actions);
-                n.cap = src->n;
-        }
-        plan_done(dst);
-        *dst = n;
-        return 0;
-}
-
 bool plan_has_changes(const struct plan *p) {
         return p->count[PLAN_ADD] + p->count[PLAN_REPLACE] + p->count[PLAN_DELETE] > 0;
 }

@@ -46,8 +46,6 @@ bool plan_equal(const struct plan *a, const struct plan *b);
 bool plan_conflicts_equal(const struct plan *a, const struct plan *b);
 /* Frees dst, moves src into it and leaves src empty. */
 void plan_move(struct plan *dst, struct plan *src);
-/* Deep copy. */
-int plan_copy(struct plan *dst, const struct plan *src);
 
 /* Does the plan change the kernel? */
 bool plan_has_changes(const struct plan *p);

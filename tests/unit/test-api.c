@@ -6,28 +6,8 @@
 #include "http.h"
 #include "unit.h"
 
-static char *load(const char *name) {
-        char path[512], *text = NULL;
-        snprintf(path, sizeof path, FIXTURES "/%s", name);
-        if (read_full_file(path, 1 << 20, &text, NULL) < 0)
-                abort();
-        return text;
-}
-
-static char *edit(const char *doc, const char *find, const char *replace) {
-        const char *at = strstr(doc, find);
-        char *out;
-        if (!at) {
-                fprintf(stderr, "fixture lacks \"%s\"\n", find);
-                abort();
-        }
-        if (asprintf(&out, "%.*s%s%s", (int) (at - doc), doc, replace, at + strlen(find)) < 0)
-                abort();
-        return out;
-}
-
 static void test_droplet_valid(void **state) {
-        _cleanup_free_ char *doc = load("api-droplet.json");
+        _cleanup_free_ char *doc = unit_fixture("api-droplet.json", NULL);
         char uuid[UUID_STRLEN], err[API_ERR_MAX] = "";
         (void) state;
 
@@ -83,8 +63,8 @@ static const struct bad_case bad_cases[] = {
 
 static void test_bad(void **state) {
         const struct bad_case *c = *state;
-        _cleanup_free_ char *base = load(c->fixture);
-        _cleanup_free_ char *doc = edit(base, c->find, c->replace);
+        _cleanup_free_ char *base = unit_fixture(c->fixture, NULL);
+        _cleanup_free_ char *doc = unit_edit(base, c->find, c->replace);
         char err[API_ERR_MAX] = "", uuid[UUID_STRLEN];
         struct api_peerings_page page = {};
         struct api_vpc vpc;
@@ -102,7 +82,7 @@ static void test_bad(void **state) {
 }
 
 static void test_peerings_valid(void **state) {
-        _cleanup_free_ char *doc = load("api-peerings.json");
+        _cleanup_free_ char *doc = unit_fixture("api-peerings.json", NULL);
         struct api_peerings_page page = {};
         char err[API_ERR_MAX] = "";
         (void) state;
@@ -140,7 +120,7 @@ static void test_peerings_last_page(void **state) {
 }
 
 static void test_peering_statuses(void **state) {
-        _cleanup_free_ char *base = load("api-peerings.json");
+        _cleanup_free_ char *base = unit_fixture("api-peerings.json", NULL);
         const char *statuses[] = { "DELETING", "FAILED", "active" };
         const enum peering_status want[] = { PEERING_DELETING, PEERING_OTHER, PEERING_OTHER };
         (void) state;
@@ -148,7 +128,7 @@ static void test_peering_statuses(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(statuses); i++) {
                 char repl[64];
                 snprintf(repl, sizeof repl, "\"status\": \"%s\"", statuses[i]);
-                _cleanup_free_ char *doc = edit(base, "\"status\": \"ACTIVE\"", repl);
+                _cleanup_free_ char *doc = unit_edit(base, "\"status\": \"ACTIVE\"", repl);
                 struct api_peerings_page page = {};
                 char err[API_ERR_MAX] = "";
                 assert_int_equal(api_parse_peerings_page(doc, strlen(doc), &page, err, sizeof err), 0);
@@ -158,8 +138,8 @@ static void test_peering_statuses(void **state) {
 }
 
 static void test_name_quoted(void **state) {
-        _cleanup_free_ char *base = load("api-peerings.json");
-        _cleanup_free_ char *doc = edit(base, "\"prod-to-staging\"", "\"evil\\u001b[31mname\\nnext\"");
+        _cleanup_free_ char *base = unit_fixture("api-peerings.json", NULL);
+        _cleanup_free_ char *doc = unit_edit(base, "\"prod-to-staging\"", "\"evil\\u001b[31mname\\nnext\"");
         struct api_peerings_page page = {};
         char err[API_ERR_MAX] = "";
         (void) state;
@@ -171,7 +151,7 @@ static void test_name_quoted(void **state) {
 }
 
 static void test_vpc_valid(void **state) {
-        _cleanup_free_ char *doc = load("api-vpc.json");
+        _cleanup_free_ char *doc = unit_fixture("api-vpc.json", NULL);
         struct api_vpc vpc;
         char err[API_ERR_MAX] = "";
         (void) state;

@@ -8,25 +8,9 @@
 static char *fixture;
 static size_t fixture_size;
 
-static void load_fixture(void) {
-        if (read_full_file(FIXTURES "/metadata-v1.json", 1 << 20, &fixture, &fixture_size) < 0) {
-                fprintf(stderr, "cannot read fixture\n");
-                exit(1);
-        }
-}
-
-/* The fixture with the first occurrence of find replaced. find must occur. */
+/* The fixture with the first occurrence of find replaced. */
 static char *edit(const char *find, const char *replace) {
-        const char *at = strstr(fixture, find);
-        char *out;
-
-        if (!at) {
-                fprintf(stderr, "fixture lacks \"%s\"\n", find);
-                abort();
-        }
-        if (asprintf(&out, "%.*s%s%s", (int) (at - fixture), fixture, replace, at + strlen(find)) < 0)
-                abort();
-        return out;
+        return unit_edit(fixture, find, replace);
 }
 
 struct bad_case {
@@ -252,7 +236,7 @@ static void test_mac(void **state) {
 int main(void) {
         struct unit_tests u = {};
 
-        load_fixture();
+        fixture = unit_fixture("metadata-v1.json", &fixture_size);
         UNIT_ADD(&u, test_valid);
         UNIT_ADD_TABLE(&u, test_good, good_cases);
         UNIT_ADD_TABLE(&u, test_bad, bad_cases);

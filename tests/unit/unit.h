@@ -12,6 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "util.h"
+
 struct unit_tests {
         struct CMUnitTest *tests;
         size_t n;
@@ -50,3 +52,27 @@ static inline int unit_run(struct unit_tests *u, const char *group) {
                 if (!strstr(_h, _n))                                                           \
                         fail_msg("\"%s\" does not contain \"%s\"", _h, _n);                    \
         } while (0)
+
+/* A fixture of tests/fixtures, NUL-terminated; aborts when it cannot be read. */
+static __attribute__((noinline, unused)) char *unit_fixture(const char *name, size_t *ret_size) {
+        char path[512], *text = NULL;
+        snprintf(path, sizeof path, FIXTURES "/%s", name);
+        if (read_full_file(path, 1 << 20, &text, ret_size) < 0) {
+                fprintf(stderr, "cannot read %s\n", path);
+                abort();
+        }
+        return text;
+}
+
+/* doc with the first occurrence of find replaced; find must occur. */
+static __attribute__((noinline, unused)) char *unit_edit(const char *doc, const char *find, const char *replace) {
+        const char *at = strstr(doc, find);
+        char *out;
+        if (!at) {
+                fprintf(stderr, "fixture lacks \"%s\"\n", find);
+                abort();
+        }
+        if (asprintf(&out, "%.*s%s%s", (int) (at - doc), doc, replace, at + strlen(find)) < 0)
+                abort();
+        return out;
+}
