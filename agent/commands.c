@@ -29,18 +29,6 @@ static int require_net_admin(const char *what) {
         return -EPERM;
 }
 
-static void log_metadata_line(const struct config *c, const struct reconcile *rc) {
-        char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN];
-
-        log_info("Private NIC %s (%s) %s/%u, gateway %s, vpc_peering_enabled=%s%s", rc->link.ifname,
-                 mac_to_string(rc->md.mac, mac), ipv4_to_string(rc->md.address, a), rc->md.prefixlen,
-                 ipv4_to_string(rc->md.gateway, gw), tristate_to_string(rc->md.peering_enabled),
-                 rc->md.peering_enabled == TRISTATE_FALSE
-                         ? (c->peering_flag == PEERING_FLAG_HONOR ? " (peering_flag = honor: no routes wanted)"
-                                                                  : " (peering_flag = ignore: installing anyway)")
-                         : "");
-}
-
 /* Where a one-shot command spends its time, for -v. */
 struct timings {
         uint64_t start, fetched, parsed, linked, planned, applied;
@@ -70,7 +58,7 @@ static int prepare(const struct config *c, struct nl_ctx *nl, struct reconcile *
         if (r < 0)
                 return reconcile_fail(rc, STAGE_FETCH, r, "metadata: %s", err);
         t->fetched = now_usec_monotonic();
-        r = reconcile_parse(rc, body, size);
+        r = reconcile_parse(rc, c, body, size);
         if (r < 0)
                 return r;
         t->parsed = now_usec_monotonic();
@@ -78,8 +66,9 @@ static int prepare(const struct config *c, struct nl_ctx *nl, struct reconcile *
         t->linked = now_usec_monotonic();
         if (r < 0 || c->source != SOURCE_API)
                 return r;
-        if (!rc->md.droplet_id)
-                return reconcile_fail(rc, STAGE_PARSE, -ENOENT, "metadata: droplet_id is missing; source = api needs it");
+        r = metadata_require_droplet_id(&rc->md, err, sizeof err);
+        if (r < 0)
+                return reconcile_fail(rc, STAGE_PARSE, r, "%s", err);
         r = api_round_blocking(c, rc->md.droplet_id, peers, err, sizeof err);
         if (r < 0)
                 return reconcile_fail(rc, STAGE_FETCH, r, "%s", err);
@@ -122,7 +111,8 @@ int command_sync(const struct config *c, bool dry_run, const struct command_hook
                 log_error("%s; nothing changed", rc.error_msg);
                 return EXIT_FAILED;
         }
-        log_metadata_line(c, &rc);
+        char nic[RECONCILE_NIC_LINE_MAX];
+        log_info("%s", reconcile_nic_line(&rc, c, nic, sizeof nic));
         if (c->source == SOURCE_API)
                 log_info("API: VPC %s has %zu ACTIVE peering%s", peers.own_vpc, peers.n, peers.n == 1 ? "" : "s");
 

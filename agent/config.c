@@ -191,6 +191,18 @@ static int set_interface(struct config *c, const char *v, char *err, size_t errl
         return set_string(&c->interface, v);
 }
 
+static int set_gateway(struct config *c, const char *v, char *err, size_t errlen) {
+        uint32_t a;
+
+        if (ipv4_parse(v, &a) < 0 || a == 0) {
+                snprintf(err, errlen, "is not an IPv4 address (e.g. 10.116.0.1)");
+                return -EINVAL;
+        }
+        /* Whether it lies in the private subnet is checked against the metadata, at each use. */
+        c->gateway = a;
+        return 0;
+}
+
 static int parse_cidr_word(const char *word, struct cidr *ret, char *err, size_t errlen) {
         struct cidr cd;
         int r;
@@ -378,6 +390,7 @@ static const struct {
         { "timeout", set_timeout },
         { "metadata_max_size", set_metadata_max_size },
         { "interface", set_interface },
+        { "gateway", set_gateway },
         { "routes", set_routes },
         { "routes_file", set_routes_file },
         { "metric", set_metric },
@@ -785,7 +798,7 @@ static bool cidrs_equal(const struct cidr *a, const struct cidr *b, size_t n) {
 bool config_equal(const struct config *a, const struct config *b) {
         return a->source == b->source && streq_ptr(a->metadata_url, b->metadata_url) &&
                a->connect_timeout_usec == b->connect_timeout_usec && a->timeout_usec == b->timeout_usec &&
-               a->metadata_max_size == b->metadata_max_size && streq_ptr(a->interface, b->interface) &&
+               a->metadata_max_size == b->metadata_max_size && streq_ptr(a->interface, b->interface) && a->gateway == b->gateway &&
                a->n_routes == b->n_routes && cidrs_equal(a->routes, b->routes, a->n_routes) &&
                streq_ptr(a->routes_file, b->routes_file) && a->metric == b->metric && a->mtu == b->mtu &&
                a->table == b->table && a->protocol == b->protocol && a->peering_flag == b->peering_flag &&

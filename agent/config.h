@@ -34,6 +34,7 @@ struct config {
         uint64_t timeout_usec;
         uint64_t metadata_max_size;
         char *interface;            /* NULL: find the private NIC by the metadata's MAC */
+        uint32_t gateway;           /* 0: the metadata's, or the first address of the private subnet */
         struct cidr *routes;        /* from routes or routes_file, validated, sorted, unique */
         size_t n_routes;
         char *routes_file;

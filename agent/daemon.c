@@ -83,7 +83,7 @@ struct daemon {
         uint64_t heals;
         uint64_t metadata_errors;
         char waiting[256];          /* why routes cannot be installed now, "" when they can */
-        char nic_line[256];         /* the last "Private NIC …" line logged */
+        char nic_line[RECONCILE_NIC_LINE_MAX]; /* the last "Private NIC …" line logged */
 };
 
 static uint64_t random_u64(void) {
@@ -151,6 +151,7 @@ static void publish(struct daemon *d) {
                 .have_link = d->have_link,
                 .have_metadata = d->have_md,
                 .gateway = d->md.gateway,
+                .gateway_origin = d->md.gateway_origin,
                 .peering_enabled = d->md.peering_enabled,
                 .desired = &d->desired,
                 .installed = &d->own,
@@ -195,15 +196,9 @@ static void set_waiting(struct daemon *d, const char *why) {
 }
 
 static void log_nic_line(struct daemon *d, const struct reconcile *rc) {
-        char line[256], mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN];
+        char line[RECONCILE_NIC_LINE_MAX];
 
-        snprintf(line, sizeof line, "Private NIC %s (%s) %s/%u, gateway %s, vpc_peering_enabled=%s%s", rc->link.ifname,
-                 mac_to_string(rc->md.mac, mac), ipv4_to_string(rc->md.address, a), rc->md.prefixlen,
-                 ipv4_to_string(rc->md.gateway, gw), tristate_to_string(rc->md.peering_enabled),
-                 rc->md.peering_enabled == TRISTATE_FALSE
-                         ? (d->config->peering_flag == PEERING_FLAG_HONOR ? " (peering_flag = honor: no routes wanted)"
-                                                                          : " (peering_flag = ignore: installing anyway)")
-                         : "");
+        reconcile_nic_line(rc, d->config, line, sizeof line);
         if (!streq(line, d->nic_line)) {
                 log_info("%s", line);
                 snprintf(d->nic_line, sizeof d->nic_line, "%s", line);
@@ -454,12 +449,13 @@ static void on_api_done(int error, const char *msg, struct api_peers *peers, voi
 }
 
 static void start_api_round(struct daemon *d) {
+        char err[sizeof d->api_error];
         int r;
 
         if (d->config->source != SOURCE_API || !d->have_md || api_round_running(d->api))
                 return;
-        if (!d->md.droplet_id) {
-                api_failed(d, "metadata: droplet_id is missing; source = api needs it");
+        if (metadata_require_droplet_id(&d->md, err, sizeof err) < 0) {
+                api_failed(d, err);
                 return;
         }
         r = api_round_start(d->api, d->config, d->md.droplet_id, on_api_done, d);
@@ -547,7 +543,7 @@ static void on_fetch_done(struct http_response *resp, void *userdata) {
                 goto done;
         }
 
-        r = reconcile_parse(&rc, resp->body, resp->size);
+        r = reconcile_parse(&rc, d->config, resp->body, resp->size);
         if (r < 0) {
                 metadata_failed(d, rc.error_msg);
                 goto done;

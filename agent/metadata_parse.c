@@ -58,6 +58,44 @@ static int get_ipv4(const cJSON *ipv4, const char *key, uint32_t *ret, char *err
         return 0;
 }
 
+/* "0.0.0.0" (a VPC droplet of December 2021 served that), "", null or no key at all: the
+ * metadata gives no gateway, and *ret is 0. Anything else must be an address. */
+static int get_gateway(const cJSON *ipv4, uint32_t *ret, char *err, size_t errlen) {
+        const cJSON *v = NULL;
+        int r;
+
+        r = json_get(ipv4, PRIVATE0 ".ipv4", "gateway", &v, err, errlen);
+        if (r < 0)
+                return r;
+        if (r == 0 || cJSON_IsNull(v) || (cJSON_IsString(v) && !v->valuestring[0])) {
+                *ret = 0;
+                return 0;
+        }
+        return get_ipv4(ipv4, "gateway", ret, err, errlen);
+}
+
+/* A number (the documentation, DigitalOcean's Go clients) or a string of digits (cloud-init's
+ * capture of 2016). Never fatal here: only source = api needs it, and says so then. */
+static void parse_droplet_id(const cJSON *root, struct metadata *m) {
+        const cJSON *v = NULL;
+        char b[QUOTE_BUF + 4], err[sizeof m->droplet_id_problem];
+        int r;
+
+        r = json_get(root, "", "droplet_id", &v, err, sizeof err);
+        if (r == 0 || (r > 0 && cJSON_IsNull(v)))
+                return;
+        if (r > 0 && cJSON_IsString(v) && safe_atou64(v->valuestring, 1, UINT64_MAX, &m->droplet_id) >= 0)
+                return;
+        if (r > 0 && cJSON_IsString(v))
+                snprintf(err, sizeof err, "droplet_id %s is not a droplet id (a number, or a string of its digits)",
+                         json_value_brief(v, b, sizeof b));
+        else if (r > 0 && json_get_uint(root, "", "droplet_id", 1, UINT64_MAX, &m->droplet_id, err, sizeof err) >= 0)
+                return;
+        m->droplet_id = 0;
+        snprintf(m->droplet_id_problem, sizeof m->droplet_id_problem, "%s", err);
+        return;
+}
+
 static int parse_features(const cJSON *root, enum tristate *ret, char *err, size_t errlen) {
         const cJSON *features = NULL, *flag = NULL;
         char b[QUOTE_BUF + 4];
@@ -81,7 +119,7 @@ static int parse_features(const cJSON *root, enum tristate *ret, char *err, size
 
 int metadata_parse(const char *body, size_t size, struct metadata *ret, char *err, size_t errlen) {
         _cleanup_cjson_ cJSON *root = NULL;
-        const cJSON *interfaces = NULL, *private = NULL, *p0, *ipv4 = NULL, *id = NULL;
+        const cJSON *interfaces = NULL, *private = NULL, *p0, *ipv4 = NULL;
         struct metadata m = { .peering_enabled = TRISTATE_ABSENT };
         char b[QUOTE_BUF + 4], q[QUOTE_BUF], a[IPV4_STRLEN], c[CIDR_STRLEN];
         const char *mac;
@@ -92,11 +130,7 @@ int metadata_parse(const char *body, size_t size, struct metadata *ret, char *er
         if (r < 0)
                 return r;
 
-        r = json_get(root, "", "droplet_id", &id, err, errlen);
-        if (r < 0)
-                return r;
-        if (r > 0 && json_get_uint(root, "", "droplet_id", 1, UINT64_MAX, &m.droplet_id, err, errlen) < 0)
-                return -EINVAL;
+        parse_droplet_id(root, &m);
 
         r = json_get(root, "", "interfaces", &interfaces, err, errlen);
         if (r < 0)
@@ -156,7 +190,7 @@ int metadata_parse(const char *body, size_t size, struct metadata *ret, char *er
         }
         if ((r = get_ipv4(ipv4, "ip_address", &m.address, err, errlen)) < 0 ||
             (r = get_ipv4(ipv4, "netmask", &netmask, err, errlen)) < 0 ||
-            (r = get_ipv4(ipv4, "gateway", &m.gateway, err, errlen)) < 0)
+            (r = get_gateway(ipv4, &m.metadata_gateway, err, errlen)) < 0)
                 return r;
 
         prefix = netmask_to_prefix(netmask);
@@ -176,25 +210,9 @@ int metadata_parse(const char *body, size_t size, struct metadata *ret, char *er
 
         struct cidr subnet = { m.address & netmask, m.prefixlen };
         uint32_t broadcast = subnet.addr | ~netmask;
-        cidr_to_string(&subnet, c);
         if (m.address == subnet.addr || m.address == broadcast) {
                 snprintf(err, errlen, PRIVATE0 ".ipv4.ip_address \"%s\" is the %s address of %s", ipv4_to_string(m.address, a),
-                         m.address == subnet.addr ? "network" : "broadcast", c);
-                return -EINVAL;
-        }
-        if (!cidr_contains_addr(&subnet, m.gateway)) {
-                snprintf(err, errlen, PRIVATE0 ".ipv4.gateway \"%s\" is outside the private subnet %s",
-                         ipv4_to_string(m.gateway, a), c);
-                return -EINVAL;
-        }
-        if (m.gateway == subnet.addr || m.gateway == broadcast) {
-                snprintf(err, errlen, PRIVATE0 ".ipv4.gateway \"%s\" is the %s address of %s", ipv4_to_string(m.gateway, a),
-                         m.gateway == subnet.addr ? "network" : "broadcast", c);
-                return -EINVAL;
-        }
-        if (m.gateway == m.address) {
-                snprintf(err, errlen, PRIVATE0 ".ipv4.gateway \"%s\" is the droplet's own address",
-                         ipv4_to_string(m.gateway, a));
+                         m.address == subnet.addr ? "network" : "broadcast", cidr_to_string(&subnet, c));
                 return -EINVAL;
         }
 
@@ -204,4 +222,92 @@ int metadata_parse(const char *body, size_t size, struct metadata *ret, char *er
 
         *ret = m;
         return 0;
+}
+
+/* Can gw serve as the gateway of md's private subnet? what names it in the message. */
+static int check_gateway(const struct metadata *md, uint32_t gw, const char *what, char *err, size_t errlen) {
+        struct cidr subnet = { md->address & prefix_to_mask(md->prefixlen), md->prefixlen };
+        uint32_t broadcast = subnet.addr | ~prefix_to_mask(md->prefixlen);
+        char a[IPV4_STRLEN], c[CIDR_STRLEN];
+
+        ipv4_to_string(gw, a);
+        cidr_to_string(&subnet, c);
+        if (!cidr_contains_addr(&subnet, gw))
+                snprintf(err, errlen, "%s \"%s\" is outside the private subnet %s", what, a, c);
+        else if (gw == subnet.addr || gw == broadcast)
+                snprintf(err, errlen, "%s \"%s\" is the %s address of %s", what, a, gw == subnet.addr ? "network" : "broadcast", c);
+        else if (gw == md->address)
+                snprintf(err, errlen, "%s \"%s\" is the droplet's own address", what, a);
+        else
+                return 0;
+        return -EINVAL;
+}
+
+int metadata_resolve_gateway(struct metadata *md, uint32_t configured, char *err, size_t errlen) {
+        uint32_t first = (md->address & prefix_to_mask(md->prefixlen)) + 1;
+        char a[IPV4_STRLEN];
+        int r;
+
+        if (configured) {
+                r = check_gateway(md, configured, "config: gateway", err, errlen);
+                if (r < 0)
+                        return r;
+                md->gateway = configured;
+                md->gateway_origin = GATEWAY_CONFIG;
+                return 0;
+        }
+        if (md->metadata_gateway) {
+                r = check_gateway(md, md->metadata_gateway, "metadata: " PRIVATE0 ".ipv4.gateway", err, errlen);
+                if (r < 0)
+                        return r;
+                md->gateway = md->metadata_gateway;
+                md->gateway_origin = GATEWAY_METADATA;
+                return 0;
+        }
+        if (first == md->address) {
+                snprintf(err, errlen,
+                         "metadata: " PRIVATE0 ".ipv4.gateway is not given, and the droplet's own address %s is the first "
+                         "of its subnet, where the VPC gateway would be; set gateway = ADDRESS in the config",
+                         ipv4_to_string(md->address, a));
+                return -EINVAL;
+        }
+        md->gateway = first;
+        md->gateway_origin = GATEWAY_DERIVED;
+        return 0;
+}
+
+const char *gateway_origin_to_string(enum gateway_origin o) {
+        switch (o) {
+        case GATEWAY_METADATA:
+                return "metadata";
+        case GATEWAY_DERIVED:
+                return "derived";
+        case GATEWAY_CONFIG:
+                return "config";
+        }
+        return "?";
+}
+
+const char *gateway_origin_explain(const struct metadata *md, char *buf, size_t size) {
+        char a[IPV4_STRLEN];
+
+        if (md->gateway_origin == GATEWAY_DERIVED)
+                snprintf(buf, size, "derived: the metadata gives none");
+        else if (md->gateway_origin == GATEWAY_CONFIG && md->metadata_gateway && md->metadata_gateway != md->gateway)
+                snprintf(buf, size, "from the config; the metadata gives %s", ipv4_to_string(md->metadata_gateway, a));
+        else if (md->gateway_origin == GATEWAY_CONFIG)
+                snprintf(buf, size, "from the config");
+        else
+                buf[0] = '\0';
+        return buf;
+}
+
+int metadata_require_droplet_id(const struct metadata *md, char *err, size_t errlen) {
+        if (md->droplet_id)
+                return 0;
+        if (md->droplet_id_problem[0])
+                snprintf(err, errlen, "metadata: %s; source = api needs it", md->droplet_id_problem);
+        else
+                snprintf(err, errlen, "metadata: droplet_id is missing; source = api needs it");
+        return -ENOENT;
 }

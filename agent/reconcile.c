@@ -26,15 +26,33 @@ int reconcile_fail(struct reconcile *rc, enum reconcile_stage stage, int error, 
         return rc->error;
 }
 
-int reconcile_parse(struct reconcile *rc, const char *body, size_t size) {
+int reconcile_parse(struct reconcile *rc, const struct config *c, const char *body, size_t size) {
         char err[METADATA_ERR_MAX];
         int r;
 
         r = metadata_parse(body, size, &rc->md, err, sizeof err);
         if (r < 0)
                 return reconcile_fail(rc, STAGE_PARSE, r, "metadata: %s", err);
+        r = metadata_resolve_gateway(&rc->md, c->gateway, err, sizeof err);
+        if (r < 0)
+                return reconcile_fail(rc, STAGE_PARSE, r, "%s", err);
         rc->have_metadata = true;
         return 0;
+}
+
+const char *reconcile_nic_line(const struct reconcile *rc, const struct config *c, char *buf, size_t size) {
+        char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN], why[64], origin[80] = "";
+
+        if (gateway_origin_explain(&rc->md, why, sizeof why)[0])
+                snprintf(origin, sizeof origin, " (%s)", why);
+        snprintf(buf, size, "Private NIC %s (%s) %s/%u, gateway %s%s, vpc_peering_enabled=%s%s", rc->link.ifname,
+                 mac_to_string(rc->md.mac, mac), ipv4_to_string(rc->md.address, a), rc->md.prefixlen,
+                 ipv4_to_string(rc->md.gateway, gw), origin, tristate_to_string(rc->md.peering_enabled),
+                 rc->md.peering_enabled == TRISTATE_FALSE
+                         ? (c->peering_flag == PEERING_FLAG_HONOR ? " (peering_flag = honor: no routes wanted)"
+                                                                  : " (peering_flag = ignore: installing anyway)")
+                         : "");
+        return buf;
 }
 
 int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct config *c) {

@@ -51,7 +51,12 @@ static inline void reconcile_donep(struct reconcile *rc) {
 /* Records a failure of a stage (the message is logged by the caller's choice). */
 int reconcile_fail(struct reconcile *rc, enum reconcile_stage stage, int error, const char *fmt, ...) _printf_(4, 5);
 
-int reconcile_parse(struct reconcile *rc, const char *body, size_t size);
+/* Parses the metadata and chooses the gateway (the config's, the metadata's or derived). */
+int reconcile_parse(struct reconcile *rc, const struct config *c, const char *body, size_t size);
+/* "Private NIC ens4 (aa:bb:…) 10.116.0.2/20, gateway 10.116.0.1, vpc_peering_enabled=true": what
+ * sync logs, and the service whenever it changes. */
+#define RECONCILE_NIC_LINE_MAX 320
+const char *reconcile_nic_line(const struct reconcile *rc, const struct config *c, char *buf, size_t size);
 int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct config *c);
 /* Is the NIC found by reconcile_find_link up and carrying the private address? If not, says why
  * (the kernel would refuse routes via the gateway, or they would not work). */

@@ -67,10 +67,13 @@ int state_write(const char *path, const struct agent_state *s) {
                 cJSON_AddStringToObject(root, "interface", s->ifname);
         else
                 cJSON_AddNullToObject(root, "interface");
-        if (s->have_metadata)
+        if (s->have_metadata) {
                 cJSON_AddStringToObject(root, "gateway", ipv4_to_string(s->gateway, gw));
-        else
+                cJSON_AddStringToObject(root, "gateway_source", gateway_origin_to_string(s->gateway_origin));
+        } else {
                 cJSON_AddNullToObject(root, "gateway");
+                cJSON_AddNullToObject(root, "gateway_source");
+        }
         if (s->have_metadata && s->peering_enabled != TRISTATE_ABSENT)
                 cJSON_AddBoolToObject(root, "vpc_peering_enabled", s->peering_enabled == TRISTATE_TRUE);
         else

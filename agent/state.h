@@ -24,6 +24,7 @@ struct agent_state {
         char ifname[IF_NAMESIZE];
         bool have_metadata;
         uint32_t gateway;
+        enum gateway_origin gateway_origin;
         enum tristate peering_enabled;
 
         const struct route_set *desired;   /* may be NULL */

@@ -88,9 +88,13 @@ void status_print_text(FILE *f, const struct config *c, const struct reconcile *
         if (rc->have_metadata) {
                 if (rc->md.droplet_id)
                         fprintf(f, "Droplet:     %llu\n", (unsigned long long) rc->md.droplet_id);
-                fprintf(f, "Private NIC: %s (%s), %s/%u, gateway %s\n", rc->have_link ? rc->link.ifname : "not found",
+                char why[64];
+                fprintf(f, "Private NIC: %s (%s), %s/%u, gateway %s", rc->have_link ? rc->link.ifname : "not found",
                         mac_to_string(rc->md.mac, mac), ipv4_to_string(rc->md.address, a), rc->md.prefixlen,
                         ipv4_to_string(rc->md.gateway, gw));
+                if (gateway_origin_explain(&rc->md, why, sizeof why)[0])
+                        fprintf(f, " (%s)", why);
+                fprintf(f, "\n");
                 fprintf(f, "Peering:     vpc_peering_enabled = %s (peering_flag = %s)\n",
                         tristate_to_string(rc->md.peering_enabled), peering_flag_to_string(c->peering_flag));
         }
@@ -195,6 +199,7 @@ int status_print_json(FILE *f, const struct config *c, const struct reconcile *r
                         cJSON_AddStringToObject(nic, "address", ipv4_to_string(rc->md.address, a));
                         cJSON_AddNumberToObject(nic, "prefixlen", rc->md.prefixlen);
                         cJSON_AddStringToObject(nic, "gateway", ipv4_to_string(rc->md.gateway, gw));
+                        cJSON_AddStringToObject(nic, "gateway_source", gateway_origin_to_string(rc->md.gateway_origin));
                 }
         } else
                 cJSON_AddNullToObject(root, "interface");

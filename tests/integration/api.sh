@@ -68,6 +68,22 @@ check "droplet, three pages and three VPCs: seven requests" test "$(api_requests
 check "every request carried the token" test "$(grep -c '"token_ok": true' "$API_LOG")" -eq 7
 check "pages were followed" grep -q 'peerings?page=3&per_page=2' "$API_LOG"
 
+# droplet_id as cloud-init's capture has it, a string of digits; and one that is no id at all.
+md_control '{"mode": "ok", "set": {"droplet_id": "3164444"}}'
+: >"$API_LOG"
+vpr sync
+collect
+expect_rc 0 "droplet_id as a string of digits"
+check "it asks for that droplet" grep -q '"path": "/v2/droplets/3164444"' "$API_LOG"
+md_control '{"mode": "ok", "set": {"droplet_id": "n/a"}}'
+vpr sync
+collect
+expect_rc 1 "a droplet_id that is no id stops source = api"
+expect_err 'metadata: droplet_id "n/a" is not a droplet id (a number, or a string of its digits); source = api needs it; nothing changed' \
+        "the error names the field, its value and what needs it"
+check "a bad droplet_id keeps every route" api_routes_expected
+md_control '{"mode": "ok"}'
+
 vpr status
 collect
 expect_rc 0 "status with source = api"

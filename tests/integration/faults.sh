@@ -50,7 +50,11 @@ metadata_cases=(
         "metadata 64 MiB body chunked|{\"mode\": \"big:67108864\", \"chunked\": true}|1|response is larger than 4194304 bytes"
         "metadata nested 100000 deep|{\"mode\": \"deep:100000\"}|1|metadata: not valid JSON"
         "metadata number where a string belongs|{\"mode\": \"ok\", \"set\": {\"interfaces.private.0.ipv4.gateway\": 168034305}}|1|ipv4.gateway 168034305 is a number, expected a string"
-        "metadata string where a number belongs|{\"mode\": \"ok\", \"set\": {\"droplet_id\": \"3164444\"}}|1|droplet_id \"3164444\" is a string, expected a number"
+        "metadata droplet_id as a string of digits (cloud-init's capture)|{\"mode\": \"ok\", \"set\": {\"droplet_id\": \"3164444\"}}|0|"
+        "metadata droplet_id that is no id (source = metadata does not use it)|{\"mode\": \"ok\", \"set\": {\"droplet_id\": \"n/a\"}}|0|"
+        "metadata private gateway 0.0.0.0 (a VPC droplet of 2021)|{\"mode\": \"ok\", \"set\": {\"interfaces.private.0.ipv4.gateway\": \"0.0.0.0\"}}|0|"
+        "metadata private gateway null|{\"mode\": \"ok\", \"set\": {\"interfaces.private.0.ipv4.gateway\": null}}|0|"
+        "metadata private gateway outside the subnet|{\"mode\": \"ok\", \"set\": {\"interfaces.private.0.ipv4.gateway\": \"10.117.0.1\"}}|1|metadata: interfaces.private[0].ipv4.gateway \"10.117.0.1\" is outside the private subnet 10.116.0.0/20"
         "metadata object where an array belongs|{\"mode\": \"ok\", \"set\": {\"interfaces.private\": {\"0\": 1}}}|1|interfaces.private {...} is an object, expected an array"
         "metadata duplicate keys|{\"mode\": \"raw\", \"raw\": $(printf '%s' "$DOC_DUP" | "$PYTHON" -c 'import json,sys; print(json.dumps(sys.stdin.read()))')}|1|ipv4.gateway appears twice"
         "metadata NUL inside a string|{\"mode\": \"replace\", \"find\": \"\\\"10.116.0.1\\\"\", \"with\": \"\\\"10.116.0.1\\\\u0000evil\\\"\"}|1|ipv4.gateway \"10.116.0.1\\xef\\xbf\\xbdevil\" is not an IPv4 address"
@@ -218,7 +222,7 @@ vpr sync
 
 # ---- the config ----
 config_cases=(
-        "source|rip" "metadata_url|gopher://x/" "connect_timeout|forever" "timeout|0" "metadata_max_size|1" "interface|a/b"
+        "source|rip" "metadata_url|gopher://x/" "connect_timeout|forever" "timeout|0" "metadata_max_size|1" "interface|a/b" "gateway|10.0.0.256"
         "routes|10.0.0.1/8" "routes_file|relative" "metric|-1" "mtu|9999999" "table|local" "protocol|4"
         "peering_flag|sometimes" "allow_non_private|perhaps" "max_routes|0" "api_url|ftp://x" "api_token_file|token"
         "api_ca_file|ca.pem" "api_insecure|2" "api_interval|1s" "interval|0s" "state_file|state.json" "metrics_file|m.prom"

@@ -7,7 +7,7 @@
 #   $MD   the "outside": 192.0.2.1 and the metadata service at 169.254.169.254:80 (no forwarding,
 #         so nothing beyond it is reachable that way)
 #   $GW   the VPC gateway, 10.116.0.1/20 towards the droplet and 10.120.0.1/20 towards the
-#         peered VPC, forwarding
+#         peered VPC, forwarding (addresses and MAC: see the defaults below)
 #   $PEER a host in the peered VPC, 10.120.0.5/20, default via 10.120.0.1
 #
 # Every address lives in namespaces created here; nothing talks to the host's network.
@@ -17,10 +17,12 @@
 : "${VPR:=$top_srcdir/vpc-peer-routes}"
 PYTHON=${PYTHON:-/usr/bin/python3}
 
-PEER_IP=10.120.0.5
-GW_IP=10.116.0.1
-PRIV_IP=10.116.0.2
-PRIV_MAC=aa:bb:cc:00:00:02
+# A test may set these before droplet_setup to build another droplet (tests/integration/
+# realworld.sh builds one per captured metadata document).
+: "${PRIV_IP:=10.116.0.2}" "${PRIV_PREFIX:=20}" "${PRIV_MAC:=aa:bb:cc:00:00:02}"
+: "${GW_IP:=10.116.0.1}"                               # the VPC gateway, on the private subnet
+: "${PEER_IP:=10.120.0.5}" "${PEER_GW_IP:=10.120.0.1}" "${PEER_PREFIX:=20}"
+: "${MD_FIXTURE:=$top_srcdir/tests/fixtures/metadata-v1.json}"
 NIC=ens4
 
 droplet_cleanup() {
@@ -61,23 +63,23 @@ droplet_setup() {
         ip -n "$MD" link set eth0 up || return 1
         # private side, VPC gateway, peered VPC
         ip -n "$DR" link add "$NIC" address "$PRIV_MAC" type veth peer name vpc0 netns "$GW" &&
-        ip -n "$DR" addr add "$PRIV_IP/20" dev "$NIC" &&
+        ip -n "$DR" addr add "$PRIV_IP/$PRIV_PREFIX" dev "$NIC" &&
         ip -n "$DR" link set "$NIC" up &&
-        ip -n "$GW" addr add "$GW_IP/20" dev vpc0 &&
+        ip -n "$GW" addr add "$GW_IP/$PRIV_PREFIX" dev vpc0 &&
         ip -n "$GW" link set vpc0 up &&
         ip -n "$GW" link add peer0 type veth peer name eth0 netns "$PEER" &&
-        ip -n "$GW" addr add 10.120.0.1/20 dev peer0 &&
+        ip -n "$GW" addr add "$PEER_GW_IP/$PEER_PREFIX" dev peer0 &&
         ip -n "$GW" link set peer0 up &&
         ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1 &&
-        ip -n "$PEER" addr add "$PEER_IP/20" dev eth0 &&
+        ip -n "$PEER" addr add "$PEER_IP/$PEER_PREFIX" dev eth0 &&
         ip -n "$PEER" link set eth0 up &&
-        ip -n "$PEER" route add default via 10.120.0.1 || return 1
+        ip -n "$PEER" route add default via "$PEER_GW_IP" || return 1
 
         echo '{"mode": "ok"}' >"$CONTROL"
         : >"$REQLOG"
         conf
         ip netns exec "$MD" "$PYTHON" "$top_srcdir/tests/lib/fake_metadata.py" --address 169.254.169.254 \
-                --fixture "$top_srcdir/tests/fixtures/metadata-v1.json" --control "$CONTROL" --log "$REQLOG" \
+                --fixture "$MD_FIXTURE" --control "$CONTROL" --log "$REQLOG" \
                 >"$TESTDIR/md.out" 2>&1 &
         MD_PID=$!
         for _ in $(seq 100); do

@@ -25,6 +25,7 @@ static void test_defaults(void **state) {
         assert_false(c->allow_non_private);
         assert_int_equal(c->max_routes, 256);
         assert_null(c->interface);
+        assert_int_equal(c->gateway, 0);
         assert_int_equal(c->n_routes, 3);
         assert_int_equal(c->routes[0].addr, 0x0a000000u);
         assert_int_equal(c->routes[1].addr, 0xac100000u);
@@ -41,6 +42,7 @@ static void test_full_file(void **state) {
                            "timeout = 3s\n"
                            "metadata_max_size = 2097152\n"
                            "  interface = ens4\n"
+                           "gateway = 10.116.0.9\n"
                            "routes = 10.120.0.0/20 10.130.0.0/16, 10.120.0.0/20\n"
                            "metric = 0\n"
                            "mtu = 1450\n"
@@ -62,6 +64,7 @@ static void test_full_file(void **state) {
         assert_int_equal(c->timeout_usec, 3000000);
         assert_int_equal(c->metadata_max_size, 2097152);
         assert_string_equal(c->interface, "ens4");
+        assert_int_equal(c->gateway, 0x0a740009u);
         assert_int_equal(c->n_routes, 2); /* the duplicate collapsed */
         assert_int_equal(c->routes[0].addr, 0x0a780000u);
         assert_int_equal(c->routes[1].addr, 0x0a820000u);
@@ -115,6 +118,10 @@ static const struct bad_case bad_cases[] = {
         { "peering_flag", "peering_flag = maybe\n", "peering_flag \"maybe\" must be \"honor\" or \"ignore\"" },
         { "allow_non_private", "allow_non_private = perhaps\n", "allow_non_private \"perhaps\" must be yes or no" },
         { "max_routes zero", "max_routes = 0\n", "max_routes \"0\" is not a number from 1" },
+        { "gateway not an address", "gateway = 10.116.0.256\n", "gateway \"10.116.0.256\" is not an IPv4 address" },
+        { "gateway with prefix", "gateway = 10.116.0.1/20\n", "gateway \"10.116.0.1/20\" is not an IPv4 address" },
+        { "gateway 0.0.0.0", "gateway = 0.0.0.0\n", "gateway \"0.0.0.0\" is not an IPv4 address" },
+        { "gateway name", "gateway = _gateway\n", "is not an IPv4 address" },
         { "nul byte", "metric = 1\0\n", "contains a NUL byte" },
         { "quoted value control chars", "interface = \x01\x02\n", "interface \"\\x01\\x02\" is not a valid interface name" },
 };

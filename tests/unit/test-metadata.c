@@ -26,10 +26,14 @@ static const struct bad_case bad_cases[] = {
         { "gateway garbage", "\"gateway\": \"10.116.0.1\"", "\"gateway\": \"10.1.0.1;x\"",
           "interfaces.private[0].ipv4.gateway \"10.1.0.1;x\" is not an IPv4 address" },
         { "gateway number", "\"gateway\": \"10.116.0.1\"", "\"gateway\": 10", "interfaces.private[0].ipv4.gateway 10 is a number, expected a string" },
-        { "gateway null", "\"gateway\": \"10.116.0.1\"", "\"gateway\": null", "ipv4.gateway null is null, expected a string" },
-        { "gateway missing", ", \"gateway\": \"10.116.0.1\"", "", "interfaces.private[0].ipv4.gateway is missing" },
+        { "gateway array", "\"gateway\": \"10.116.0.1\"", "\"gateway\": []", "ipv4.gateway [...] is an array, expected a string" },
+        { "gateway false", "\"gateway\": \"10.116.0.1\"", "\"gateway\": false", "ipv4.gateway false is a boolean, expected a string" },
+        { "gateway blank", "\"gateway\": \"10.116.0.1\"", "\"gateway\": \" \"", "ipv4.gateway \" \" is not an IPv4 address" },
         { "gateway outside subnet", "\"gateway\": \"10.116.0.1\"", "\"gateway\": \"10.117.0.1\"",
-          "gateway \"10.117.0.1\" is outside the private subnet 10.116.0.0/20" },
+          "metadata: interfaces.private[0].ipv4.gateway \"10.117.0.1\" is outside the private subnet 10.116.0.0/20" },
+        { "derived gateway is own address", "\"ip_address\": \"10.116.0.2\", \"netmask\": \"255.255.240.0\", \"gateway\": \"10.116.0.1\"",
+          "\"ip_address\": \"10.116.0.1\", \"netmask\": \"255.255.240.0\", \"gateway\": \"0.0.0.0\"",
+          "gateway is not given, and the droplet's own address 10.116.0.1 is the first of its subnet" },
         { "gateway is network", "\"gateway\": \"10.116.0.1\"", "\"gateway\": \"10.116.0.0\"", "is the network address of 10.116.0.0/20" },
         { "gateway is broadcast", "\"gateway\": \"10.116.0.1\"", "\"gateway\": \"10.116.15.255\"", "is the broadcast address of 10.116.0.0/20" },
         { "gateway is own address", "\"gateway\": \"10.116.0.1\"", "\"gateway\": \"10.116.0.2\"", "is the droplet's own address" },
@@ -64,11 +68,6 @@ static const struct bad_case bad_cases[] = {
           "features.vpc_peering_enabled \"true\" is a string, expected true or false" },
         { "flag number", "\"vpc_peering_enabled\": true", "\"vpc_peering_enabled\": 1", "vpc_peering_enabled 1 is a number" },
         { "features string", "\"features\": {", "\"features\": \"x\", \"f\": {", "features \"x\" is a string, expected an object" },
-        { "droplet_id string", "\"droplet_id\": 3164444", "\"droplet_id\": \"3164444\"", "droplet_id \"3164444\" is a string, expected a number" },
-        { "droplet_id huge", "\"droplet_id\": 3164444", "\"droplet_id\": 1e400", "droplet_id" },
-        { "droplet_id fraction", "\"droplet_id\": 3164444", "\"droplet_id\": 31.5", "droplet_id 31.5 is not an integer" },
-        { "droplet_id negative", "\"droplet_id\": 3164444", "\"droplet_id\": -4", "droplet_id -4 is not an integer" },
-        { "droplet_id 2^64", "\"droplet_id\": 3164444", "\"droplet_id\": 18446744073709551616", "is not an integer" },
         { "truncated", "\"tags\": [],", "\"tags\": [", "not valid JSON" },
         { "trailing garbage", "\"vpc_peering_enabled\": true}\n}", "\"vpc_peering_enabled\": true}\n} {}", "not valid JSON" },
         { "raw control char in string", "example-01", "exam\tple", "control character 0x09 inside a string" },
@@ -82,6 +81,12 @@ static void test_bad(void **state) {
         int r;
 
         r = metadata_parse(doc, strlen(doc), &m, err, sizeof err);
+        if (r >= 0) {
+                /* Semantic gateway checks come with the choice of gateway. */
+                struct metadata parsed = m;
+                r = metadata_resolve_gateway(&parsed, 0, err, sizeof err);
+                m.droplet_id = 777;
+        }
         assert_true(r < 0);
         assert_contains(err, c->error);
         assert_int_equal(m.droplet_id, 777); /* untouched on failure */
@@ -94,11 +99,15 @@ static void test_valid(void **state) {
         (void) state;
 
         assert_int_equal(metadata_parse(fixture, fixture_size, &m, err, sizeof err), 0);
+        assert_int_equal(metadata_resolve_gateway(&m, 0, err, sizeof err), 0);
         assert_int_equal(m.droplet_id, 3164444);
+        assert_string_equal(m.droplet_id_problem, "");
         assert_memory_equal(m.mac, ((uint8_t[]) { 0xaa, 0xbb, 0xcc, 0, 0, 2 }), 6);
         assert_int_equal(m.address, 0x0a740002u);
         assert_int_equal(m.prefixlen, 20);
+        assert_int_equal(m.metadata_gateway, 0x0a740001u);
         assert_int_equal(m.gateway, 0x0a740001u);
+        assert_int_equal(m.gateway_origin, GATEWAY_METADATA);
         assert_int_equal(m.peering_enabled, TRISTATE_TRUE);
         assert_int_equal(m.n_private, 1);
 }
@@ -128,6 +137,19 @@ static const struct good_case good_cases[] = {
         { "unicode in hostname", "example-01", "ex\\u00e9mple-\\ud83d\\ude00", TRISTATE_TRUE, 1 },
         { "escaped quote in user_data", "package_update", "pack\\\"age\\\\", TRISTATE_TRUE, 1 },
         { "duplicate unused key", "\"region\": \"nyc3\"", "\"region\": \"nyc3\", \"region\": \"sfo3\"", TRISTATE_TRUE, 1 },
+        /* Shapes real droplets served (see tests/fixtures/realworld/SOURCES.md). */
+        { "tags null", "\"tags\": []", "\"tags\": null", TRISTATE_TRUE, 1 },
+        { "public_keys empty string", "\"public_keys\": [", "\"public_keys\": \"\", \"x\": [", TRISTATE_TRUE, 1 },
+        { "features dhcp_enabled only", "\"features\": {\"dhcp_enabled\": false, \"vpc_peering_enabled\": true}",
+          "\"features\": {\"dhcp_enabled\": true}", TRISTATE_ABSENT, 1 },
+        { "no reserved_ip", "\"reserved_ip\": {", "\"unknown_ip\": {", TRISTATE_TRUE, 1 },
+        { "floating_ip active", "\"floating_ip\": {\"ipv4\": {\"active\": false}}",
+          "\"floating_ip\": {\"ipv4\": {\"active\": true, \"ip_address\": \"138.197.59.92\"}}", TRISTATE_TRUE, 1 },
+        { "unknown keys", "\"region\": \"nyc3\"",
+          "\"region\": \"nyc3\", \"modify_index\": 95411, \"dotty_keys\": [\"{\\\"a\\\": 1}\"], \"ssh_info\": {\"port\": 22}",
+          TRISTATE_TRUE, 1 },
+        { "ipv6 upper-case zero-padded", "\"2001:DB8::1\"", "\"2604:A880:0800:00A1:0000:0000:0201:0001\"", TRISTATE_TRUE, 1 },
+        { "unknown key in the private interface", "\"type\": \"private\"", "\"type\": \"private\", \"vlan\": 7", TRISTATE_TRUE, 1 },
         { "gateway /28 last host", "\"netmask\": \"255.255.240.0\", \"gateway\": \"10.116.0.1\"",
           "\"netmask\": \"255.255.255.240\", \"gateway\": \"10.116.0.14\"", TRISTATE_TRUE, 1 },
 };
@@ -145,6 +167,115 @@ static void test_good(void **state) {
         assert_int_equal(m.peering_enabled, c->flag);
         assert_int_equal(m.n_private, c->n_private);
         assert_memory_equal(m.mac, ((uint8_t[]) { 0xaa, 0xbb, 0xcc, 0, 0, 2 }), 6);
+}
+
+/* Real droplets have served a private gateway of "0.0.0.0" (sfo3, December 2021); the API shows
+ * "" and null for it. All mean "not given": the VPC's gateway is the subnet's first address. */
+struct gateway_case {
+        const char *name;
+        const char *replace;       /* replaces "gateway": "10.116.0.1" */
+        uint32_t configured;
+        uint32_t gateway;          /* expected, 0: an error */
+        enum gateway_origin origin;
+        const char *text;          /* gateway_origin_explain, or the error */
+};
+
+static const struct gateway_case gateway_cases[] = {
+        { "metadata gives it", "\"gateway\": \"10.116.0.1\"", 0, 0x0a740001u, GATEWAY_METADATA, "" },
+        { "0.0.0.0 derives", "\"gateway\": \"0.0.0.0\"", 0, 0x0a740001u, GATEWAY_DERIVED, "derived: the metadata gives none" },
+        { "empty derives", "\"gateway\": \"\"", 0, 0x0a740001u, GATEWAY_DERIVED, "derived: the metadata gives none" },
+        { "null derives", "\"gateway\": null", 0, 0x0a740001u, GATEWAY_DERIVED, "derived: the metadata gives none" },
+        { "missing derives", "\"unrelated\": 1", 0, 0x0a740001u, GATEWAY_DERIVED, "derived: the metadata gives none" },
+        { "config over metadata", "\"gateway\": \"10.116.0.1\"", 0x0a740009u, 0x0a740009u, GATEWAY_CONFIG,
+          "from the config; the metadata gives 10.116.0.1" },
+        { "config equal to metadata", "\"gateway\": \"10.116.0.1\"", 0x0a740001u, 0x0a740001u, GATEWAY_CONFIG, "from the config" },
+        { "config over derivation", "\"gateway\": \"0.0.0.0\"", 0x0a740009u, 0x0a740009u, GATEWAY_CONFIG, "from the config" },
+        { "config over a bad metadata gateway", "\"gateway\": \"10.117.0.1\"", 0x0a740009u, 0x0a740009u, GATEWAY_CONFIG,
+          "from the config; the metadata gives 10.117.0.1" },
+        { "config outside subnet", "\"gateway\": \"10.116.0.1\"", 0x0a750001u, 0, GATEWAY_CONFIG,
+          "config: gateway \"10.117.0.1\" is outside the private subnet 10.116.0.0/20" },
+        { "config network address", "\"gateway\": \"0.0.0.0\"", 0x0a740000u, 0, GATEWAY_CONFIG,
+          "config: gateway \"10.116.0.0\" is the network address of 10.116.0.0/20" },
+        { "config broadcast address", "\"gateway\": \"0.0.0.0\"", 0x0a740fffu, 0, GATEWAY_CONFIG,
+          "config: gateway \"10.116.15.255\" is the broadcast address of 10.116.0.0/20" },
+        { "config own address", "\"gateway\": \"0.0.0.0\"", 0x0a740002u, 0, GATEWAY_CONFIG,
+          "config: gateway \"10.116.0.2\" is the droplet's own address" },
+};
+
+static void test_gateway(void **state) {
+        const struct gateway_case *c = *state;
+        _cleanup_free_ char *doc = edit("\"gateway\": \"10.116.0.1\"", c->replace);
+        struct metadata m;
+        char err[METADATA_ERR_MAX] = "", why[64];
+        int r;
+
+        r = metadata_parse(doc, strlen(doc), &m, err, sizeof err);
+        if (r < 0)
+                fail_msg("%s", err);
+        m.gateway = 777;
+        r = metadata_resolve_gateway(&m, c->configured, err, sizeof err);
+        if (!c->gateway) {
+                assert_true(r < 0);
+                assert_string_equal(err, c->text);
+                assert_int_equal(m.gateway, 777); /* untouched on failure */
+                return;
+        }
+        if (r < 0)
+                fail_msg("%s", err);
+        assert_int_equal(m.gateway, c->gateway);
+        assert_int_equal(m.gateway_origin, c->origin);
+        assert_string_equal(gateway_origin_explain(&m, why, sizeof why), c->text);
+}
+
+/* droplet_id is a number in the documentation and a string of digits in cloud-init's capture;
+ * anything else is no droplet id, which only source = api minds. */
+struct droplet_id_case {
+        const char *name;
+        const char *replace;       /* replaces "droplet_id": 3164444, */
+        uint64_t id;
+        const char *problem;       /* substring of metadata_require_droplet_id's error, when id is 0 */
+};
+
+static const struct droplet_id_case droplet_id_cases[] = {
+        { "number", "\"droplet_id\": 3164444,", 3164444, NULL },
+        { "string of digits", "\"droplet_id\": \"22532410\",", 22532410, NULL },
+        { "large number", "\"droplet_id\": 9007199254740992,", 9007199254740992ULL, NULL },
+        { "large string", "\"droplet_id\": \"18446744073709551615\",", UINT64_MAX, NULL },
+        { "absent", "", 0, "metadata: droplet_id is missing; source = api needs it" },
+        { "null", "\"droplet_id\": null,", 0, "metadata: droplet_id is missing; source = api needs it" },
+        { "string of letters", "\"droplet_id\": \"abc\",", 0,
+          "metadata: droplet_id \"abc\" is not a droplet id (a number, or a string of its digits); source = api needs it" },
+        { "empty string", "\"droplet_id\": \"\",", 0, "droplet_id \"\" is not a droplet id" },
+        { "zero string", "\"droplet_id\": \"0\",", 0, "droplet_id \"0\" is not a droplet id" },
+        { "signed string", "\"droplet_id\": \"-4\",", 0, "droplet_id \"-4\" is not a droplet id" },
+        { "string too large", "\"droplet_id\": \"18446744073709551616\",", 0, "is not a droplet id" },
+        { "huge", "\"droplet_id\": 1e400,", 0, "droplet_id" },
+        { "fraction", "\"droplet_id\": 31.5,", 0, "droplet_id 31.5 is not an integer" },
+        { "negative", "\"droplet_id\": -4,", 0, "droplet_id -4 is not an integer" },
+        { "2^64", "\"droplet_id\": 18446744073709551616,", 0, "is not an integer" },
+        { "object", "\"droplet_id\": {},", 0, "droplet_id {...} is an object, expected a number" },
+        { "twice", "\"droplet_id\": 1, \"droplet_id\": 2,", 0, "droplet_id appears twice" },
+};
+
+static void test_droplet_id(void **state) {
+        const struct droplet_id_case *c = *state;
+        _cleanup_free_ char *doc = edit("\"droplet_id\": 3164444,", c->replace);
+        struct metadata m;
+        char err[METADATA_ERR_MAX] = "";
+        int r;
+
+        r = metadata_parse(doc, strlen(doc), &m, err, sizeof err);
+        if (r < 0)
+                fail_msg("a droplet_id of any kind must not stop the parse: %s", err);
+        assert_int_equal(m.droplet_id, c->id);
+        r = metadata_require_droplet_id(&m, err, sizeof err);
+        if (c->id) {
+                assert_int_equal(r, 0);
+                return;
+        }
+        assert_true(r < 0);
+        assert_contains(err, c->problem);
+        assert_null(strchr(err, '\n'));
 }
 
 struct raw_case {
@@ -240,6 +371,8 @@ int main(void) {
         UNIT_ADD(&u, test_valid);
         UNIT_ADD_TABLE(&u, test_good, good_cases);
         UNIT_ADD_TABLE(&u, test_bad, bad_cases);
+        UNIT_ADD_TABLE(&u, test_gateway, gateway_cases);
+        UNIT_ADD_TABLE(&u, test_droplet_id, droplet_id_cases);
         UNIT_ADD_TABLE(&u, test_raw, raw_cases);
         UNIT_ADD(&u, test_deep_nesting);
         UNIT_ADD(&u, test_exact_buffer);
