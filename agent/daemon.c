@@ -15,6 +15,7 @@
 #include "api_fetch.h"
 #include "daemon.h"
 #include "desired.h"
+#include "event.h"
 #include "http.h"
 #include "log.h"
 #include "metadata_fetch.h"
@@ -694,12 +695,12 @@ static void daemon_free(struct daemon *d) {
         http_client_free(d->http);
         nl_monitor_free(d->monitor);
         nl_ctx_close(d->nl);
-        sd_event_source_disable_unref(d->poll_timer);
-        sd_event_source_disable_unref(d->heal_timer);
-        sd_event_source_disable_unref(d->api_timer);
+        event_source_disable_unref(d->poll_timer);
+        event_source_disable_unref(d->heal_timer);
+        event_source_disable_unref(d->api_timer);
         api_peers_done(&d->peers);
         for (size_t i = 0; i < ELEMENTSOF(d->signals); i++)
-                sd_event_source_disable_unref(d->signals[i]);
+                event_source_disable_unref(d->signals[i]);
         sd_event_unref(d->event);
         route_set_done(&d->desired);
         route_set_done(&d->own);

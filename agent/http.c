@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* libcurl multi interface on sd-event: curl tells us which sockets and which timer to watch
  * (CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION), sd-event tells curl when they fire. */
+#include <ctype.h>
 #include <curl/curl.h>
 #include <strings.h>
 #include <time.h>
 
+#include "event.h"
 #include "http.h"
 #include "log.h"
 
@@ -147,7 +149,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
         (void) easy;
         if (what == CURL_POLL_REMOVE) {
                 if (s) {
-                        sd_event_source_disable_unref(s);
+                        event_source_disable_unref(s);
                         curl_multi_assign(c->multi, fd, NULL);
                 }
                 return 0;
@@ -352,7 +354,7 @@ struct http_client *http_client_free(struct http_client *c) {
         http_cancel_all(c);
         if (c->multi)
                 curl_multi_cleanup(c->multi);
-        sd_event_source_disable_unref(c->timer);
+        event_source_disable_unref(c->timer);
         sd_event_unref(c->event);
         free(c);
         return NULL;
@@ -384,7 +386,12 @@ int http_get(struct http_client *c, const struct http_request *req, http_done_fn
                 goto fail;
 
         SETOPT(t->easy, CURLOPT_URL, req->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
         SETOPT(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+        /* Before 7.85 only the bitmask exists; since 7.85 it is deprecated (a warning). */
+        SETOPT(t->easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
         SETOPT(t->easy, CURLOPT_FOLLOWLOCATION, 0L);
         /* Never through a proxy: http_proxy and friends must not divert requests for the
          * metadata service (or the API token) anywhere. */
@@ -472,48 +479,73 @@ int http_get_blocking(const struct http_request *req, struct http_response *ret)
         return r < 0 ? r : 0;
 }
 
+/* scheme://host[:port], then the end, '/', '?' or '#'. Strict on purpose: anything a URL parser
+ * might read differently (userinfo, backslashes, percent escapes, spaces) is no origin at all, so
+ * the token is never sent where a trick of syntax points. libcurl's URL API would do the same
+ * work, but only from 7.62 on. */
 struct origin {
-        char *scheme;
-        char *host;
-        char *port;
+        bool https;
+        char host[256];
+        unsigned port;
 };
 
-static void origin_done(struct origin *o) {
-        curl_free(o->scheme);
-        curl_free(o->host);
-        curl_free(o->port);
+static bool host_char(char c, bool bracketed) {
+        if (bracketed)
+                return isxdigit((unsigned char) c) || c == ':' || c == '.';
+        return isalnum((unsigned char) c) || c == '.' || c == '-';
 }
 
 static int origin_of(const char *url, struct origin *ret) {
-        CURLU *u = curl_url();
-        int r = -EINVAL;
+        struct origin o = {};
+        const char *p, *end, *host, *host_end;
+        bool bracketed;
+        size_t len;
 
-        *ret = (struct origin) {};
-        if (!u)
-                return -ENOMEM;
-        if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_SCHEME, &ret->scheme, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_HOST, &ret->host, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_PORT, &ret->port, CURLU_DEFAULT_PORT) == CURLUE_OK)
-                r = 0;
-        curl_url_cleanup(u);
-        if (r < 0)
-                origin_done(ret);
-        return r;
+        if (strncasecmp(url, "https://", 8) == 0) {
+                o.https = true;
+                o.port = 443;
+                p = url + 8;
+        } else if (strncasecmp(url, "http://", 7) == 0) {
+                o.port = 80;
+                p = url + 7;
+        } else
+                return -EINVAL;
+        end = p + strcspn(p, "/?#");
+        bracketed = *p == '[';
+        host = p + bracketed;
+        host_end = host;
+        while (host_end < end && host_char(*host_end, bracketed))
+                host_end++;
+        len = (size_t) (host_end - host);
+        if (len == 0 || len >= sizeof o.host)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++)
+                o.host[i] = (char) tolower((unsigned char) host[i]);
+        if (bracketed) {
+                if (host_end == end || *host_end != ']')
+                        return -EINVAL;
+                host_end++;
+        }
+        if (host_end < end) {
+                char digits[6] = "";
+                uint64_t port;
+                size_t n = (size_t) (end - host_end - 1);
+
+                /* Only ":port" may follow the host: "@", "\\", "%" and the like end up here. */
+                if (*host_end != ':' || n == 0 || n >= sizeof digits)
+                        return -EINVAL;
+                memcpy(digits, host_end + 1, n);
+                if (safe_atou64(digits, 1, 65535, &port) < 0)
+                        return -EINVAL;
+                o.port = (unsigned) port;
+        }
+        *ret = o;
+        return 0;
 }
 
 bool http_same_origin(const char *a, const char *b) {
         struct origin x, y;
-        bool same;
 
-        if (origin_of(a, &x) < 0)
-                return false;
-        if (origin_of(b, &y) < 0) {
-                origin_done(&x);
-                return false;
-        }
-        same = strcasecmp(x.scheme, y.scheme) == 0 && strcasecmp(x.host, y.host) == 0 && streq(x.port, y.port);
-        origin_done(&x);
-        origin_done(&y);
-        return same;
+        return origin_of(a, &x) >= 0 && origin_of(b, &y) >= 0 && x.https == y.https && streq(x.host, y.host) &&
+               x.port == y.port;
 }

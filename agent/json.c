@@ -65,7 +65,9 @@ int json_parse_document(const char *body, size_t size, cJSON **ret, char *err, s
         if (r < 0)
                 return r;
 
-        j = cJSON_ParseWithLengthOpts(text, size + 1, &end, true);
+        /* text holds no NUL before its end (json_sanitize refused them), so the terminator is where
+         * cJSON stops: cJSON_ParseWithLengthOpts would need cJSON 1.7.13. */
+        j = cJSON_ParseWithOpts(text, &end, true);
         if (!j) {
                 size_t off = end && end >= text ? (size_t) (end - text) : 0;
                 if (off >= size)

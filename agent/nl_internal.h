@@ -9,6 +9,16 @@
 
 #include "nl.h"
 
+/* Kernel interfaces newer than the oldest headers the agent builds against (RHEL 8's are Linux
+ * 4.18). On kernels that old the setsockopt fails and the attribute never comes, which the code
+ * handles. RTA_NH_ID is an enum constant, not a macro: the attribute tables below are sized to
+ * hold it whatever the headers say. */
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12 /* Linux 4.20 */
+#endif
+#define NL_RTA_NH_ID 30           /* Linux 5.3 */
+#define NL_RTA_MAX (RTA_MAX > NL_RTA_NH_ID ? RTA_MAX : NL_RTA_NH_ID)
+
 struct nl_ctx {
         struct nl_sock *sock;
         bool strict;

@@ -427,7 +427,7 @@ static bool name_from(const struct route_set *known, struct route_set *s) {
 /* ---- routes ---- */
 
 int nl_route_from_msg(struct nlmsghdr *hdr, struct route *ret) {
-        struct nlattr *tb[RTA_MAX + 1];
+        struct nlattr *tb[NL_RTA_MAX + 1];
         struct rtmsg *rtm;
         struct route r = {};
 
@@ -438,7 +438,7 @@ int nl_route_from_msg(struct nlmsghdr *hdr, struct route *ret) {
         rtm = nlmsg_data(hdr);
         if (rtm->rtm_family != AF_INET || rtm->rtm_type != RTN_UNICAST || (rtm->rtm_flags & RTM_F_CLONED))
                 return -EINVAL;
-        if (nlmsg_parse(hdr, sizeof *rtm, tb, RTA_MAX, NULL) < 0)
+        if (nlmsg_parse(hdr, sizeof *rtm, tb, NL_RTA_MAX, NULL) < 0)
                 return -EBADMSG;
 
         r.dst_len = rtm->rtm_dst_len;
@@ -460,7 +460,7 @@ int nl_route_from_msg(struct nlmsghdr *hdr, struct route *ret) {
         }
         if (tb[RTA_OIF] && nla_len(tb[RTA_OIF]) == 4)
                 r.ifindex = (int) nla_get_u32(tb[RTA_OIF]);
-        if (tb[RTA_MULTIPATH] || tb[RTA_VIA] || tb[RTA_NH_ID]) {
+        if (tb[RTA_MULTIPATH] || tb[RTA_VIA] || tb[NL_RTA_NH_ID]) {
                 /* Nexthops we never install; such a route is never "equal" to a desired one. */
                 r.multipath = true;
                 r.gateway = 0;

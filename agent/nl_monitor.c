@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <systemd/sd-event.h>
 
+#include "event.h"
 #include "log.h"
 #include "nl_internal.h"
 
@@ -168,7 +169,7 @@ int nl_monitor_new(struct sd_event *e, const struct nl_ctx *requests, nl_event_f
 void nl_monitor_free(struct nl_monitor *m) {
         if (!m)
                 return;
-        sd_event_source_disable_unref(m->io);
+        event_source_disable_unref(m->io);
         nl_socket_free(m->sock);
         free(m);
 }

@@ -23,17 +23,32 @@ trap 'rm -rf "$tmp"' EXIT
 sed "s|^ExecStart=[^ ]*|ExecStart=$VPR|" "$unit" >"$tmp/vpc-peer-routes.service"
 
 # Man pages are checked by the packaging tests, where they are installed.
+# A systemd older than the unit (Ubuntu 20.04's 245, RHEL 8's 239) warns about the directives
+# it does not know and ignores them: a warning, never a failure.
 out=$(systemd-analyze verify --man=no "$tmp/vpc-peer-routes.service" 2>&1)
-if [ $? -eq 0 ] && [ -z "$out" ]; then ok "systemd-analyze verify is clean"; else not_ok "systemd-analyze verify is clean"; diag "$out"; fi
-
-out=$(systemd-analyze security --offline=true --no-pager "$tmp/vpc-peer-routes.service" 2>&1)
-score=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for vpc-peer-routes.service: \([0-9.]*\).*/\1/p')
-diag "exposure level: ${score:-unknown}"
-if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
-        ok "systemd-analyze security exposure $score <= 2.0"
+rc=$?
+other=$(printf '%s\n' "$out" | grep -v '^$' | grep -vE "Unknown (key name|lvalue) '?[A-Za-z]+'? in section '?Service'?, ignoring")
+if [ $rc -eq 0 ] && [ -z "$other" ]; then
+        ok "systemd-analyze verify is clean, but for directives this systemd does not know"
 else
-        not_ok "systemd-analyze security exposure ${score:-?} <= 2.0"
-        diag "$out"
+        not_ok "systemd-analyze verify is clean, but for directives this systemd does not know"
+fi
+[ -n "$out" ] && diag "$out"
+
+# Rating a unit file without a running manager (--offline) needs systemd 250; older releases
+# (Debian 11's 247, in tests/system/distros.sh) verify the unit but cannot rate it.
+if systemd-analyze security --help 2>/dev/null | grep -q -- --offline; then
+        out=$(systemd-analyze security --offline=true --no-pager "$tmp/vpc-peer-routes.service" 2>&1)
+        score=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for vpc-peer-routes.service: \([0-9.]*\).*/\1/p')
+        diag "exposure level: ${score:-unknown}"
+        if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
+                ok "systemd-analyze security exposure $score <= 2.0"
+        else
+                not_ok "systemd-analyze security exposure ${score:-?} <= 2.0"
+                diag "$out"
+        fi
+else
+        diag "$(systemd-analyze --version | head -n 1) cannot rate a unit offline; not rated here"
 fi
 
 for key in "Type=notify" "ExecReload=/bin/kill -HUP \$MAINPID" "Restart=on-failure" "WatchdogSec=" \
