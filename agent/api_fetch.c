@@ -4,23 +4,13 @@
  * the API misbehaved. */
 #include <stdarg.h>
 
+#include "api_budget.h"
 #include "api_fetch.h"
 #include "log.h"
 
-#define MINUTE_BUDGET 250
-#define HOUR_BUDGET 5000
 #define MAX_PAGES 100
 #define PER_PAGE 200
 #define API_MAX_BODY ((size_t) 8 * 1024 * 1024)
-
-/* Timestamps of recent requests, for a sliding-window budget. */
-struct rate_log {
-        uint64_t *times;
-        size_t cap;     /* the budget */
-        size_t head;
-        size_t n;
-        uint64_t window;
-};
 
 struct vpc_cache_entry {
         char id[UUID_STRLEN];
@@ -38,8 +28,7 @@ enum step {
 
 struct api_client {
         struct http_client *http;
-        struct rate_log minute;
-        struct rate_log hour;
+        struct api_budget budget;
         uint64_t retry_after;   /* monotonic usec */
         struct vpc_cache_entry *cache;
         size_t n_cache, cap_cache;
@@ -52,7 +41,6 @@ struct api_client {
         char *ca_file;
         uint64_t connect_timeout_usec;
         uint64_t timeout_usec;
-        uint64_t droplet_id;
         char own_vpc[UUID_STRLEN];
         struct api_peering *active;
         size_t n_active, cap_active;
@@ -63,53 +51,13 @@ struct api_client {
         void *userdata;
 };
 
-static int rate_log_init(struct rate_log *l, size_t budget, uint64_t window) {
-        l->times = calloc(budget, sizeof *l->times);
-        if (!l->times)
-                return -ENOMEM;
-        l->cap = budget;
-        l->window = window;
-        return 0;
-}
-
-static void rate_log_expire(struct rate_log *l, uint64_t now) {
-        while (l->n > 0 && now - l->times[l->head] >= l->window) {
-                l->head = (l->head + 1) % l->cap;
-                l->n--;
-        }
-}
-
-/* 0 when a request may go now, else the time at which it may. */
-static uint64_t rate_log_next_slot(struct rate_log *l, uint64_t now) {
-        rate_log_expire(l, now);
-        return l->n < l->cap ? 0 : l->times[l->head] + l->window;
-}
-
-static void rate_log_add(struct rate_log *l, uint64_t now) {
-        l->times[(l->head + l->n) % l->cap] = now;
-        l->n++;
-}
-
-void api_peers_done(struct api_peers *p) {
-        free(p->peers);
-        *p = (struct api_peers) {};
-}
-
-const struct api_peer *api_peers_find(const struct api_peers *p, const struct cidr *c) {
-        for (size_t i = 0; p && i < p->n; i++)
-                if (p->peers[i].range.addr == c->addr && p->peers[i].range.len == c->len)
-                        return &p->peers[i];
-        return NULL;
-}
-
 int api_client_new(struct http_client *http, struct api_client **ret) {
         struct api_client *a = calloc(1, sizeof *a);
 
         if (!a)
                 return -ENOMEM;
         a->http = http;
-        if (rate_log_init(&a->minute, MINUTE_BUDGET, 60 * 1000000ULL) < 0 ||
-            rate_log_init(&a->hour, HOUR_BUDGET, 3600 * 1000000ULL) < 0) {
+        if (api_budget_init(&a->budget) < 0) {
                 api_client_free(a);
                 return -ENOMEM;
         }
@@ -138,8 +86,7 @@ void api_client_free(struct api_client *a) {
         if (!a)
                 return;
         round_reset(a);
-        free(a->minute.times);
-        free(a->hour.times);
+        api_budget_done(&a->budget);
         free(a->cache);
         free(a);
 }
@@ -207,13 +154,11 @@ static void api_get(struct api_client *a, char *url) {
 
         free(a->url);
         a->url = url;
-        slot = rate_log_next_slot(&a->minute, now);
-        if (!slot)
-                slot = rate_log_next_slot(&a->hour, now);
+        slot = api_budget_next_slot(&a->budget, now);
         if (slot) {
                 a->retry_after = slot;
                 round_fail(a, -EAGAIN, "API: request budget used up (%d a minute, %d an hour); next request in %llu s",
-                           MINUTE_BUDGET, HOUR_BUDGET, (unsigned long long) ((slot - now) / 1000000ULL + 1));
+                           API_BUDGET_MINUTE, API_BUDGET_HOUR, (unsigned long long) ((slot - now) / 1000000ULL + 1));
                 return;
         }
         ctx = malloc(sizeof *ctx);
@@ -228,8 +173,7 @@ static void api_get(struct api_client *a, char *url) {
                 round_fail(a, r, "API: could not start a request: %s", strerror(-r));
                 return;
         }
-        rate_log_add(&a->minute, now);
-        rate_log_add(&a->hour, now);
+        api_budget_spend(&a->budget, now);
 }
 
 static void get_vpc_or_finish(struct api_client *a);
@@ -239,13 +183,6 @@ static int cache_find(struct api_client *a, const char *id) {
                 if (streq(a->cache[i].id, id))
                         return (int) i;
         return -1;
-}
-
-static int peer_cmp(const void *x, const void *y) {
-        const struct api_peer *p = x, *q = y;
-        if (p->range.addr != q->range.addr)
-                return p->range.addr < q->range.addr ? -1 : 1;
-        return (int) p->range.len - (int) q->range.len;
 }
 
 static void finish_success(struct api_client *a) {
@@ -262,7 +199,7 @@ static void finish_success(struct api_client *a) {
         }
         for (size_t i = 0; i < a->n_active; i++) {
                 const struct api_peering *p = &a->active[i];
-                const char *other = streq(p->vpc_ids[0], a->own_vpc) ? p->vpc_ids[1] : p->vpc_ids[0];
+                const char *other = api_peering_other_vpc(p, a->own_vpc);
                 int k = cache_find(a, other);
                 struct api_peer *out;
                 if (k < 0)
@@ -274,8 +211,7 @@ static void finish_success(struct api_client *a) {
                 snprintf(out->vpc_id, sizeof out->vpc_id, "%s", other);
                 snprintf(out->vpc_name, sizeof out->vpc_name, "%s", a->cache[k].name);
         }
-        if (peers.n > 1)
-                qsort(peers.peers, peers.n, sizeof *peers.peers, peer_cmp);
+        api_peers_sort(&peers);
         /* VPCs no longer peered leave the cache. */
         for (size_t i = 0; i < a->n_cache; i++)
                 if (a->cache[i].used) {
@@ -292,7 +228,7 @@ static void get_vpc_or_finish(struct api_client *a) {
 
         while (a->vpc_next < a->n_active) {
                 const struct api_peering *p = &a->active[a->vpc_next];
-                const char *other = streq(p->vpc_ids[0], a->own_vpc) ? p->vpc_ids[1] : p->vpc_ids[0];
+                const char *other = api_peering_other_vpc(p, a->own_vpc);
                 int k = cache_find(a, other);
                 if (k < 0) {
                         a->step = STEP_VPCS;
@@ -392,7 +328,7 @@ static void handle_ok(struct api_client *a, const char *body, size_t size) {
                 return;
         case STEP_VPCS: {
                 const struct api_peering *p = &a->active[a->vpc_next];
-                const char *other = streq(p->vpc_ids[0], a->own_vpc) ? p->vpc_ids[1] : p->vpc_ids[0];
+                const char *other = api_peering_other_vpc(p, a->own_vpc);
                 r = api_parse_vpc(body, size, &vpc, err, sizeof err);
                 if (r < 0) {
                         round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err);
@@ -503,7 +439,6 @@ int api_round_start(struct api_client *a, const struct config *c, uint64_t dropl
         }
         a->connect_timeout_usec = c->connect_timeout_usec;
         a->timeout_usec = c->timeout_usec;
-        a->droplet_id = droplet_id;
         a->done = done;
         a->userdata = userdata;
         a->step = STEP_DROPLET;

@@ -7,28 +7,11 @@
 #include <systemd/sd-event.h>
 
 #include "api_parse.h"
+#include "api_peers.h"
 #include "config.h"
 #include "http.h"
 
 #define API_ROUND_ERR_MAX 512
-
-struct api_peer {
-        struct cidr range;
-        char peering_id[UUID_STRLEN];
-        char peering_name[API_NAME_MAX];
-        char vpc_id[UUID_STRLEN];
-        char vpc_name[API_NAME_MAX];
-};
-
-struct api_peers {
-        char own_vpc[UUID_STRLEN];
-        struct api_peer *peers; /* sorted by range */
-        size_t n;
-};
-
-void api_peers_done(struct api_peers *p);
-/* The peer whose range is exactly c, or NULL. */
-const struct api_peer *api_peers_find(const struct api_peers *p, const struct cidr *c);
 
 struct api_client;
 

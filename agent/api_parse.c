@@ -18,6 +18,10 @@ bool uuid_valid(const char *s) {
         return true;
 }
 
+const char *api_peering_other_vpc(const struct api_peering *p, const char *own_vpc) {
+        return streq(p->vpc_ids[0], own_vpc) ? p->vpc_ids[1] : p->vpc_ids[0];
+}
+
 const char *peering_status_to_string(enum peering_status s) {
         switch (s) {
         case PEERING_PROVISIONING:

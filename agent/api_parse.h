@@ -47,5 +47,8 @@ int api_parse_vpc(const char *body, size_t size, struct api_vpc *ret, char *err,
 /* {"id": "...", "message": "..."} error bodies: the message, quoted and cut, or "" */
 void api_parse_error_message(const char *body, size_t size, char *buf, size_t bufsize);
 
+/* The VPC of a peering that is not own_vpc. */
+const char *api_peering_other_vpc(const struct api_peering *p, const char *own_vpc);
+
 bool uuid_valid(const char *s);
 const char *peering_status_to_string(enum peering_status s);

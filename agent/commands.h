@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The one-shot commands, callable from main.c and from tests. */
+/* The one-shot commands, one file each (sync.c, status.c, flush.c), callable from main.c and
+ * from tests. `run` is the daemon (daemon.h). */
 #pragma once
 
 #include "config.h"
@@ -19,5 +20,10 @@ struct command_hooks {
 };
 
 int command_sync(const struct config *c, bool dry_run, const struct command_hooks *hooks);
+/* 0, or logs that the command what needs CAP_NET_ADMIN and returns -EPERM. */
+int command_require_net_admin(const char *what);
+/* nl_ctx_open, logging why it failed. */
+struct nl_ctx;
+int command_open_netlink(struct nl_ctx **ret);
 int command_status(const struct config *c, bool json);
 int command_flush(const struct config *c);

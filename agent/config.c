@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "config_lexer.h"
+#include "config_token.h"
 
 #define DEFAULT_METADATA_URL "http://169.254.169.254/metadata/v1.json"
 
@@ -436,50 +438,6 @@ int config_set(struct config *c, const char *key, const char *value, const char 
         return -EINVAL;
 }
 
-static char *strip(char *s) {
-        char *e;
-        while (*s == ' ' || *s == '\t')
-                s++;
-        e = s + strlen(s);
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-                *--e = '\0';
-        return s;
-}
-
-/* Splits text into lines, strips comments and blanks, and calls fn for each remaining line. */
-static int for_each_line(const char *text, size_t size, const char *path, char *err, size_t errlen,
-                         int (*fn)(char *line, unsigned lineno, void *userdata), void *userdata) {
-        unsigned lineno = 0;
-        size_t pos = 0;
-
-        if (memchr(text, '\0', size)) {
-                snprintf(err, errlen, "%s: contains a NUL byte; not a text file", path);
-                return -EINVAL;
-        }
-        while (pos < size) {
-                const char *nl = memchr(text + pos, '\n', size - pos);
-                size_t len = nl ? (size_t) (nl - (text + pos)) : size - pos;
-                _cleanup_free_ char *line = strndup(text + pos, len);
-                char *s, *hash;
-                int r;
-
-                if (!line)
-                        return -ENOMEM;
-                lineno++;
-                pos += len + 1;
-                hash = strchr(line, '#');
-                if (hash)
-                        *hash = '\0';
-                s = strip(line);
-                if (!*s)
-                        continue;
-                r = fn(s, lineno, userdata);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 struct config_parse_state {
         struct config *c;
         const char *path;
@@ -491,18 +449,14 @@ struct config_parse_state {
 static int config_line(char *s, unsigned lineno, void *userdata) {
         struct config_parse_state *st = userdata;
         char where[PATH_MAX + 16], q[QUOTE_BUF];
-        char *eq, *key, *value;
+        char *key, *value;
 
         snprintf(where, sizeof where, "%s:%u", st->path, lineno);
-        eq = strchr(s, '=');
-        if (!eq) {
+        if (config_lexer_key_value(s, &key, &value) < 0) {
                 snprintf(st->err, st->errlen, "%s: expected \"key = value\", got \"%s\"", where,
                          str_quote(s, strlen(s), QUOTE_MAX, q, sizeof q));
                 return -EINVAL;
         }
-        *eq = '\0';
-        key = strip(s);
-        value = strip(eq + 1);
         if (!*value) {
                 snprintf(st->err, st->errlen, "%s: %s has no value", where, key);
                 return -EINVAL;
@@ -522,7 +476,7 @@ static int config_line(char *s, unsigned lineno, void *userdata) {
 
 int config_parse_text(struct config *c, const char *text, size_t size, const char *path, char *err, size_t errlen) {
         struct config_parse_state st = { .c = c, .path = path, .err = err, .errlen = errlen };
-        return for_each_line(text, size, path, err, errlen, config_line, &st);
+        return config_lexer_lines(text, size, path, config_line, &st, err, errlen);
 }
 
 struct routes_parse_state {
@@ -554,7 +508,7 @@ int config_parse_routes_text(const char *text, size_t size, const char *path, st
         struct routes_parse_state st = { .path = path, .err = err, .errlen = errlen };
         int r;
 
-        r = for_each_line(text, size, path, err, errlen, routes_line, &st);
+        r = config_lexer_lines(text, size, path, routes_line, &st, err, errlen);
         if (r < 0) {
                 free(st.list);
                 return r;
@@ -564,76 +518,8 @@ int config_parse_routes_text(const char *text, size_t size, const char *path, st
         return 0;
 }
 
-static int cidr_cmp(const void *a, const void *b) {
-        const struct cidr *x = a, *y = b;
-        if (x->addr != y->addr)
-                return x->addr < y->addr ? -1 : 1;
-        return (int) x->len - (int) y->len;
-}
-
-/* Reads the API token. Its text never appears in any message: errors speak of the file. */
-static int load_api_token(struct config *c, char *err, size_t errlen) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        const char *cred = getenv("CREDENTIALS_DIRECTORY");
-        struct stat st;
-        size_t size = 0, start = 0, end;
-        int r;
-
-        /* Under systemd the credential wins: the service's dynamic user cannot read a root-only
-         * file, while one config file still serves "sudo vpc-peer-routes sync" from a shell. */
-        if (cred) {
-                if (asprintf(&path, "%s/%s", cred, API_CREDENTIAL_NAME) < 0)
-                        return -ENOMEM;
-                if (access(path, F_OK) < 0 && c->api_token_file) {
-                        free(path);
-                        path = NULL;
-                }
-        }
-        if (!path && c->api_token_file) {
-                path = strdup(c->api_token_file);
-                if (!path)
-                        return -ENOMEM;
-        }
-        if (!path) {
-                snprintf(err, errlen, "source = api needs a read-only API token: set api_token_file, or pass the systemd "
-                                      "credential " API_CREDENTIAL_NAME " (LoadCredential=)");
-                return -EINVAL;
-        }
-        if (stat(path, &st) < 0) {
-                snprintf(err, errlen, "API token file %s: %s", path, strerror(errno));
-                return -EINVAL;
-        }
-        if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
-                snprintf(err, errlen, "API token file %s is readable or writable by group or others (mode %04o); "
-                                      "refusing it (chmod 600 %s)",
-                         path, (unsigned) (st.st_mode & 07777), path);
-                return -EPERM;
-        }
-        r = read_full_file(path, API_TOKEN_MAX + 64, &text, &size);
-        if (r < 0) {
-                snprintf(err, errlen, "API token file %s: %s", path, r == -EFBIG ? "too large to hold a token" : strerror(-r));
-                return -EINVAL;
-        }
-        end = size;
-        while (start < end && (text[start] == ' ' || text[start] == '\t' || text[start] == '\n' || text[start] == '\r'))
-                start++;
-        while (end > start && (text[end - 1] == ' ' || text[end - 1] == '\t' || text[end - 1] == '\n' || text[end - 1] == '\r'))
-                end--;
-        bool ok = end > start && end - start <= API_TOKEN_MAX;
-        for (size_t i = start; ok && i < end; i++)
-                ok = text[i] > ' ' && text[i] < 0x7f;
-        if (!ok) {
-                explicit_bzero(text, size);
-                snprintf(err, errlen, "API token file %s does not hold a token (one line of printable characters)", path);
-                return -EINVAL;
-        }
-        if (c->api_token) {
-                explicit_bzero(c->api_token, strlen(c->api_token));
-                free(c->api_token);
-        }
-        c->api_token = strndup(text + start, end - start);
-        explicit_bzero(text, size);
-        return c->api_token ? 0 : -ENOMEM;
+static int cidr_compare_qsort(const void *a, const void *b) {
+        return cidr_compare(a, b);
 }
 
 int config_finalize(struct config *c, char *err, size_t errlen) {
@@ -689,9 +575,9 @@ int config_finalize(struct config *c, char *err, size_t errlen) {
 
         if (c->n_routes > 1) {
                 size_t o = 1;
-                qsort(c->routes, c->n_routes, sizeof *c->routes, cidr_cmp);
+                qsort(c->routes, c->n_routes, sizeof *c->routes, cidr_compare_qsort);
                 for (size_t i = 1; i < c->n_routes; i++)
-                        if (cidr_cmp(&c->routes[o - 1], &c->routes[i]) != 0)
+                        if (cidr_compare(&c->routes[o - 1], &c->routes[i]) != 0)
                                 c->routes[o++] = c->routes[i];
                 c->n_routes = o;
         }
@@ -708,7 +594,7 @@ int config_finalize(struct config *c, char *err, size_t errlen) {
                                  c->api_url);
                         return -EINVAL;
                 }
-                r = load_api_token(c, err, errlen);
+                r = config_load_api_token(c, err, errlen);
                 if (r < 0)
                         return r;
         }
@@ -785,27 +671,4 @@ int config_load_full(const char *path, bool required, const struct config_overri
                 return r;
         *ret = TAKE_PTR(c);
         return 0;
-}
-
-static bool cidrs_equal(const struct cidr *a, const struct cidr *b, size_t n) {
-        /* Field by field: struct cidr has padding, which memcmp would compare too. */
-        for (size_t i = 0; i < n; i++)
-                if (a[i].addr != b[i].addr || a[i].len != b[i].len)
-                        return false;
-        return true;
-}
-
-bool config_equal(const struct config *a, const struct config *b) {
-        return a->source == b->source && streq_ptr(a->metadata_url, b->metadata_url) &&
-               a->connect_timeout_usec == b->connect_timeout_usec && a->timeout_usec == b->timeout_usec &&
-               a->metadata_max_size == b->metadata_max_size && streq_ptr(a->interface, b->interface) && a->gateway == b->gateway &&
-               a->n_routes == b->n_routes && cidrs_equal(a->routes, b->routes, a->n_routes) &&
-               streq_ptr(a->routes_file, b->routes_file) && a->metric == b->metric && a->mtu == b->mtu &&
-               a->table == b->table && a->protocol == b->protocol && a->peering_flag == b->peering_flag &&
-               a->allow_non_private == b->allow_non_private && a->max_routes == b->max_routes &&
-               streq_ptr(a->api_url, b->api_url) && streq_ptr(a->api_token_file, b->api_token_file) &&
-               streq_ptr(a->api_ca_file, b->api_ca_file) && a->api_insecure == b->api_insecure &&
-               a->api_interval_usec == b->api_interval_usec && streq_ptr(a->api_token, b->api_token) &&
-               a->interval_usec == b->interval_usec && streq_ptr(a->state_file, b->state_file) &&
-               streq_ptr(a->metrics_file, b->metrics_file);
 }

@@ -64,9 +64,6 @@ struct config {
         unsigned routes_line;       /* line of "routes =" in path, 0 if default */
 };
 
-/* Same settings (the bookkeeping fields path and routes_line aside). */
-bool config_equal(const struct config *a, const struct config *b);
-
 /* The i-th key the file accepts, in documentation order; NULL past the last. */
 const char *config_key_name(size_t i);
 

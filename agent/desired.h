@@ -3,7 +3,7 @@
  * from the config (source = metadata) or from the peered VPCs' ranges (source = api). */
 #pragma once
 
-#include "api_fetch.h"
+#include "api_peers.h"
 #include "config.h"
 #include "metadata_parse.h"
 #include "nl.h"

@@ -31,7 +31,6 @@ struct http_client {
         CURLM *multi;
         sd_event_source *timer;
         struct http_transfer *transfers;
-        unsigned n_transfers;
 };
 
 int http_global_init(void) {
@@ -68,7 +67,6 @@ static void transfer_unlink(struct http_transfer *t) {
         for (struct http_transfer **p = &c->transfers; *p; p = &(*p)->next)
                 if (*p == t) {
                         *p = t->next;
-                        c->n_transfers--;
                         return;
                 }
 }
@@ -340,7 +338,6 @@ void http_cancel_all(struct http_client *c) {
         struct http_transfer *t = c->transfers;
 
         c->transfers = NULL;
-        c->n_transfers = 0;
         while (t) {
                 struct http_transfer *next = t->next;
                 transfer_free(t);
@@ -435,7 +432,6 @@ int http_get(struct http_client *c, const struct http_request *req, http_done_fn
         t->client = c;
         t->next = c->transfers;
         c->transfers = t;
-        c->n_transfers++;
         return 0;
 
 fail:

@@ -2,7 +2,6 @@
 /* Strict JSON document parsing and typed member access on top of cJSON, with precise errors. */
 
 #include "json.h"
-#include "api_fetch.h"
 #include "route.h"
 
 /* Works on a NUL-terminated private copy (cJSON needs the terminator to tell "document ended"
@@ -259,15 +258,3 @@ cJSON *json_from_route(const struct route *r) {
         return o;
 }
 
-
-cJSON *json_from_peer(const struct api_peer *p) {
-        cJSON *o = cJSON_CreateObject();
-
-        if (!o)
-                return NULL;
-        cJSON_AddStringToObject(o, "id", p->peering_id);
-        cJSON_AddStringToObject(o, "name", p->peering_name);
-        cJSON_AddStringToObject(o, "vpc_id", p->vpc_id);
-        cJSON_AddStringToObject(o, "vpc_name", p->vpc_name);
-        return o;
-}

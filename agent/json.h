@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cJSON helpers shared by the files that read or write JSON (metadata_parse, state, status).
- * No cJSON pointer travels beyond those files. */
+/* cJSON helpers shared by the files that read or write JSON (the parsers, state, status). No
+ * cJSON pointer travels beyond those files. */
 #pragma once
 
 #include <cjson/cJSON.h>
@@ -39,10 +39,6 @@ int json_get_uint(const cJSON *obj, const char *path, const char *key, uint64_t 
 struct route;
 /* {"destination", "gateway", "device", "metric", "mtu", "table", "protocol"}; NULL on OOM. */
 cJSON *json_from_route(const struct route *r);
-
-struct api_peer;
-/* {"id", "name", "vpc_id", "vpc_name"} of a peering; NULL on OOM. */
-cJSON *json_from_peer(const struct api_peer *p);
 
 static inline void cjson_deletep(cJSON **j) {
         if (*j)

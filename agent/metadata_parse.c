@@ -156,7 +156,6 @@ int metadata_parse(const char *body, size_t size, struct metadata *ret, char *er
                 snprintf(err, errlen, "interfaces.private is empty (no VPC interface on this droplet)");
                 return -ENOENT;
         }
-        m.n_private = (unsigned) cJSON_GetArraySize(private);
         if (!cJSON_IsObject(p0)) {
                 snprintf(err, errlen, PRIVATE0 " %s is %s, expected an object", json_value_brief(p0, b, sizeof b),
                          json_type_name(p0));

@@ -34,7 +34,6 @@ struct metadata {
         uint32_t gateway;
         enum gateway_origin gateway_origin;
         enum tristate peering_enabled; /* features.vpc_peering_enabled */
-        unsigned n_private;         /* entries in interfaces.private; only [0] is used */
 };
 
 /* Pure: bytes in, validated struct or an error message naming the field and quoting its value

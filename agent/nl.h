@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The kernel side, over libnl: links, addresses, own routes and the foreign routes that matter,
- * and applying a plan. Only project types cross this header; libnl stays in the nl_*.c files. */
+/* The kernel side, over libnl: the socket (nl_socket.c), links and addresses (nl_link.c), own
+ * routes and the foreign routes that matter (nl_route.c), applying a plan (nl_apply.c) and the
+ * event monitor (nl_monitor.c). Only project types cross this header; libnl stays in those. */
 #pragma once
 
 #include "plan.h"
@@ -14,9 +15,10 @@ struct link_info {
         uint8_t mac[6];
         bool has_mac;
         bool up;         /* IFF_UP */
-        bool lower_up;   /* IFF_LOWER_UP: carrier */
         bool has_address; /* carries the address we were asked about */
 };
+
+/* ---- the socket (nl_socket.c) ---- */
 
 int nl_ctx_open(struct nl_ctx **ret);
 void nl_ctx_close(struct nl_ctx *nl);
@@ -26,11 +28,13 @@ static inline void nl_ctx_closep(struct nl_ctx **nl) {
 }
 #define _cleanup_nl_ _cleanup_(nl_ctx_closep)
 
+/* ---- links and addresses (nl_link.c) ---- */
+
 /* Finds the interface that carries the private NIC's MAC. When several do (VLANs, a bridge over
  * the NIC), the one that carries address wins; an enslaved NIC resolves to its master.
  * -ENODEV when none matches. */
-int nl_find_link_by_mac(struct nl_ctx *nl, const uint8_t mac[static 6], uint32_t address, struct link_info *ret);
-int nl_find_link_by_name(struct nl_ctx *nl, const char *name, uint32_t address, struct link_info *ret);
+int nl_link_find_by_mac(struct nl_ctx *nl, const uint8_t mac[static 6], uint32_t address, struct link_info *ret);
+int nl_link_find_by_name(struct nl_ctx *nl, const char *name, uint32_t address, struct link_info *ret);
 
 /* A subnet the droplet reaches directly: an IPv4 address with its prefix on some interface. */
 struct connected_subnet {
@@ -40,9 +44,11 @@ struct connected_subnet {
 };
 
 /* Every connected IPv4 subnet (addresses with a prefix shorter than /31), any interface. */
-int nl_list_connected(struct nl_ctx *nl, struct connected_subnet **ret, size_t *ret_n);
+int nl_link_connected(struct nl_ctx *nl, struct connected_subnet **ret, size_t *ret_n);
 
-enum nl_list_mode {
+/* ---- routes (nl_route.c) ---- */
+
+enum nl_route_mode {
         /* Own routes, plus foreign routes on the private NIC only when some desired
          * destination lacks an own route: the cheap reconcile path. */
         NL_LIST_FAST,
@@ -54,8 +60,10 @@ enum nl_list_mode {
 /* Reads own routes (protocol == protocol in table) and foreign routes with a desired
  * destination and metric. ifindex is the private NIC (for the fast foreign scan). Both result
  * sets come back sorted. */
-int nl_list_routes(struct nl_ctx *nl, enum nl_list_mode mode, uint32_t table, uint8_t protocol, int ifindex,
+int nl_route_list(struct nl_ctx *nl, enum nl_route_mode mode, uint32_t table, uint8_t protocol, int ifindex,
                    const struct route_set *desired, struct route_set *ret_own, struct route_set *ret_foreign);
+
+/* ---- changing routes (nl_apply.c) ---- */
 
 struct apply_result {
         size_t ok;
@@ -71,13 +79,6 @@ int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, bool quiet_failures, 
 /* Deletes every route of protocol in table, and nothing else. */
 int nl_flush(struct nl_ctx *nl, uint32_t table, uint8_t protocol, struct apply_result *ret);
 
-/* Asks the kernel, one FIB lookup per route (RTM_GETROUTE with RTM_F_FIB_MATCH on the route's
- * network address), whether each route of expected is exactly the entry that serves its
- * destination. Costs a lookup per route instead of a walk over the whole table: on a router
- * with hundreds of thousands of routes that is the difference between microseconds and tens
- * of milliseconds. *ret is false as soon as one is not (or the kernel cannot say). Only for
- * the main table, which is where an ordinary lookup lands. */
-int nl_confirm_routes(struct nl_ctx *nl, const struct route_set *expected, bool *ret);
 
 
 /* ---- events (nl_monitor.c) ---- */

@@ -195,62 +195,62 @@ static void tally(const struct nl_op *op, struct apply_result *res) {
 }
 
 int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, bool quiet_failures, struct apply_result *ret) {
-        _cleanup_free_ struct nl_op *make = NULL, *brk = NULL;
-        size_t n_make = 0, cap_make = 0, n_brk = 0, cap_brk = 0;
+        _cleanup_free_ struct nl_op *installs = NULL, *removals = NULL;
+        size_t n_installs = 0, cap_installs = 0, n_removals = 0, cap_removals = 0;
         struct apply_result res = {};
         int r, k;
 
-        /* Phase 1, make: adds and replaces. A replace whose metric changes is an add of the new
+        /* Phase 1, installs: adds and replaces. A replace whose metric changes is an add of the new
          * route; the old one goes in phase 2, and only if the add succeeded. */
         for (size_t i = 0; i < p->n; i++) {
                 const struct plan_action *a = &p->actions[i];
                 if (a->kind == PLAN_ADD)
-                        r = ops_push(&make, &n_make, &cap_make, OP_ADD, &a->want, NULL);
+                        r = ops_push(&installs, &n_installs, &cap_installs, OP_ADD, &a->want, NULL);
                 else if (a->kind == PLAN_REPLACE)
-                        r = ops_push(&make, &n_make, &cap_make, a->want.metric == a->have.metric ? OP_REPLACE : OP_ADD,
+                        r = ops_push(&installs, &n_installs, &cap_installs, a->want.metric == a->have.metric ? OP_REPLACE : OP_ADD,
                                      &a->want, &a->have);
                 else
                         continue;
                 if (r < 0)
                         return r;
         }
-        r = run_ops(nl, make, n_make);
-        for (size_t i = 0; i < n_make; i++) {
-                log_op(&make[i], quiet_failures);
-                tally(&make[i], &res);
+        r = run_ops(nl, installs, n_installs);
+        for (size_t i = 0; i < n_installs; i++) {
+                log_op(&installs[i], quiet_failures);
+                tally(&installs[i], &res);
         }
         if (r < 0) {
                 *ret = res;
                 return r;
         }
 
-        /* Phase 2, break: the old half of moves whose new half is in place, then own routes
+        /* Phase 2, removals: the old half of moves whose new half is in place, then own routes
          * that are no longer wanted. */
-        for (size_t i = 0; i < n_make; i++) {
-                const struct nl_op *made = &make[i];
-                if (!made->was || made->kind != OP_ADD)
+        for (size_t i = 0; i < n_installs; i++) {
+                const struct nl_op *installed = &installs[i];
+                if (!installed->was || installed->kind != OP_ADD)
                         continue;
-                if (made->error != 0) {
+                if (installed->error != 0) {
                         char rs[ROUTE_STRLEN];
-                        log_warning("Keeping %s because its replacement could not be added", route_to_string(made->was, rs));
+                        log_warning("Keeping %s because its replacement could not be added", route_to_string(installed->was, rs));
                         continue;
                 }
-                if ((r = ops_push(&brk, &n_brk, &cap_brk, OP_DELETE, made->was, NULL)) < 0)
+                if ((r = ops_push(&removals, &n_removals, &cap_removals, OP_DELETE, installed->was, NULL)) < 0)
                         return r;
         }
         for (size_t i = 0; i < p->n; i++)
                 if (p->actions[i].kind == PLAN_DELETE &&
-                    (r = ops_push(&brk, &n_brk, &cap_brk, OP_DELETE, &p->actions[i].have, NULL)) < 0)
+                    (r = ops_push(&removals, &n_removals, &cap_removals, OP_DELETE, &p->actions[i].have, NULL)) < 0)
                         return r;
-        k = run_ops(nl, brk, n_brk);
-        for (size_t i = 0; i < n_brk; i++) {
+        k = run_ops(nl, removals, n_removals);
+        for (size_t i = 0; i < n_removals; i++) {
                 /* Gone already (someone else deleted it meanwhile): that is what we wanted. */
-                if (brk[i].error == -ESRCH) {
-                        brk[i].error = 0;
+                if (removals[i].error == -ESRCH) {
+                        removals[i].error = 0;
                         log_debug("Route was already gone");
                 }
-                log_op(&brk[i], quiet_failures);
-                tally(&brk[i], &res);
+                log_op(&removals[i], quiet_failures);
+                tally(&removals[i], &res);
         }
         *ret = res;
         return k < 0 ? k : 0;
@@ -263,7 +263,7 @@ int nl_flush(struct nl_ctx *nl, uint32_t table, uint8_t protocol, struct apply_r
         struct apply_result res = {};
         int r;
 
-        r = nl_list_routes(nl, NL_LIST_FAST, table, protocol, 0, &none, &own, &foreign);
+        r = nl_route_list(nl, NL_LIST_FAST, table, protocol, 0, &none, &own, &foreign);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < own.n; i++)

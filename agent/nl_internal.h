@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared between the nl_*.c files only: the socket wrapper and request/ack plumbing. */
+/* Shared between the nl_*.c files only: the socket wrapper (nl_socket.c), request and ack
+ * plumbing, and the route parser (nl_route.c) that the event monitor also uses. */
 #pragma once
 
 #include <linux/rtnetlink.h>
+#include <netlink/cache.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
@@ -54,3 +56,9 @@ static inline void nlmsg_freep(struct nl_msg **m) {
                 nlmsg_free(*m);
 }
 #define _cleanup_nlmsg_ _cleanup_(nlmsg_freep)
+
+static inline void nl_cache_freep(struct nl_cache **c) {
+        if (*c)
+                nl_cache_free(*c);
+}
+#define _cleanup_cache_ _cleanup_(nl_cache_freep)

@@ -10,10 +10,6 @@
 #include "log.h"
 #include "nl_internal.h"
 
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000
-#endif
-
 struct nl_monitor {
         struct nl_sock *sock;
         sd_event_source *io;
@@ -34,7 +30,6 @@ static int parse_link(struct nlmsghdr *hdr, struct nl_event *ev) {
         ev->ifindex = ifi->ifi_index;
         ev->link.ifindex = ifi->ifi_index;
         ev->link.up = ifi->ifi_flags & IFF_UP;
-        ev->link.lower_up = ifi->ifi_flags & IFF_LOWER_UP;
         if (tb[IFLA_IFNAME])
                 snprintf(ev->link.ifname, sizeof ev->link.ifname, "%.*s", nla_len(tb[IFLA_IFNAME]),
                          (const char *) nla_data(tb[IFLA_IFNAME]));

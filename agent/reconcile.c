@@ -2,8 +2,10 @@
 /* The reconcile steps shared by every subcommand. Any failure before the plan changes nothing. */
 #include <stdarg.h>
 
+#include "api_fetch.h"
 #include "desired.h"
 #include "log.h"
+#include "metadata_fetch.h"
 #include "reconcile.h"
 
 void reconcile_done(struct reconcile *rc) {
@@ -15,10 +17,9 @@ void reconcile_done(struct reconcile *rc) {
         *rc = (struct reconcile) {};
 }
 
-int reconcile_fail(struct reconcile *rc, enum reconcile_stage stage, int error, const char *fmt, ...) {
+int reconcile_fail(struct reconcile *rc, int error, const char *fmt, ...) {
         va_list ap;
 
-        rc->failed_stage = stage;
         rc->error = error < 0 ? error : -EIO;
         va_start(ap, fmt);
         vsnprintf(rc->error_msg, sizeof rc->error_msg, fmt, ap);
@@ -32,10 +33,10 @@ int reconcile_parse(struct reconcile *rc, const struct config *c, const char *bo
 
         r = metadata_parse(body, size, &rc->md, err, sizeof err);
         if (r < 0)
-                return reconcile_fail(rc, STAGE_PARSE, r, "metadata: %s", err);
+                return reconcile_fail(rc, r, "metadata: %s", err);
         r = metadata_resolve_gateway(&rc->md, c->gateway, err, sizeof err);
         if (r < 0)
-                return reconcile_fail(rc, STAGE_PARSE, r, "%s", err);
+                return reconcile_fail(rc, r, "%s", err);
         rc->have_metadata = true;
         return 0;
 }
@@ -61,25 +62,25 @@ int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct co
 
         mac_to_string(rc->md.mac, mac);
         if (c->interface) {
-                r = nl_find_link_by_name(nl, c->interface, rc->md.address, &rc->link);
+                r = nl_link_find_by_name(nl, c->interface, rc->md.address, &rc->link);
                 if (r == -ENODEV)
-                        return reconcile_fail(rc, STAGE_LINK, r, "interface %s (from the config's interface key) does not exist",
+                        return reconcile_fail(rc, r, "interface %s (from the config's interface key) does not exist",
                                               c->interface);
                 if (r < 0)
-                        return reconcile_fail(rc, STAGE_LINK, r, "Could not read network interfaces: %s", strerror(-r));
+                        return reconcile_fail(rc, r, "Could not read network interfaces: %s", strerror(-r));
                 if (!rc->link.has_mac || memcmp(rc->link.mac, rc->md.mac, 6) != 0)
                         log_warning("interface = %s has MAC %s, but the metadata's private NIC has %s; using %s as configured",
                                     c->interface, rc->link.has_mac ? mac_to_string(rc->link.mac, other) : "none", mac,
                                     c->interface);
         } else {
-                r = nl_find_link_by_mac(nl, rc->md.mac, rc->md.address, &rc->link);
+                r = nl_link_find_by_mac(nl, rc->md.mac, rc->md.address, &rc->link);
                 if (r == -ENODEV)
-                        return reconcile_fail(rc, STAGE_LINK, r,
+                        return reconcile_fail(rc, r,
                                               "no network interface has the private NIC's MAC %s "
                                               "(interfaces.private[0].mac); is the VPC interface attached?",
                                               mac);
                 if (r < 0)
-                        return reconcile_fail(rc, STAGE_LINK, r, "Could not read network interfaces: %s", strerror(-r));
+                        return reconcile_fail(rc, r, "Could not read network interfaces: %s", strerror(-r));
         }
         rc->have_link = true;
         return 0;
@@ -98,6 +99,34 @@ int reconcile_link_ready(const struct reconcile *rc, char *why, size_t size) {
                 return -EADDRNOTAVAIL;
         }
         return 0;
+}
+
+int reconcile_prepare_blocking(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, struct api_peers *peers) {
+        _cleanup_free_ char *body = NULL;
+        char err[API_ROUND_ERR_MAX + 256];
+        size_t size = 0;
+        int r;
+
+        rc->times.start = now_usec_monotonic();
+        r = metadata_fetch_blocking(c, &body, &size, NULL, err, sizeof err);
+        if (r < 0)
+                return reconcile_fail(rc, r, "metadata: %s", err);
+        rc->times.fetched = now_usec_monotonic();
+        r = reconcile_parse(rc, c, body, size);
+        if (r < 0)
+                return r;
+        rc->times.parsed = now_usec_monotonic();
+        r = reconcile_find_link(rc, nl, c);
+        rc->times.linked = now_usec_monotonic();
+        if (r < 0 || c->source != SOURCE_API)
+                return r;
+        r = metadata_require_droplet_id(&rc->md, err, sizeof err);
+        if (r < 0)
+                return reconcile_fail(rc, r, "%s", err);
+        r = api_round_blocking(c, rc->md.droplet_id, peers, err, sizeof err);
+        if (r < 0)
+                return reconcile_fail(rc, r, "%s", err);
+        return reconcile_use_peers(rc, nl, c, peers, true);
 }
 
 struct skip_log {
@@ -119,63 +148,35 @@ int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct co
         size_t n_connected = 0;
         int r;
 
-        r = nl_list_connected(nl, &connected, &n_connected);
+        r = nl_link_connected(nl, &connected, &n_connected);
         if (r < 0)
-                return reconcile_fail(rc, STAGE_PLAN, r, "Could not read the droplet's addresses: %s", strerror(-r));
+                return reconcile_fail(rc, r, "Could not read the droplet's addresses: %s", strerror(-r));
         free(rc->nets);
         rc->nets = NULL;
         r = desired_api_nets(peers, connected, n_connected, c->allow_non_private, &rc->nets, &rc->n_nets, log_skip, &s);
         if (r < 0)
-                return reconcile_fail(rc, STAGE_PLAN, r, "Could not compute the desired routes: %s", strerror(-r));
+                return reconcile_fail(rc, r, "Could not compute the desired routes: %s", strerror(-r));
         rc->have_nets = true;
         rc->peers = peers;
         return 0;
 }
 
-/* A converged state costs one lookup per route: few routes, main table, and the routes the agent
- * believes it installed are exactly the desired ones. */
-#define CONFIRM_MAX_ROUTES 64
-
-bool reconcile_confirmed(struct nl_ctx *nl, const struct config *c, const struct route_set *believed_own,
-                         const struct route_set *desired) {
-        bool confirmed = false;
-
-        if (!believed_own || c->table != ROUTE_TABLE_MAIN || desired->n > CONFIRM_MAX_ROUTES ||
-            !route_set_equal(believed_own, desired))
-                return false;
-        return nl_confirm_routes(nl, desired, &confirmed) >= 0 && confirmed;
-}
-
-static bool try_confirm(struct reconcile *rc, struct nl_ctx *nl, const struct config *c,
-                        const struct route_set *believed_own) {
-        if (!reconcile_confirmed(nl, c, believed_own, &rc->desired))
-                return false;
-        if (route_set_copy(&rc->own, &rc->desired) < 0)
-                return false;
-        route_set_clear(&rc->foreign);
-        log_debug("Confirmed %zu route%s with lookups; no table walk needed", rc->desired.n, rc->desired.n == 1 ? "" : "s");
-        return true;
-}
-
-int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_list_mode mode,
-                   const struct route_set *believed_own) {
+int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_route_mode mode) {
         int r;
 
         r = desired_compute(c, &rc->md, rc->link.ifindex, rc->link.ifname, rc->have_nets ? rc->nets : c->routes,
                             rc->have_nets ? rc->n_nets : c->n_routes, &rc->desired);
         if (r < 0)
-                return reconcile_fail(rc, STAGE_PLAN, r, "Could not compute the desired routes: %s", strerror(-r));
-        if (mode != NL_LIST_FAST || !try_confirm(rc, nl, c, believed_own)) {
-                r = nl_list_routes(nl, mode, c->table, c->protocol, rc->link.ifindex, &rc->desired, &rc->own,
-                                   &rc->foreign);
-                if (r < 0)
-                        return reconcile_fail(rc, STAGE_PLAN, r, "Could not read the routing table: %s", strerror(-r));
-        }
+                return reconcile_fail(rc, r, "Could not compute the desired routes: %s", strerror(-r));
+        r = nl_route_list(nl, mode, c->table, c->protocol, rc->link.ifindex, &rc->desired, &rc->own, &rc->foreign);
+        if (r < 0)
+                return reconcile_fail(rc, r, "Could not read the routing table: %s", strerror(-r));
         plan_done(&rc->plan);
         r = plan_compute(&rc->desired, &rc->own, &rc->foreign, c->protocol, &rc->plan);
         if (r < 0)
-                return reconcile_fail(rc, STAGE_PLAN, r, "Could not plan: %s", strerror(-r));
+                return reconcile_fail(rc, r, "Could not plan: %s", strerror(-r));
         rc->have_plan = true;
+        rc->times.planned = now_usec_monotonic();
         return 0;
 }
 
@@ -194,14 +195,15 @@ int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config
                 rc->applied_any = true;
                 r = nl_apply_plan(nl, &rc->plan, quiet_failures, &rc->applied);
                 if (r < 0)
-                        return reconcile_fail(rc, STAGE_APPLY, r, "Could not talk to the kernel: %s", strerror(-r));
+                        return reconcile_fail(rc, r, "Could not talk to the kernel: %s", strerror(-r));
                 /* The kernel refused an add because a route of another program holds the slot on
                  * another device: look at the whole table once to name it. */
                 if (rc->applied.conflicts > 0)
-                        (void) reconcile_plan(rc, nl, c, NL_LIST_FULL, NULL);
+                        (void) reconcile_plan(rc, nl, c, NL_LIST_FULL);
         }
+        rc->times.applied = now_usec_monotonic();
         if (rc->applied.failed > 0)
-                return reconcile_fail(rc, STAGE_APPLY, -EIO, "%zu of %zu route changes failed", rc->applied.failed,
+                return reconcile_fail(rc, -EIO, "%zu of %zu route changes failed", rc->applied.failed,
                                       rc->applied.failed + rc->applied.ok + rc->applied.conflicts);
         return 0;
 }
@@ -214,18 +216,15 @@ int reconcile_exit_code(const struct reconcile *rc) {
         return 0;
 }
 
-const char *reconcile_summary(const struct reconcile *rc, char *buf, size_t size) {
+const char *reconcile_routes_summary(const struct plan *p, size_t n_desired, const struct metadata *md, const char *ifname,
+                                     char *buf, size_t size) {
         char gw[IPV4_STRLEN];
-        size_t n = rc->plan.count[PLAN_KEEP] + rc->plan.count[PLAN_ADD] + rc->plan.count[PLAN_REPLACE] +
-                   rc->plan.count[PLAN_FOREIGN_EQUAL];
+        size_t n = p->count[PLAN_KEEP] + p->count[PLAN_ADD] + p->count[PLAN_REPLACE] + p->count[PLAN_FOREIGN_EQUAL];
 
-        if (!rc->have_plan)
-                snprintf(buf, size, "no plan");
-        else if (rc->desired.n == 0)
-                snprintf(buf, size, "no routes wanted (vpc_peering_enabled is %s)", tristate_to_string(rc->md.peering_enabled));
+        if (n_desired == 0)
+                snprintf(buf, size, "no routes wanted (vpc_peering_enabled is %s)", tristate_to_string(md->peering_enabled));
         else
-                snprintf(buf, size, "%zu route%s via %s dev %s%s", n, n == 1 ? "" : "s",
-                         ipv4_to_string(rc->md.gateway, gw), rc->link.ifname,
-                         rc->plan.count[PLAN_CONFLICT] ? ", with conflicts" : "");
+                snprintf(buf, size, "%zu route%s via %s dev %s%s", n, n == 1 ? "" : "s", ipv4_to_string(md->gateway, gw), ifname,
+                         p->count[PLAN_CONFLICT] ? ", with conflicts" : "");
         return buf;
 }

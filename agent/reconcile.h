@@ -3,19 +3,11 @@
  * The same steps serve sync, status, and every round of the daemon. */
 #pragma once
 
+#include "api_peers.h"
 #include "config.h"
 #include "metadata_parse.h"
 #include "nl.h"
 #include "plan.h"
-
-enum reconcile_stage {
-        STAGE_NONE,
-        STAGE_FETCH,
-        STAGE_PARSE,
-        STAGE_LINK,
-        STAGE_PLAN,
-        STAGE_APPLY,
-};
 
 struct reconcile {
         /* Inputs set before reconcile_plan: the networks to route (when have_nets; else the
@@ -37,9 +29,14 @@ struct reconcile {
         struct apply_result applied;
         bool applied_any;
 
-        enum reconcile_stage failed_stage;
         int error;
         char error_msg[512];
+
+        /* CLOCK_MONOTONIC microseconds at the end of each step, 0 when it did not run: where a
+         * one-shot command spends its time (sync -v). */
+        struct {
+                uint64_t start, fetched, parsed, linked, planned, applied;
+        } times;
 };
 
 void reconcile_done(struct reconcile *rc);
@@ -48,8 +45,8 @@ static inline void reconcile_donep(struct reconcile *rc) {
 }
 #define _cleanup_reconcile_ _cleanup_(reconcile_donep)
 
-/* Records a failure of a stage (the message is logged by the caller's choice). */
-int reconcile_fail(struct reconcile *rc, enum reconcile_stage stage, int error, const char *fmt, ...) _printf_(4, 5);
+/* Records a failure (the message is logged by the caller's choice) and returns error. */
+int reconcile_fail(struct reconcile *rc, int error, const char *fmt, ...) _printf_(3, 4);
 
 /* Parses the metadata and chooses the gateway (the config's, the metadata's or derived). */
 int reconcile_parse(struct reconcile *rc, const struct config *c, const char *body, size_t size);
@@ -65,16 +62,12 @@ int reconcile_link_ready(const struct reconcile *rc, char *why, size_t size);
  * line each, at warning level when loud, else debug). Sets rc->nets (owned by rc). */
 int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, const struct api_peers *peers,
                         bool loud);
-/* Computes the desired routes, reads the kernel and plans. With NL_LIST_FAST and believed_own
- * (what the agent last left installed, when it equals the desired routes) the kernel is only
- * asked to confirm those routes with lookups, and the table is walked only if one is not as
- * believed. */
-int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_list_mode mode,
-                   const struct route_set *believed_own);
-/* The cheap check behind that: believed_own equals desired (few routes, main table) and each
- * desired route is confirmed by a kernel lookup. */
-bool reconcile_confirmed(struct nl_ctx *nl, const struct config *c, const struct route_set *believed_own,
-                         const struct route_set *desired);
+/* For one-shot commands: fetch and parse the metadata, find the NIC, and with source = api ask
+ * the API for the peers (into peers, which must outlive rc). Any failure here changes nothing. */
+int reconcile_prepare_blocking(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, struct api_peers *peers);
+/* Computes the desired routes, reads the kernel (own routes through the kernel-filtered dump,
+ * foreign ones as mode says) and plans. */
+int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_route_mode mode);
 /* Applies the plan; a failing change is logged at debug level when quiet_failures (the daemon
  * saw the very same failure last round). Afterwards the plan names every conflict. */
 int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, bool quiet_failures);
@@ -84,5 +77,7 @@ void reconcile_log_conflicts(const struct reconcile *rc);
 /* 0 reached, 1 failed, 3 applied with conflicts left (see EXIT STATUS in the man page). */
 int reconcile_exit_code(const struct reconcile *rc);
 
-/* "3 routes via 10.116.0.1 dev ens4" and similar, for logs and STATUS=. */
-const char *reconcile_summary(const struct reconcile *rc, char *buf, size_t size);
+/* "3 routes via 10.116.0.1 dev ens4", "no routes wanted (vpc_peering_enabled is false)", with
+ * ", with conflicts" when there are: what sync logs and the service's STATUS= starts with. */
+const char *reconcile_routes_summary(const struct plan *p, size_t n_desired, const struct metadata *md, const char *ifname,
+                                     char *buf, size_t size);

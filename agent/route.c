@@ -86,6 +86,12 @@ const char *cidr_to_string(const struct cidr *c, char buf[static CIDR_STRLEN]) {
         return buf;
 }
 
+int cidr_compare(const struct cidr *a, const struct cidr *b) {
+        if (a->addr != b->addr)
+                return a->addr < b->addr ? -1 : 1;
+        return (int) a->len - (int) b->len;
+}
+
 bool cidr_contains_addr(const struct cidr *c, uint32_t addr) {
         return (addr & prefix_to_mask(c->len)) == (c->addr & prefix_to_mask(c->len));
 }

@@ -51,6 +51,8 @@ uint32_t prefix_to_mask(uint8_t len);
 /* Returns the prefix length of a contiguous netmask, or -EINVAL. */
 int netmask_to_prefix(uint32_t mask);
 
+/* Orders by address, then prefix length. */
+int cidr_compare(const struct cidr *a, const struct cidr *b);
 bool cidr_contains_addr(const struct cidr *c, uint32_t addr);
 bool cidr_contains(const struct cidr *outer, const struct cidr *inner);
 bool cidr_overlaps(const struct cidr *a, const struct cidr *b);

@@ -17,7 +17,7 @@ static void add_routes(cJSON *root, const char *key, const struct route_set *s, 
                 if (!o)
                         continue;
                 if (p)
-                        cJSON_AddItemToObject(o, "peering", json_from_peer(p));
+                        cJSON_AddItemToObject(o, "peering", api_peer_to_json(p));
                 cJSON_AddItemToArray(a, o);
         }
 }
@@ -108,7 +108,8 @@ int state_write(const char *path, const struct agent_state *s) {
         return r;
 }
 
-static uint64_t get_time(const cJSON *root, const char *key) {
+/* A non-negative whole number a state file holds (a time, a pid, a counter), or 0. */
+static uint64_t get_number(const cJSON *root, const char *key) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
         return cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1e15 ? (uint64_t) v->valuedouble : 0;
 }
@@ -127,20 +128,20 @@ int state_parse(const char *text, size_t size, struct state_summary *ret, char *
         r = json_parse_object(text, size, &root, err, errlen);
         if (r < 0)
                 return r;
-        if (get_time(root, "version") != 1) {
+        if (get_number(root, "version") != 1) {
                 snprintf(err, errlen, "not a version 1 state file");
                 return -EINVAL;
         }
-        s.pid = (pid_t) get_time(root, "pid");
-        s.updated = get_time(root, "updated");
-        s.last_success = get_time(root, "last_success");
+        s.pid = (pid_t) get_number(root, "pid");
+        s.updated = get_number(root, "updated");
+        s.last_success = get_number(root, "last_success");
         get_text(root, "last_error", s.last_error, sizeof s.last_error);
         get_text(root, "status", s.status, sizeof s.status);
         counters = cJSON_GetObjectItemCaseSensitive(root, "counters");
         if (cJSON_IsObject(counters)) {
-                s.reconciles = get_time(counters, "reconciles");
-                s.heals = get_time(counters, "heals");
-                s.metadata_errors = get_time(counters, "metadata_errors");
+                s.reconciles = get_number(counters, "reconciles");
+                s.heals = get_number(counters, "heals");
+                s.metadata_errors = get_number(counters, "metadata_errors");
         }
         *ret = s;
         return 0;
@@ -204,82 +205,4 @@ int metrics_write(const char *path, const struct agent_state *s) {
         if (r < 0)
                 return r;
         return write_file_atomic(path, text, (size_t) n, 0644);
-}
-
-const char *believed_path(const char *state_file, char *buf, size_t size) {
-        const char *slash = strrchr(state_file, '/');
-        int dirlen = slash ? (int) (slash - state_file) : 1;
-
-        snprintf(buf, size, "%.*s/own-routes", dirlen, slash ? state_file : ".");
-        return buf;
-}
-
-int believed_write(const char *path, const struct route_set *own) {
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        FILE *f;
-        int r;
-
-        f = open_memstream(&text, &len);
-        if (!f)
-                return -ENOMEM;
-        fprintf(f, "# vpc-peer-routes: routes the last sync left installed\n");
-        for (size_t i = 0; i < own->n; i++) {
-                const struct route *rt = &own->routes[i];
-                struct cidr c = { rt->dst, rt->dst_len };
-                char d[CIDR_STRLEN], g[IPV4_STRLEN];
-                fprintf(f, "%s %s %d %u %u %u %u %s\n", cidr_to_string(&c, d), ipv4_to_string(rt->gateway, g), rt->ifindex,
-                        rt->metric, rt->mtu, rt->table, rt->protocol, rt->ifname[0] ? rt->ifname : "-");
-        }
-        if (fclose(f) != 0)
-                return -ENOMEM;
-        r = ensure_parent_dir(path);
-        if (r < 0)
-                return r;
-        return write_file_atomic(path, text, len, 0644);
-}
-
-int believed_read(const char *path, struct route_set *ret) {
-        _cleanup_free_ char *text = NULL;
-        _cleanup_route_set_ struct route_set s = {};
-        char *save = NULL;
-        int r;
-
-        r = read_full_file(path, (size_t) 1024 * 1024, &text, NULL);
-        if (r < 0)
-                return r;
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char dst[32], gw[32], ifname[IF_NAMESIZE + 1];
-                unsigned metric, mtu, table, protocol;
-                int ifindex;
-                struct route rt = {};
-                struct cidr c;
-
-                if (line[0] == '#')
-                        continue;
-                if (sscanf(line, "%31s %31s %d %u %u %u %u %16s", dst, gw, &ifindex, &metric, &mtu, &table, &protocol,
-                           ifname) != 8 ||
-                    cidr_parse(dst, &c) < 0 || ipv4_parse(gw, &rt.gateway) < 0 || ifindex <= 0 || protocol > 255 ||
-                    strlen(ifname) >= IF_NAMESIZE)
-                        return -EBADMSG;
-                rt.dst = c.addr;
-                rt.dst_len = c.len;
-                rt.ifindex = ifindex;
-                rt.metric = metric;
-                rt.mtu = mtu;
-                rt.table = table;
-                rt.protocol = (uint8_t) protocol;
-                if (!streq(ifname, "-"))
-                        memcpy(rt.ifname, ifname, strlen(ifname) + 1); /* shorter than IF_NAMESIZE: checked */
-                r = route_set_add(&s, &rt);
-                if (r < 0)
-                        return r;
-        }
-        route_set_sort(&s);
-        route_set_move(ret, &s);
-        return 0;
-}
-
-void believed_forget(const char *path) {
-        (void) unlink(path);
 }

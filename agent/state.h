@@ -5,7 +5,7 @@
 
 #include <sys/types.h>
 
-#include "api_fetch.h"
+#include "api_peers.h"
 #include "metadata_parse.h"
 #include "plan.h"
 #include "route.h"
@@ -59,11 +59,3 @@ int state_parse(const char *text, size_t size, struct state_summary *ret, char *
 int state_read(const char *path, struct state_summary *ret, char *err, size_t errlen);
 
 int metrics_write(const char *path, const struct agent_state *s);
-
-/* What `sync` left installed, so that the next converged sync can confirm it with lookups
- * instead of walking the routing table. Kept next to the state file, as "own-routes". A file
- * that is missing or does not parse is simply no belief. */
-const char *believed_path(const char *state_file, char *buf, size_t size);
-int believed_read(const char *path, struct route_set *ret);
-int believed_write(const char *path, const struct route_set *own);
-void believed_forget(const char *path);

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Text and JSON renderings of a reconcile. The JSON shape is documented in vpc-peer-routes(8)
- * and is stable: fields may be added, never renamed or removed. */
+/* `vpc-peer-routes status [--json]`: desired routes against the kernel, what the service last
+ * published, as text or JSON. The JSON shape is documented in vpc-peer-routes(8) and is stable:
+ * fields may be added, never renamed or removed. */
 #include <signal.h>
 
-#include "api_fetch.h"
+#include "commands.h"
 #include "json.h"
+#include "log.h"
+#include "reconcile.h"
+#include "state.h"
 
-#include "status.h"
-
-const char *status_state_word(enum plan_kind k) {
+/* The per-destination state words used in text and JSON. */
+static const char *state_word(enum plan_kind k) {
         switch (k) {
         case PLAN_KEEP:
                 return "installed";
@@ -25,16 +28,6 @@ const char *status_state_word(enum plan_kind k) {
         default:
                 return "?";
         }
-}
-
-void status_print_plan(FILE *f, const struct plan *p) {
-        char buf[PLAN_ACTION_STRLEN];
-
-        for (size_t i = 0; i < p->n; i++)
-                fprintf(f, "%s\n", plan_action_to_string(&p->actions[i], buf, sizeof buf));
-        fprintf(f, "%zu to add, %zu to replace, %zu to delete, %zu unchanged, %zu present (other owner), %zu conflict%s\n",
-                p->count[PLAN_ADD], p->count[PLAN_REPLACE], p->count[PLAN_DELETE], p->count[PLAN_KEEP],
-                p->count[PLAN_FOREIGN_EQUAL], p->count[PLAN_CONFLICT], p->count[PLAN_CONFLICT] == 1 ? "" : "s");
 }
 
 static bool in_sync(const struct reconcile *rc) {
@@ -74,7 +67,7 @@ static void print_daemon(FILE *f, const struct state_summary *s) {
                 fprintf(f, "             last error: %s\n", s->last_error);
 }
 
-void status_print_text(FILE *f, const struct config *c, const struct reconcile *rc, const struct state_summary *daemon) {
+static void print_text(FILE *f, const struct config *c, const struct reconcile *rc, const struct state_summary *daemon) {
         char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN], rs[ROUTE_STRLEN], t[12];
 
         if (c->source == SOURCE_API) {
@@ -117,7 +110,7 @@ void status_print_text(FILE *f, const struct config *c, const struct reconcile *
                         const struct plan_action *ac = &p->actions[i];
                         const struct route *r = ac->kind == PLAN_DELETE || ac->kind == PLAN_FOREIGN_EQUAL ? &ac->have : &ac->want;
                         const struct api_peer *peer = status_peer_of(rc, r);
-                        fprintf(f, "  %-10s %s", status_state_word(ac->kind), route_to_string(r, rs));
+                        fprintf(f, "  %-10s %s", state_word(ac->kind), route_to_string(r, rs));
                         if (peer)
                                 fprintf(f, "  [peering %s, VPC %s]", peer->peering_name[0] ? peer->peering_name : peer->peering_id,
                                         peer->vpc_name[0] ? peer->vpc_name : peer->vpc_id);
@@ -144,7 +137,7 @@ static void add_route_or_null(cJSON *o, const char *key, const struct route *r) 
                 cJSON_AddNullToObject(o, key);
 }
 
-int status_print_json(FILE *f, const struct config *c, const struct reconcile *rc, const struct state_summary *daemon) {
+static int print_json(FILE *f, const struct config *c, const struct reconcile *rc, const struct state_summary *daemon) {
         cJSON *root = cJSON_CreateObject(), *md, *routes, *installed;
         char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN];
         char *text;
@@ -243,10 +236,10 @@ int status_print_json(FILE *f, const struct config *c, const struct reconcile *r
                 if (!o)
                         break;
                 cJSON_AddStringToObject(o, "destination", cidr_to_string(&cd, dst));
-                cJSON_AddStringToObject(o, "state", status_state_word(ac->kind));
+                cJSON_AddStringToObject(o, "state", state_word(ac->kind));
                 const struct api_peer *peer = status_peer_of(rc, key);
                 if (peer)
-                        cJSON_AddItemToObject(o, "peering", json_from_peer(peer));
+                        cJSON_AddItemToObject(o, "peering", api_peer_to_json(peer));
                 else
                         cJSON_AddNullToObject(o, "peering");
                 add_route_or_null(o, "wanted", ac->kind == PLAN_DELETE ? NULL : &ac->want);
@@ -268,4 +261,41 @@ int status_print_json(FILE *f, const struct config *c, const struct reconcile *r
         fprintf(f, "%s\n", text);
         free(text);
         return 0;
+}
+
+int command_status(const struct config *c, bool json) {
+        _cleanup_(api_peers_done) struct api_peers peers = {};
+        _cleanup_reconcile_ struct reconcile rc = {};
+        _cleanup_route_set_ struct route_set none = {}, foreign = {};
+        _cleanup_nl_ struct nl_ctx *nl = NULL;
+        struct state_summary daemon;
+        char err[512];
+        int r, ret;
+
+        if (command_open_netlink(&nl) < 0)
+                return EXIT_FAILED;
+        r = reconcile_prepare_blocking(&rc, nl, c, &peers);
+        if (r >= 0)
+                r = reconcile_plan(&rc, nl, c, NL_LIST_FULL);
+        if (r < 0) {
+                /* Still show what is installed: that is what an operator needs most when the
+                 * metadata service is down. */
+                log_error("%s", rc.error_msg);
+                (void) nl_route_list(nl, NL_LIST_FAST, c->table, c->protocol, 0, &none, &rc.own, &foreign);
+                rc.have_plan = false;
+                ret = EXIT_FAILED;
+        } else
+                ret = plan_has_changes(&rc.plan) || rc.plan.count[PLAN_CONFLICT] > 0 ? EXIT_CONFLICT : EXIT_OK;
+
+        /* What the running service published, when it runs (or ran). */
+        r = state_read(c->state_file, &daemon, err, sizeof err);
+        if (r < 0 && r != -ENOENT)
+                log_warning("Could not read the daemon's state: %s", err);
+
+        if (json) {
+                if (print_json(stdout, c, &rc, r >= 0 ? &daemon : NULL) < 0)
+                        return log_oom(), EXIT_FAILED;
+        } else
+                print_text(stdout, c, &rc, r >= 0 ? &daemon : NULL);
+        return ret;
 }

@@ -49,6 +49,16 @@ int safe_atou64(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
         return 0;
 }
 
+char *str_strip(char *s) {
+        char *e;
+
+        s += strspn(s, " \t\r\n");
+        e = s + strlen(s);
+        while (e > s && strchr(" \t\r\n", e[-1]))
+                *--e = '\0';
+        return s;
+}
+
 int parse_boolean(const char *s, bool *ret) {
         static const char *const yes[] = { "yes", "true", "on", "1" };
         static const char *const no[] = { "no", "false", "off", "0" };

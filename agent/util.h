@@ -13,9 +13,7 @@
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
-#define _unused_ __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _warn_unused_ __attribute__((warn_unused_result))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
@@ -25,14 +23,6 @@
                 __typeof__(p) _p = *_pp;        \
                 *_pp = NULL;                    \
                 _p;                             \
-        })
-
-#define TAKE_FD(fd)                             \
-        ({                                      \
-                int *_pfd = &(fd);              \
-                int _fd = *_pfd;                \
-                *_pfd = -1;                     \
-                _fd;                            \
         })
 
 static inline void freep(void *p) {
@@ -47,14 +37,8 @@ static inline void closep(int *fd) {
         }
 }
 
-static inline void fclosep(FILE **f) {
-        if (*f)
-                fclose(*f);
-}
-
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
-#define _cleanup_fclose_ _cleanup_(fclosep)
 
 static inline bool streq(const char *a, const char *b) {
         return strcmp(a, b) == 0;
@@ -88,6 +72,9 @@ int parse_boolean(const char *s, bool *ret);
 
 /* Parse a duration: "2", "2s", "1.5s", "500ms", "1min". Result in microseconds. */
 int parse_duration_usec(const char *s, uint64_t *ret);
+
+/* Strips spaces, tabs, CR and LF from both ends of s, in place; returns the first kept byte. */
+char *str_strip(char *s);
 
 /* Render untrusted text for an error message: printable ASCII kept, the rest escaped,
  * cut at max_len bytes of input with "..." appended. Always NUL-terminates buf. */

@@ -9,6 +9,30 @@
 
 static char *man, *example, *readme;
 
+static bool cidrs_equal(const struct cidr *a, const struct cidr *b, size_t n) {
+        /* Field by field: struct cidr has padding, which memcmp would compare too. */
+        for (size_t i = 0; i < n; i++)
+                if (a[i].addr != b[i].addr || a[i].len != b[i].len)
+                        return false;
+        return true;
+}
+
+/* Same settings (the bookkeeping fields path and routes_line aside). */
+static bool config_equal(const struct config *a, const struct config *b) {
+        return a->source == b->source && streq_ptr(a->metadata_url, b->metadata_url) &&
+               a->connect_timeout_usec == b->connect_timeout_usec && a->timeout_usec == b->timeout_usec &&
+               a->metadata_max_size == b->metadata_max_size && streq_ptr(a->interface, b->interface) && a->gateway == b->gateway &&
+               a->n_routes == b->n_routes && cidrs_equal(a->routes, b->routes, a->n_routes) &&
+               streq_ptr(a->routes_file, b->routes_file) && a->metric == b->metric && a->mtu == b->mtu &&
+               a->table == b->table && a->protocol == b->protocol && a->peering_flag == b->peering_flag &&
+               a->allow_non_private == b->allow_non_private && a->max_routes == b->max_routes &&
+               streq_ptr(a->api_url, b->api_url) && streq_ptr(a->api_token_file, b->api_token_file) &&
+               streq_ptr(a->api_ca_file, b->api_ca_file) && a->api_insecure == b->api_insecure &&
+               a->api_interval_usec == b->api_interval_usec && streq_ptr(a->api_token, b->api_token) &&
+               a->interval_usec == b->interval_usec && streq_ptr(a->state_file, b->state_file) &&
+               streq_ptr(a->metrics_file, b->metrics_file);
+}
+
 static char *load(const char *rel) {
         char path[1024], *text = NULL;
         snprintf(path, sizeof path, "%s/%s", SRCDIR, rel);

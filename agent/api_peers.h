@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* The peers an API round found: each ACTIVE peering of the droplet's VPC with the other VPC's
+ * range. What desired, status and the state file see of the API. */
+#pragma once
+
+#include <cjson/cJSON.h>
+
+#include "api_parse.h"
+
+struct api_peer {
+        struct cidr range;
+        char peering_id[UUID_STRLEN];
+        char peering_name[API_NAME_MAX];
+        char vpc_id[UUID_STRLEN];
+        char vpc_name[API_NAME_MAX];
+};
+
+struct api_peers {
+        char own_vpc[UUID_STRLEN];
+        struct api_peer *peers; /* sorted by range */
+        size_t n;
+};
+
+void api_peers_done(struct api_peers *p);
+/* Sorts by range (cidr_compare). */
+void api_peers_sort(struct api_peers *p);
+/* The peer whose range is exactly c, or NULL. */
+const struct api_peer *api_peers_find(const struct api_peers *p, const struct cidr *c);
+/* Same VPC and the same ranges from the same peerings. */
+bool api_peers_equal(const struct api_peers *a, const struct api_peers *b);
+
+/* {"id", "name", "vpc_id", "vpc_name"} of the peering; NULL on OOM. */
+cJSON *api_peer_to_json(const struct api_peer *p);

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* Loading the API token, and keeping its text out of every message and every copy left behind. */
+#include <sys/stat.h>
+
+#include "config_token.h"
+
+int config_load_api_token(struct config *c, char *err, size_t errlen) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        const char *cred = getenv("CREDENTIALS_DIRECTORY");
+        struct stat st;
+        size_t size = 0;
+        char *token;
+        int r;
+
+        /* Under systemd the credential wins: the service's dynamic user cannot read a root-only
+         * file, while one config file still serves "sudo vpc-peer-routes sync" from a shell. */
+        if (cred) {
+                if (asprintf(&path, "%s/%s", cred, API_CREDENTIAL_NAME) < 0)
+                        return -ENOMEM;
+                if (access(path, F_OK) < 0 && c->api_token_file) {
+                        free(path);
+                        path = NULL;
+                }
+        }
+        if (!path && c->api_token_file) {
+                path = strdup(c->api_token_file);
+                if (!path)
+                        return -ENOMEM;
+        }
+        if (!path) {
+                snprintf(err, errlen, "source = api needs a read-only API token: set api_token_file, or pass the systemd "
+                                      "credential " API_CREDENTIAL_NAME " (LoadCredential=)");
+                return -EINVAL;
+        }
+        if (stat(path, &st) < 0) {
+                snprintf(err, errlen, "API token file %s: %s", path, strerror(errno));
+                return -EINVAL;
+        }
+        if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+                snprintf(err, errlen, "API token file %s is readable or writable by group or others (mode %04o); "
+                                      "refusing it (chmod 600 %s)",
+                         path, (unsigned) (st.st_mode & 07777), path);
+                return -EPERM;
+        }
+        r = read_full_file(path, API_TOKEN_MAX + 64, &text, &size);
+        if (r < 0) {
+                snprintf(err, errlen, "API token file %s: %s", path, r == -EFBIG ? "too large to hold a token" : strerror(-r));
+                return -EINVAL;
+        }
+        /* A NUL byte would end the token early: refuse it before stripping writes any. */
+        bool ok = !memchr(text, '\0', size);
+        token = str_strip(text);
+        ok = ok && *token && strlen(token) <= API_TOKEN_MAX;
+        for (const char *p = token; ok && *p; p++)
+                ok = *p > ' ' && *p < 0x7f;
+        if (!ok) {
+                explicit_bzero(text, size);
+                snprintf(err, errlen, "API token file %s does not hold a token (one line of printable characters)", path);
+                return -EINVAL;
+        }
+        if (c->api_token) {
+                explicit_bzero(c->api_token, strlen(c->api_token));
+                free(c->api_token);
+        }
+        c->api_token = strdup(token);
+        explicit_bzero(text, size);
+        return c->api_token ? 0 : -ENOMEM;
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* The service's polls: the metadata every interval (sooner after a failure), the API every
+ * api_interval with source = api. A fetch runs on the event loop, so healing never waits for it. */
+#include <systemd/sd-daemon.h>
+
+#include "backoff.h"
+#include "daemon_internal.h"
+#include "log.h"
+#include "metadata_fetch.h"
+
+static void schedule_poll(struct daemon *d, uint64_t delay_usec) {
+        uint64_t now;
+
+        (void) sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_source_set_time(d->poll_timer, now + delay_usec);
+        (void) sd_event_source_set_enabled(d->poll_timer, SD_EVENT_ONESHOT);
+}
+
+/* The API (source = api). */
+
+static void schedule_api(struct daemon *d, uint64_t delay_usec) {
+        uint64_t now, when, not_before = api_retry_after_usec(d->api);
+
+        (void) sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+        when = now + delay_usec;
+        if (not_before > when)
+                when = not_before;
+        (void) sd_event_source_set_time(d->api_timer, when);
+        (void) sd_event_source_set_enabled(d->api_timer, SD_EVENT_ONESHOT);
+}
+
+static void api_failed(struct daemon *d, const char *msg) {
+        uint64_t backoff = backoff_delay(d->api_failures, RETRY_MIN_USEC, d->config->api_interval_usec);
+
+        d->api_failures++;
+        snprintf(d->api_error, sizeof d->api_error, "%s", msg);
+        if (d->api_failures == 1) {
+                d->api_failing_since = daemon_now_sec();
+                log_warning("%s; keeping %zu route%s", msg, d->own.n, d->own.n == 1 ? "" : "s");
+        } else
+                log_debug("%s (failure %u)", msg, d->api_failures);
+        schedule_api(d, backoff);
+        daemon_publish(d);
+}
+
+static void on_api_done(int error, const char *msg, struct api_peers *peers, void *userdata) {
+        struct daemon *d = userdata;
+        char ago[32];
+
+        if (error < 0) {
+                api_failed(d, msg);
+                return;
+        }
+        if (d->api_failures > 0)
+                log_info("API answers again after %s", format_ago(daemon_now_sec() - d->api_failing_since, ago, sizeof ago));
+        d->api_failures = 0;
+        d->api_error[0] = '\0';
+        if (!d->have_api || !api_peers_equal(&d->peers, peers)) {
+                log_info("API: VPC %s has %zu ACTIVE peering%s", peers->own_vpc, peers->n, peers->n == 1 ? "" : "s");
+                d->peers_changed = true;
+        }
+        api_peers_done(&d->peers);
+        d->peers = *peers;
+        *peers = (struct api_peers) {};
+        d->have_api = true;
+        (void) daemon_reconcile(d, TRIGGER_POLL);
+        schedule_api(d, backoff_jitter(d->config->api_interval_usec));
+        daemon_publish(d);
+}
+
+void daemon_start_api_round(struct daemon *d) {
+        char err[sizeof d->api_error];
+        int r;
+
+        if (d->config->source != SOURCE_API || !d->have_md || api_round_running(d->api))
+                return;
+        if (metadata_require_droplet_id(&d->md, err, sizeof err) < 0) {
+                api_failed(d, err);
+                return;
+        }
+        r = api_round_start(d->api, d->config, d->md.droplet_id, on_api_done, d);
+        if (r == -EAGAIN)
+                schedule_api(d, 0); /* rate limited: the timer waits for the limit to lift */
+        else if (r < 0)
+                log_error_errno(r, "Could not start an API round: %m");
+}
+
+int daemon_on_api_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s;
+        (void) usec;
+        daemon_start_api_round(userdata);
+        return 0;
+}
+
+static void notify_ready(struct daemon *d) {
+        if (!d->ready || d->reloading) {
+                (void) sd_notify(false, "READY=1");
+                d->ready = true;
+                d->reloading = false;
+        }
+}
+
+static void metadata_failed(struct daemon *d, const char *msg) {
+        uint64_t backoff;
+        char ago[32];
+
+        d->metadata_errors++;
+        d->failures++;
+        if (!d->have_md) {
+                /* No metadata yet (the service restarted while the metadata is down): what is
+                 * installed is what we keep, and what STATUS= counts. */
+                _cleanup_route_set_ struct route_set none = {}, foreign = {};
+                (void) nl_route_list(d->nl, NL_LIST_FAST, d->config->table, d->config->protocol, 0, &none, &d->own,
+                                      &foreign);
+        }
+        snprintf(d->last_error, sizeof d->last_error, "%s", msg);
+        d->last_error_time = daemon_now_sec();
+        backoff = backoff_delay(d->failures - 1, RETRY_MIN_USEC, d->config->interval_usec);
+        if (d->failures == 1) {
+                d->failing_since = daemon_now_sec();
+                log_warning("%s; keeping %zu route%s, retrying in %s", msg, d->own.n, d->own.n == 1 ? "" : "s",
+                            format_ago(backoff / 1000000ULL, ago, sizeof ago));
+        } else
+                log_debug("%s (failure %u, retrying in %llu ms)", msg, d->failures, (unsigned long long) (backoff / 1000));
+        schedule_poll(d, backoff);
+        /* The kernel side can still be checked against the last good metadata. */
+        (void) daemon_check(d);
+}
+
+static void metadata_succeeded(struct daemon *d) {
+        char ago[32];
+
+        if (d->failures > 0)
+                log_info("Metadata service answers again after %s", format_ago(daemon_now_sec() - d->failing_since, ago, sizeof ago));
+        d->failures = 0;
+        d->last_error[0] = '\0';
+        schedule_poll(d, backoff_jitter(d->config->interval_usec));
+}
+
+static void on_fetch_done(struct http_response *resp, void *userdata) {
+        struct daemon *d = userdata;
+        _cleanup_reconcile_ struct reconcile rc = {};
+        char err[HTTP_ERR_MAX + 256];
+        uint64_t cpu_start = cpu_usec();
+        int r;
+
+        d->fetching = false;
+        d->fetch_duration_usec = resp->duration_usec;
+        r = metadata_fetch_check(d->config, resp, err, sizeof err);
+        if (r < 0) {
+                char msg[sizeof err + 16];
+                snprintf(msg, sizeof msg, "metadata: %s", err);
+                metadata_failed(d, msg);
+                goto done;
+        }
+
+        if (d->have_md && resp->size == d->body_size && memcmp(resp->body, d->body, resp->size) == 0) {
+                /* Byte-identical to the last good document: nothing to parse or plan. */
+                metadata_succeeded(d);
+                (void) daemon_check(d);
+                goto done;
+        }
+
+        r = reconcile_parse(&rc, d->config, resp->body, resp->size);
+        if (r < 0) {
+                metadata_failed(d, rc.error_msg);
+                goto done;
+        }
+        free(d->body);
+        d->body = TAKE_PTR(resp->body);
+        d->body_size = resp->size;
+        bool droplet_changed = !d->have_md || d->md.droplet_id != rc.md.droplet_id;
+        d->md = rc.md;
+        d->have_md = true;
+        metadata_succeeded(d);
+        (void) daemon_reconcile(d, TRIGGER_POLL);
+        if (droplet_changed || !d->have_api)
+                daemon_start_api_round(d);
+
+done:
+        notify_ready(d);
+        /* What a poll costs beyond its HTTP exchange: compare, check the kernel, publish. The
+         * figure published is that of the previous poll (this one is still publishing). */
+        daemon_publish(d);
+        d->poll_cpu_usec = cpu_usec() - cpu_start;
+}
+
+void daemon_start_fetch(struct daemon *d) {
+        struct http_request req;
+        int r;
+
+        if (d->fetching)
+                return;
+        metadata_fetch_request(d->config, &req);
+        r = http_get(d->http, &req, on_fetch_done, d, NULL);
+        if (r < 0) {
+                metadata_failed(d, "metadata: could not start a request");
+                notify_ready(d);
+                daemon_publish(d);
+                return;
+        }
+        d->fetching = true;
+}
+
+int daemon_on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s;
+        (void) usec;
+        daemon_start_fetch(userdata);
+        return 0;
+}

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/* Routes as the kernel holds them: one RTM_NEWROUTE turned into a struct route, and dumps of the
+ * agent's table filtered by the kernel (strict checking) where it can, and always again here. */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netlink/route/link.h>
+
+#include "nl_internal.h"
+
+static void name_routes(struct nl_cache *links, struct route_set *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                struct rtnl_link *l;
+                if (!s->routes[i].ifindex)
+                        continue;
+                l = rtnl_link_get(links, s->routes[i].ifindex);
+                if (!l)
+                        continue;
+                snprintf(s->routes[i].ifname, sizeof s->routes[i].ifname, "%s", rtnl_link_get_name(l));
+                rtnl_link_put(l);
+        }
+}
+
+/* Copies device names from known routes onto s by ifindex. True when every route with a
+ * device got a name. */
+static bool name_from(const struct route_set *known, struct route_set *s) {
+        bool all = true;
+
+        for (size_t i = 0; i < s->n; i++) {
+                struct route *r = &s->routes[i];
+                for (size_t k = 0; !r->ifname[0] && k < known->n; k++)
+                        if (known->routes[k].ifindex == r->ifindex && known->routes[k].ifname[0])
+                                memcpy(r->ifname, known->routes[k].ifname, sizeof r->ifname);
+                if (r->ifindex > 0 && !r->ifname[0])
+                        all = false;
+        }
+        return all;
+}
+
+int nl_route_from_msg(struct nlmsghdr *hdr, struct route *ret) {
+        struct nlattr *tb[NL_RTA_MAX + 1];
+        struct rtmsg *rtm;
+        struct route r = {};
+
+        if (hdr->nlmsg_type != RTM_NEWROUTE && hdr->nlmsg_type != RTM_DELROUTE)
+                return -EINVAL;
+        if ((size_t) nlmsg_datalen(hdr) < sizeof *rtm)
+                return -EBADMSG;
+        rtm = nlmsg_data(hdr);
+        if (rtm->rtm_family != AF_INET || rtm->rtm_type != RTN_UNICAST || (rtm->rtm_flags & RTM_F_CLONED))
+                return -EINVAL;
+        if (nlmsg_parse(hdr, sizeof *rtm, tb, NL_RTA_MAX, NULL) < 0)
+                return -EBADMSG;
+
+        r.dst_len = rtm->rtm_dst_len;
+        r.protocol = rtm->rtm_protocol;
+        r.table = rtm->rtm_table;
+        if (tb[RTA_TABLE] && nla_len(tb[RTA_TABLE]) == 4)
+                r.table = nla_get_u32(tb[RTA_TABLE]);
+        if (tb[RTA_DST] && nla_len(tb[RTA_DST]) == 4) {
+                uint32_t be;
+                memcpy(&be, nla_data(tb[RTA_DST]), 4);
+                r.dst = ntohl(be);
+        }
+        if (tb[RTA_PRIORITY] && nla_len(tb[RTA_PRIORITY]) == 4)
+                r.metric = nla_get_u32(tb[RTA_PRIORITY]);
+        if (tb[RTA_GATEWAY] && nla_len(tb[RTA_GATEWAY]) == 4) {
+                uint32_t be;
+                memcpy(&be, nla_data(tb[RTA_GATEWAY]), 4);
+                r.gateway = ntohl(be);
+        }
+        if (tb[RTA_OIF] && nla_len(tb[RTA_OIF]) == 4)
+                r.ifindex = (int) nla_get_u32(tb[RTA_OIF]);
+        if (tb[RTA_MULTIPATH] || tb[RTA_VIA] || tb[NL_RTA_NH_ID]) {
+                /* Nexthops we never install; such a route is never "equal" to a desired one. */
+                r.multipath = true;
+                r.gateway = 0;
+                r.ifindex = 0;
+        }
+        if (tb[RTA_METRICS]) {
+                struct nlattr *m;
+                int rem;
+                nla_for_each_nested(m, tb[RTA_METRICS], rem)
+                        if (nla_type(m) == RTAX_MTU && nla_len(m) == 4)
+                                r.mtu = nla_get_u32(m);
+        }
+        *ret = r;
+        return 0;
+}
+
+struct dump_state {
+        uint32_t table;
+        uint8_t protocol;
+        const struct route_set *desired; /* NULL: keep no foreign routes */
+        struct route_set *own;
+        struct route_set *foreign;
+        bool want_own;
+        bool interrupted;
+        uint32_t seq;
+};
+
+static bool desired_has_key(const struct route_set *desired, const struct route *r) {
+        size_t lo = 0, hi = desired->n;
+
+        /* desired is sorted by route_compare: destination, length, table, metric first. */
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = route_key_compare(&desired->routes[mid], r);
+                if (c == 0)
+                        return true;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return false;
+}
+
+static int dump_route(struct nlmsghdr *hdr, struct dump_state *st) {
+        struct route r;
+
+        if (nl_route_from_msg(hdr, &r) < 0)
+                return 0;
+        /* The kernel may not have filtered (old kernels): check everything here again. */
+        if (r.table != st->table)
+                return 0;
+        if (r.protocol == st->protocol)
+                return st->want_own ? route_set_add(st->own, &r) : 0;
+        if (st->desired && desired_has_key(st->desired, &r))
+                return route_set_add(st->foreign, &r);
+        return 0;
+}
+
+/* Per message of a dump: 1 when the dump is complete. */
+static int dump_msg(struct nlmsghdr *hdr, void *userdata) {
+        struct dump_state *st = userdata;
+
+        if (hdr->nlmsg_seq != st->seq)
+                return 0; /* a leftover of an earlier request */
+        if (hdr->nlmsg_flags & NLM_F_DUMP_INTR)
+                st->interrupted = true;
+        if (hdr->nlmsg_type == NLMSG_DONE)
+                return 1;
+        if (hdr->nlmsg_type == NLMSG_ERROR) {
+                struct nlmsgerr *e = nlmsg_data(hdr);
+                return (size_t) nlmsg_datalen(hdr) >= sizeof *e && e->error < 0 ? e->error : -EIO;
+        }
+        return dump_route(hdr, st);
+}
+
+/* One dump of IPv4 routes in table; protocol and oif are kernel-side filters (0: none). */
+static int dump_routes_once(struct nl_ctx *nl, struct dump_state *st, uint8_t protocol, int oif) {
+        _cleanup_nlmsg_ struct nl_msg *msg = NULL;
+        struct rtmsg rtm = {
+                .rtm_family = AF_INET,
+                .rtm_table = st->table < 256 ? (uint8_t) st->table : RT_TABLE_UNSPEC,
+                .rtm_protocol = protocol,
+        };
+        int r;
+
+        msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
+        if (!msg)
+                return -ENOMEM;
+        if (nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 || nla_put_u32(msg, RTA_TABLE, st->table) < 0 ||
+            (oif > 0 && nla_put_u32(msg, RTA_OIF, (uint32_t) oif) < 0))
+                return -ENOMEM;
+        r = nl_send_request(nl, msg, &st->seq);
+        if (r < 0)
+                return r;
+        st->interrupted = false;
+        do
+                r = nl_recv_batch(nl, dump_msg, st);
+        while (r == 0);
+        if (r < 0)
+                return r;
+        return st->interrupted ? -EAGAIN : 0;
+}
+
+/* The routing table changed while the kernel walked it: the dump is inconsistent, start again. */
+static int dump_routes(struct nl_ctx *nl, struct dump_state *st, uint8_t protocol, int oif) {
+        size_t own_n = st->own->n, foreign_n = st->foreign->n;
+        int r = -EAGAIN;
+
+        for (int attempt = 0; attempt < 5 && r == -EAGAIN; attempt++) {
+                st->own->n = own_n;
+                st->foreign->n = foreign_n;
+                r = dump_routes_once(nl, st, protocol, oif);
+        }
+        return r;
+}
+
+int nl_route_list(struct nl_ctx *nl, enum nl_route_mode mode, uint32_t table, uint8_t protocol, int ifindex,
+                   const struct route_set *desired, struct route_set *ret_own, struct route_set *ret_foreign) {
+        _cleanup_route_set_ struct route_set own = {}, foreign = {};
+        struct dump_state st = {
+                .table = table,
+                .protocol = protocol,
+                .own = &own,
+                .foreign = &foreign,
+                .want_own = true,
+        };
+        bool need_foreign = false;
+        int r;
+
+        if (mode == NL_LIST_FULL || !nl->strict) {
+                /* One walk over the whole table gives both sets. */
+                st.desired = desired;
+                r = dump_routes(nl, &st, 0, 0);
+                if (r < 0)
+                        return r;
+        } else {
+                r = dump_routes(nl, &st, protocol, 0);
+                if (r < 0)
+                        return r;
+                route_set_sort(&own);
+
+                /* Foreign routes only matter where no own route holds a desired slot; a foreign
+                 * route that does our job uses our device, so the kernel can filter by it. */
+                for (size_t i = 0, k = 0; i < desired->n && !need_foreign; i++) {
+                        while (k < own.n && route_key_compare(&own.routes[k], &desired->routes[i]) < 0)
+                                k++;
+                        need_foreign = k == own.n || route_key_compare(&own.routes[k], &desired->routes[i]) != 0;
+                }
+                if (need_foreign && ifindex > 0) {
+                        st.desired = desired;
+                        st.want_own = false;
+                        r = dump_routes(nl, &st, 0, ifindex);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        route_set_sort(&own);
+        route_set_sort(&foreign);
+        /* Names for messages: the desired routes already carry the private NIC's; ask the kernel
+         * for the link list only when a route uses another device. */
+        if (!name_from(desired, &own) || !name_from(desired, &foreign)) {
+                _cleanup_cache_ struct nl_cache *links = NULL;
+                if (rtnl_link_alloc_cache(nl->sock, AF_UNSPEC, &links) >= 0) {
+                        name_routes(links, &own);
+                        name_routes(links, &foreign);
+                }
+        }
+        route_set_move(ret_own, &own);
+        route_set_move(ret_foreign, &foreign);
+        return 0;
+}
