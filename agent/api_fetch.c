@@ -46,6 +46,9 @@ struct api_client {
         size_t n_active, cap_active;
         size_t vpc_next;        /* index into active while fetching VPCs */
         unsigned pages;
+        uint64_t received;      /* peerings on the pages so far, ours or not */
+        uint64_t total;         /* meta.total of the first page */
+        bool has_total;
         char *url;              /* the request in flight */
         api_done_fn done;
         void *userdata;
@@ -79,6 +82,8 @@ static void round_reset(struct api_client *a) {
         a->active = NULL;
         a->n_active = a->cap_active = a->vpc_next = 0;
         a->pages = 0;
+        a->received = a->total = 0;
+        a->has_total = false;
         a->own_vpc[0] = '\0';
 }
 
@@ -158,7 +163,7 @@ static void api_get(struct api_client *a, char *url) {
         if (slot) {
                 a->retry_after = slot;
                 round_fail(a, -EAGAIN, "API: request budget used up (%d a minute, %d an hour); next request in %llu s",
-                           API_BUDGET_MINUTE, API_BUDGET_HOUR, (unsigned long long) ((slot - now) / 1000000ULL + 1));
+                           API_BUDGET_MINUTE, API_BUDGET_HOUR, (unsigned long long) (usec_until(slot, now) / 1000000ULL + 1));
                 return;
         }
         ctx = malloc(sizeof *ctx);
@@ -262,6 +267,21 @@ static void handle_peerings(struct api_client *a, const char *body, size_t size)
                 round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err);
                 return;
         }
+        /* meta.total counts the peerings of all pages: a page that says otherwise than the first,
+         * or pages that together hold another number, mean the list changed under us or pages
+         * went missing. Either way this answer is not the whole truth. */
+        if (page.has_total && a->pages > 0 && (!a->has_total || page.total != a->total)) {
+                round_fail(a, -EBADMSG, "API: GET %s: meta.total is %llu, but the first page said %llu%s; not trusting this answer",
+                           url_path(a, a->url), (unsigned long long) page.total, (unsigned long long) a->total,
+                           a->has_total ? "" : " (nothing)");
+                api_peerings_page_done(&page);
+                return;
+        }
+        if (a->pages == 0) {
+                a->has_total = page.has_total;
+                a->total = page.total;
+        }
+        a->received += page.n;
         for (size_t i = 0; i < page.n; i++) {
                 const struct api_peering *p = &page.peerings[i];
                 bool ours = streq(p->vpc_ids[0], a->own_vpc) || streq(p->vpc_ids[1], a->own_vpc);
@@ -300,6 +320,11 @@ static void handle_peerings(struct api_client *a, const char *body, size_t size)
                 return;
         }
         api_peerings_page_done(&page);
+        if (a->has_total && a->received != a->total) {
+                round_fail(a, -EBADMSG, "API: the pages held %llu peerings, but meta.total says %llu; not trusting this answer",
+                           (unsigned long long) a->received, (unsigned long long) a->total);
+                return;
+        }
         a->vpc_next = 0;
         get_vpc_or_finish(a);
 }
@@ -413,7 +438,7 @@ static void on_response(struct http_response *resp, void *userdata) {
                 return;
         case 429:
                 round_fail(a, -EBUSY, "API: rate limited (HTTP 429); next request in %s",
-                           format_ago((a->retry_after - now_usec_monotonic()) / 1000000ULL + 1, wait, sizeof wait));
+                           format_ago(usec_until(a->retry_after, now_usec_monotonic()) / 1000000ULL + 1, wait, sizeof wait));
                 return;
         default:
                 round_fail(a, -EREMOTEIO, "API: GET %s answered HTTP %ld%s%s%s", url_path(a, a->url), resp->status,

@@ -219,8 +219,10 @@ int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_p
         if (json_get(root, "", "meta", &meta, err, errlen) > 0 && cJSON_IsObject(meta)) {
                 const cJSON *total = NULL;
                 if (json_get(meta, "meta", "total", &total, err, errlen) > 0 && cJSON_IsNumber(total) && total->valuedouble >= 0 &&
-                    total->valuedouble < 1e9)
+                    total->valuedouble < 1e9 && total->valuedouble == (double) (uint64_t) total->valuedouble) {
                         page.total = (uint64_t) total->valuedouble;
+                        page.has_total = true;
+                }
         }
         *ret = page;
         return 0;

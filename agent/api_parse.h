@@ -28,7 +28,8 @@ struct api_peerings_page {
         struct api_peering *peerings;
         size_t n;
         char *next;     /* links.pages.next, NULL on the last page */
-        uint64_t total; /* meta.total, 0 when absent */
+        uint64_t total; /* meta.total: the peerings of every page together */
+        bool has_total; /* meta.total is there */
 };
 
 struct api_vpc {

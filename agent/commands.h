@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The one-shot commands, one file each (sync.c, status.c, flush.c), callable from main.c and
- * from tests. `run` is the daemon (daemon.h). */
+/* The one-shot commands, one file each (sync.c, status.c, flush.c, check_config.c), callable
+ * from main.c and from tests. `run` is the daemon (daemon.h). */
 #pragma once
 
 #include "config.h"
+
+struct nl_ctx;
 
 enum {
         EXIT_OK = 0,
@@ -15,7 +17,7 @@ enum {
 struct command_hooks {
         /* Called by sync between planning and applying: tests use it to change the world there
          * (a NIC vanishing under the plan). */
-        void (*before_apply)(void *userdata);
+        void (*before_apply)(struct nl_ctx *nl, void *userdata);
         void *userdata;
 };
 
@@ -23,7 +25,8 @@ int command_sync(const struct config *c, bool dry_run, const struct command_hook
 /* 0, or logs that the command what needs CAP_NET_ADMIN and returns -EPERM. */
 int command_require_net_admin(const char *what);
 /* nl_ctx_open, logging why it failed. */
-struct nl_ctx;
 int command_open_netlink(struct nl_ctx **ret);
 int command_status(const struct config *c, bool json);
 int command_flush(const struct config *c);
+/* Prints the effective configuration unless quiet; c is already loaded and checked. */
+int command_check_config(const struct config *c, bool quiet);

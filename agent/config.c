@@ -43,6 +43,8 @@ int config_new_default(struct config **ret) {
         if (!c)
                 return -ENOMEM;
         *c = (struct config) {
+                .file_trust = { .forbidden_mode = 022 },
+                .track_owner = true,
                 .source = SOURCE_METADATA,
                 .connect_timeout_usec = 2000000ULL,
                 .timeout_usec = 10000000ULL,
@@ -59,9 +61,10 @@ int config_new_default(struct config **ret) {
         };
         c->metadata_url = strdup(DEFAULT_METADATA_URL);
         c->state_file = strdup(STATE_FILE_DEFAULT);
+        c->owner_file = strdup(OWNER_FILE_DEFAULT);
         c->api_url = strdup(API_URL_DEFAULT);
         c->routes = malloc(sizeof default_routes);
-        if (!c->metadata_url || !c->state_file || !c->api_url || !c->routes)
+        if (!c->metadata_url || !c->state_file || !c->owner_file || !c->api_url || !c->routes)
                 /* cppcheck-suppress memleak ; _cleanup_config_ frees c: cppcheck does not model cleanup attributes */
                 return -ENOMEM;
         memcpy(c->routes, default_routes, sizeof default_routes);
@@ -78,6 +81,7 @@ void config_free(struct config *c) {
         free(c->routes);
         free(c->routes_file);
         free(c->state_file);
+        free(c->owner_file);
         free(c->metrics_file);
         free(c->api_url);
         free(c->api_token_file);
@@ -378,6 +382,10 @@ static int set_state_file(struct config *c, const char *v, char *err, size_t err
         return set_path(&c->state_file, v, err, errlen);
 }
 
+static int set_owner_file(struct config *c, const char *v, char *err, size_t errlen) {
+        return set_path(&c->owner_file, v, err, errlen);
+}
+
 static int set_metrics_file(struct config *c, const char *v, char *err, size_t errlen) {
         return set_path(&c->metrics_file, v, err, errlen);
 }
@@ -404,6 +412,7 @@ static const struct {
         { "max_routes", set_max_routes },
         { "interval", set_interval },
         { "state_file", set_state_file },
+        { "owner_file", set_owner_file },
         { "metrics_file", set_metrics_file },
         { "api_url", set_api_url },
         { "api_token_file", set_api_token_file },
@@ -536,7 +545,14 @@ int config_finalize(struct config *c, char *err, size_t errlen) {
                                  c->routes_line);
                         return -EINVAL;
                 }
-                r = read_full_file(c->routes_file, ROUTES_FILE_MAX_SIZE, &text, &size);
+                struct stat st;
+                r = read_trusted_file(c->routes_file, ROUTES_FILE_MAX_SIZE, &c->file_trust, &text, &size, &st);
+                if (r == -EPERM && S_ISREG(st.st_mode)) {
+                        char why[96];
+                        snprintf(err, errlen, "routes_file \"%s\" %s; refusing it", c->routes_file,
+                                 file_trust_failure(&c->file_trust, &st, why, sizeof why));
+                        return -EPERM;
+                }
                 if (r < 0) {
                         snprintf(err, errlen, "routes_file \"%s\": %s", c->routes_file,
                                  r == -EFBIG ? "larger than 16 MiB" : strerror(-r));
@@ -616,10 +632,18 @@ int config_load(const char *path, bool required, struct config **ret, char *err,
                 return 0;
         }
 
-        r = read_full_file(path, CONFIG_MAX_FILE_SIZE, &text, &size);
+        /* The config decides which routes exist: root's file, or one a non-root user named with
+         * --config and owns (status as that user), and nobody else may have written to it. */
+        c->file_trust = (struct file_trust) { .forbidden_mode = 022, .other_owner = required ? getuid() : 0 };
+        r = read_trusted_file(path, CONFIG_MAX_FILE_SIZE, &c->file_trust, &text, &size, &st);
         if (r == -ENOENT && !required) {
                 *ret = TAKE_PTR(c);
                 return 0;
+        }
+        if (r == -EPERM && S_ISREG(st.st_mode)) {
+                char why[96];
+                snprintf(err, errlen, "config file %s %s; refusing it", path, file_trust_failure(&c->file_trust, &st, why, sizeof why));
+                return -EPERM;
         }
         if (r < 0) {
                 snprintf(err, errlen, "config file %s: %s", path,
@@ -628,11 +652,6 @@ int config_load(const char *path, bool required, struct config **ret, char *err,
                          : r == -EBADFD ? "is not a regular file"
                                         : strerror(-r));
                 return -EINVAL;
-        }
-        if (stat(path, &st) == 0 && (st.st_mode & S_IWOTH)) {
-                snprintf(err, errlen, "config file %s is writable by others (mode %04o); refusing it", path,
-                         (unsigned) (st.st_mode & 07777));
-                return -EPERM;
         }
         c->path = strdup(path);
         if (!c->path)
@@ -666,9 +685,102 @@ int config_load_full(const char *path, bool required, const struct config_overri
                 if (v && (r = config_set(c, map[i].key, v, map[i].option, err, errlen)) < 0)
                         return r;
         }
+        if (o && o->protocol)
+                c->track_owner = false;
         r = config_finalize(c, err, errlen);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+static const char *format_duration(uint64_t usec, char *buf, size_t size) {
+        if (usec % 60000000ULL == 0 && usec >= 60000000ULL)
+                snprintf(buf, size, "%llumin", (unsigned long long) (usec / 60000000ULL));
+        else if (usec % 1000000ULL == 0)
+                snprintf(buf, size, "%llus", (unsigned long long) (usec / 1000000ULL));
+        else
+                snprintf(buf, size, "%llums", (unsigned long long) (usec / 1000ULL));
+        return buf;
+}
+
+/* key's value as the file would say it; NULL when the key is unset (printed commented out). */
+static const char *format_value(const struct config *c, const char *key, char *buf, size_t size) {
+        char a[IPV4_STRLEN], t[12];
+
+        if (streq(key, "source"))
+                return route_source_to_string(c->source);
+        if (streq(key, "metadata_url"))
+                return c->metadata_url;
+        if (streq(key, "connect_timeout"))
+                return format_duration(c->connect_timeout_usec, buf, size);
+        if (streq(key, "timeout"))
+                return format_duration(c->timeout_usec, buf, size);
+        if (streq(key, "metadata_max_size"))
+                return snprintf(buf, size, "%llu", (unsigned long long) c->metadata_max_size), buf;
+        if (streq(key, "interface"))
+                return c->interface;
+        if (streq(key, "gateway"))
+                return c->gateway ? snprintf(buf, size, "%s", ipv4_to_string(c->gateway, a)), buf : NULL;
+        if (streq(key, "routes")) {
+                size_t n = 0;
+                if (c->routes_file)
+                        return NULL;
+                buf[0] = '\0';
+                for (size_t i = 0; i < c->n_routes && n < size; i++) {
+                        char cs[CIDR_STRLEN];
+                        n += (size_t) snprintf(buf + n, size - n, "%s%s", i ? " " : "", cidr_to_string(&c->routes[i], cs));
+                }
+                return buf;
+        }
+        if (streq(key, "routes_file"))
+                return c->routes_file;
+        if (streq(key, "metric"))
+                return snprintf(buf, size, "%u", c->metric), buf;
+        if (streq(key, "mtu"))
+                return snprintf(buf, size, "%u", c->mtu), buf;
+        if (streq(key, "table"))
+                return snprintf(buf, size, "%s", table_to_string(c->table, t)), buf;
+        if (streq(key, "protocol"))
+                return snprintf(buf, size, "%u", c->protocol), buf;
+        if (streq(key, "peering_flag"))
+                return peering_flag_to_string(c->peering_flag);
+        if (streq(key, "allow_non_private"))
+                return c->allow_non_private ? "yes" : "no";
+        if (streq(key, "max_routes"))
+                return snprintf(buf, size, "%llu", (unsigned long long) c->max_routes), buf;
+        if (streq(key, "interval"))
+                return format_duration(c->interval_usec, buf, size);
+        if (streq(key, "state_file"))
+                return c->state_file;
+        if (streq(key, "owner_file"))
+                return c->owner_file;
+        if (streq(key, "metrics_file"))
+                return c->metrics_file;
+        if (streq(key, "api_url"))
+                return c->api_url;
+        if (streq(key, "api_token_file"))
+                return c->api_token_file;
+        if (streq(key, "api_ca_file"))
+                return c->api_ca_file;
+        if (streq(key, "api_insecure"))
+                return c->api_insecure ? "yes" : "no";
+        if (streq(key, "api_interval"))
+                return format_duration(c->api_interval_usec, buf, size);
+        return NULL;
+}
+
+void config_print(FILE *f, const struct config *c) {
+        for (size_t i = 0; i < ELEMENTSOF(setters); i++) {
+                char buf[4096];
+                const char *v = format_value(c, setters[i].key, buf, sizeof buf);
+                if (v)
+                        fprintf(f, "%s = %s\n", setters[i].key, v);
+                else
+                        fprintf(f, "#%s =\n", setters[i].key);
+        }
+        if (c->routes_file)
+                fprintf(f, "# routes_file holds %zu network%s\n", c->n_routes, c->n_routes == 1 ? "" : "s");
+        if (c->api_token)
+                fprintf(f, "# source = api: a token of %zu characters was read\n", strlen(c->api_token));
 }

@@ -13,6 +13,7 @@
 #define CONFIG_MAX_FILE_SIZE ((size_t) 1024 * 1024)
 #define ROUTES_FILE_MAX_SIZE ((size_t) 16 * 1024 * 1024)
 #define STATE_FILE_DEFAULT "/run/vpc-peer-routes/state.json"
+#define OWNER_FILE_DEFAULT "/var/lib/vpc-peer-routes/owner"
 #define API_URL_DEFAULT "https://api.digitalocean.com"
 #define API_CREDENTIAL_NAME "do-api-token"
 #define API_TOKEN_MAX 512
@@ -57,7 +58,15 @@ struct config {
         /* run */
         uint64_t interval_usec;
         char *state_file;
+        char *owner_file;           /* which protocol and table own routes carry, across runs */
+        /* false when --protocol names the owner for one run: then owner_file is neither read nor
+         * written, and another protocol number is another owner, whose routes are left alone. */
+        bool track_owner;
         char *metrics_file;         /* NULL: no metrics */
+
+        /* Who may own and write the config and routes_file: root, or the user who named the
+         * config with --config (config_load sets it). */
+        struct file_trust file_trust;
 
         /* Bookkeeping for messages: where each list came from. */
         char *path;                 /* config file actually read, or NULL */
@@ -105,6 +114,10 @@ struct config_overrides {
  * every subcommand and every daemon reload does. */
 int config_load_full(const char *path, bool required, const struct config_overrides *o, struct config **ret,
                      char *err, size_t errlen);
+
+/* The effective configuration in the file's syntax, every key in documentation order (unset ones
+ * commented out); the token itself is never printed. */
+void config_print(FILE *f, const struct config *c);
 
 const char *peering_flag_to_string(enum peering_flag f);
 const char *route_source_to_string(enum route_source s);

@@ -7,7 +7,10 @@
 int config_load_api_token(struct config *c, char *err, size_t errlen) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         const char *cred = getenv("CREDENTIALS_DIRECTORY");
-        struct stat st;
+        /* Root's, or the user's running this (the service's dynamic user owns its credential when
+         * systemd cannot give it an ACL), and nobody else may read it. */
+        struct file_trust trust = { .forbidden_mode = 077, .other_owner = getuid() };
+        struct stat st = {};
         size_t size = 0;
         char *token;
         int r;
@@ -20,7 +23,10 @@ int config_load_api_token(struct config *c, char *err, size_t errlen) {
                 if (access(path, F_OK) < 0 && c->api_token_file) {
                         free(path);
                         path = NULL;
-                }
+                } else
+                        /* systemd made it, in a directory only the service reaches: it may be
+                         * group-readable through an ACL for the dynamic user, but never writable. */
+                        trust.forbidden_mode = 022;
         }
         if (!path && c->api_token_file) {
                 path = strdup(c->api_token_file);
@@ -32,17 +38,13 @@ int config_load_api_token(struct config *c, char *err, size_t errlen) {
                                       "credential " API_CREDENTIAL_NAME " (LoadCredential=)");
                 return -EINVAL;
         }
-        if (stat(path, &st) < 0) {
-                snprintf(err, errlen, "API token file %s: %s", path, strerror(errno));
-                return -EINVAL;
-        }
-        if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
-                snprintf(err, errlen, "API token file %s is readable or writable by group or others (mode %04o); "
-                                      "refusing it (chmod 600 %s)",
-                         path, (unsigned) (st.st_mode & 07777), path);
+        r = read_trusted_file(path, API_TOKEN_MAX + 64, &trust, &text, &size, &st);
+        if (r == -EPERM && S_ISREG(st.st_mode)) {
+                char why[96];
+                snprintf(err, errlen, "API token file %s %s; refusing it (chown root %s; chmod 600 %s)", path,
+                         file_trust_failure(&trust, &st, why, sizeof why), path, path);
                 return -EPERM;
         }
-        r = read_full_file(path, API_TOKEN_MAX + 64, &text, &size);
         if (r < 0) {
                 snprintf(err, errlen, "API token file %s: %s", path, r == -EFBIG ? "too large to hold a token" : strerror(-r));
                 return -EINVAL;

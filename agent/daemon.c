@@ -121,6 +121,7 @@ static void daemon_free(struct daemon *d) {
         event_source_disable_unref(d->heal_timer);
         event_source_disable_unref(d->api_timer);
         api_peers_done(&d->peers);
+        fights_done(&d->fights);
         for (size_t i = 0; i < ELEMENTSOF(d->signals); i++)
                 event_source_disable_unref(d->signals[i]);
         sd_event_unref(d->event);

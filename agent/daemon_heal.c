@@ -5,9 +5,12 @@
 #include "daemon_internal.h"
 #include "log.h"
 
-/* Kernel events are coalesced for this long: one heal per burst (a link flap deletes every
- * route at once). */
+/* The first kernel event after a quiet spell is healed at once (leading edge); the burst that
+ * may follow (a link flap deletes every route) is coalesced into one heal this long after. */
 #define HEAL_DEBOUNCE_USEC (10 * 1000ULL)
+/* A route that vanishes this soon after a link or address event of the NIC went with them, by
+ * the kernel's hand: that is no fight. */
+#define NIC_CHANGE_GRACE_USEC (100 * 1000ULL)
 
 static void set_waiting(struct daemon *d, const char *why) {
         if (streq(d->waiting, why))
@@ -27,6 +30,109 @@ static void log_nic_line(struct daemon *d, const struct reconcile *rc) {
                 log_info("%s", line);
                 snprintf(d->nic_line, sizeof d->nic_line, "%s", line);
         }
+}
+
+static uint64_t answer_interval(const struct daemon *d, enum trigger by) {
+        return by == TRIGGER_API ? d->config->api_interval_usec : d->config->interval_usec;
+}
+
+/* One answer that would remove more than half of the own routes at once (a metadata document
+ * saying vpc_peering_enabled: false, an API round that lost its peerings) is not enough: the same
+ * answer must come again, at least an interval later. Until then the plan deletes nothing, and
+ * the confirming poll is brought forward to exactly that interval. */
+/* A delete that withdraws a destination: no desired route goes there any more (in any table;
+ * a route that moves to another table or protocol is no withdrawal). */
+static bool withdraws(const struct plan_action *a, const struct route_set *desired) {
+        if (a->kind != PLAN_DELETE)
+                return false;
+        for (size_t i = 0; i < desired->n; i++)
+                if (desired->routes[i].dst == a->have.dst && desired->routes[i].dst_len == a->have.dst_len)
+                        return false;
+        return true;
+}
+
+static bool not_a_withdrawal(const struct plan_action *a, void *userdata) {
+        return !withdraws(a, userdata);
+}
+
+static void hold_withdrawal(struct daemon *d, struct reconcile *rc, enum trigger trigger) {
+        struct withdrawal *w = &d->withdrawal;
+        size_t going = 0;
+        uint64_t now = now_usec_monotonic(), fingerprint;
+        enum trigger by;
+        char wait[32];
+
+        for (size_t i = 0; i < rc->plan.n; i++)
+                going += withdraws(&rc->plan.actions[i], &rc->desired);
+        if (going == 0 || going * 2 <= rc->own.n) {
+                if (w->pending)
+                        log_info("The answer changed: the %zu routes it would have removed stay", w->routes);
+                w->pending = false;
+                return;
+        }
+        fingerprint = route_set_hash(&rc->desired);
+        if (w->pending && w->fingerprint == fingerprint && trigger == w->by &&
+            usec_until(now, w->since) >= answer_interval(d, w->by)) {
+                log_info("A second answer %s later says the same: removing %zu route%s",
+                         format_ago(usec_until(now, w->since) / 1000000ULL, wait, sizeof wait), going, going == 1 ? "" : "s");
+                w->pending = false;
+                return;
+        }
+        if (!w->pending || w->fingerprint != fingerprint) {
+                by = trigger == TRIGGER_METADATA || trigger == TRIGGER_API ? trigger
+                     : d->config->source == SOURCE_API                     ? TRIGGER_API
+                                                                           : TRIGGER_METADATA;
+                *w = (struct withdrawal) { .pending = true, .fingerprint = fingerprint, .since = now, .by = by, .routes = going };
+                log_notice("The %s answer would remove %zu of %zu routes at once; keeping them until a second answer, "
+                           "in %s, says the same",
+                           by == TRIGGER_API ? "API's" : "metadata's", going, rc->own.n,
+                           format_ago(answer_interval(d, by) / 1000000ULL, wait, sizeof wait));
+                if (by == TRIGGER_API)
+                        daemon_schedule_api(d, answer_interval(d, by));
+                else
+                        daemon_schedule_poll(d, answer_interval(d, by));
+        }
+        w->routes = going;
+        plan_filter(&rc->plan, not_a_withdrawal, &rc->desired);
+}
+
+static void heal_at(struct daemon *d, uint64_t when);
+
+struct deferral {
+        struct daemon *d;
+        uint64_t now;
+        uint64_t earliest;          /* the next time a deferred re-add may go, 0 when none */
+};
+
+static bool not_deferred(const struct plan_action *a, void *userdata) {
+        struct deferral *df = userdata;
+        uint64_t not_before;
+
+        if (a->kind != PLAN_ADD || !fights_defer(&df->d->fights, &a->want, df->now, &not_before))
+                return true;
+        df->d->heal_backoffs++;
+        if (!df->earliest || not_before < df->earliest)
+                df->earliest = not_before;
+        return false;
+}
+
+/* Re-adds of routes in a fight wait for their pause; the heal timer comes back for them. */
+static void defer_fights(struct daemon *d, struct reconcile *rc) {
+        struct deferral df = { .d = d, .now = now_usec_monotonic() };
+
+        if (d->fights.n == 0)
+                return;
+        plan_filter(&rc->plan, not_deferred, &df);
+        if (df.earliest)
+                heal_at(d, df.earliest);
+}
+
+static void note_readded(struct daemon *d, const struct reconcile *rc) {
+        uint64_t now = now_usec_monotonic();
+
+        for (size_t i = 0; i < rc->plan.n; i++)
+                if (rc->plan.actions[i].kind == PLAN_ADD)
+                        fights_readded(&d->fights, &rc->plan.actions[i].want, now);
 }
 
 int daemon_reconcile(struct daemon *d, enum trigger trigger) {
@@ -70,14 +176,20 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
                 }
                 d->peers_changed = false;
         }
+        reconcile_load_owner(&rc, d->config);
         r = reconcile_plan(&rc, d->nl, d->config, NL_LIST_FAST);
         if (r < 0) {
                 log_error("%s", rc.error_msg);
                 return r;
         }
+        hold_withdrawal(d, &rc, trigger);
+        defer_fights(d, &rc);
         /* The very same plan failed last time: say so once, not every round. */
         quiet = d->last_failed && plan_equal(&rc.plan, &d->plan);
         r = reconcile_apply(&rc, d->nl, d->config, quiet);
+        note_readded(d, &rc);
+        if (r >= 0)
+                reconcile_save_owner(&rc, d->config);
         if (!plan_conflicts_equal(&rc.plan, &d->plan))
                 reconcile_log_conflicts(&rc);
         if (r < 0 && !quiet)
@@ -106,25 +218,32 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
 /* Every change to own routes, to a route in a desired slot, to the NIC or its addresses comes as
  * a kernel event and is healed then (on_kernel_event). So a poll that finds the metadata
  * unchanged reads the kernel only when the last reconcile did not reach the desired state. */
-int daemon_check(struct daemon *d) {
-        if (d->waiting[0] || !d->have_link || d->last_failed)
-                return daemon_reconcile(d, TRIGGER_POLL);
+int daemon_check(struct daemon *d, enum trigger trigger) {
+        if (d->waiting[0] || !d->have_link || d->last_failed || d->withdrawal.pending)
+                return daemon_reconcile(d, trigger);
         d->reconciles++;
         d->last_success = daemon_now_sec();
         return 0;
 }
 
-static void schedule_heal(struct daemon *d, const char *why) {
-        uint64_t now;
+/* Arms the heal timer for when, unless it is armed for sooner already. */
+static void heal_at(struct daemon *d, uint64_t when) {
         int enabled = SD_EVENT_OFF;
+        uint64_t armed = 0;
+
+        (void) sd_event_source_get_enabled(d->heal_timer, &enabled);
+        if (enabled != SD_EVENT_OFF && sd_event_source_get_time(d->heal_timer, &armed) >= 0 && armed <= when)
+                return;
+        (void) sd_event_source_set_time(d->heal_timer, when);
+        (void) sd_event_source_set_enabled(d->heal_timer, SD_EVENT_ONESHOT);
+}
+
+static void schedule_heal(struct daemon *d, const char *why) {
+        uint64_t now = now_usec_monotonic(), next = d->last_heal + HEAL_DEBOUNCE_USEC;
 
         log_debug("Kernel event: %s; checking routes", why);
-        (void) sd_event_source_get_enabled(d->heal_timer, &enabled);
-        if (enabled != SD_EVENT_OFF)
-                return; /* already pending: this event joins the burst */
-        (void) sd_event_now(d->event, CLOCK_MONOTONIC, &now);
-        (void) sd_event_source_set_time(d->heal_timer, now + HEAL_DEBOUNCE_USEC);
-        (void) sd_event_source_set_enabled(d->heal_timer, SD_EVENT_ONESHOT);
+        /* Leading edge: at once after a quiet spell, else at the end of the debounce. */
+        heal_at(d, d->last_heal && next > now ? next : now);
 }
 
 int daemon_on_heal_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -132,9 +251,35 @@ int daemon_on_heal_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
         (void) s;
         (void) usec;
+        d->last_heal = now_usec_monotonic();
         (void) daemon_reconcile(d, TRIGGER_EVENT);
         daemon_publish(d);
         return 0;
+}
+
+/* Another program removed an own route: count it, and say so when it turns into a fight. */
+static void own_route_removed(struct daemon *d, const struct route *r) {
+        uint64_t now = now_usec_monotonic();
+        const struct fight *f = NULL;
+        struct route named = *r;
+        char rs[ROUTE_STRLEN];
+
+        if (d->nic_changed && usec_until(now, d->nic_changed) < NIC_CHANGE_GRACE_USEC)
+                return;
+        if (d->have_link && named.ifindex == d->link.ifindex)
+                memcpy(named.ifname, d->link.ifname, sizeof named.ifname);
+        switch (fights_removed(&d->fights, r, now, &f)) {
+        case FIGHT_STARTS:
+                log_warning("%s was removed %u times in a row by another program, each time soon after it was put back; "
+                            "re-adding it after a pause that doubles, up to 60 s, while that goes on",
+                            route_to_string(&named, rs), f->removals);
+                break;
+        case FIGHT_ENDED:
+                log_info("%s stayed in place again; healing it at once from now on", route_to_string(&named, rs));
+                break;
+        default:
+                break;
+        }
 }
 
 static bool desired_has_prefix(const struct route_set *desired, const struct route *r) {
@@ -155,6 +300,8 @@ void daemon_on_kernel_event(const struct nl_event *ev, void *userdata) {
                 return;
         switch (ev->kind) {
         case NL_EVENT_ROUTE:
+                if (ev->removed && ev->route.table == d->config->table && ev->route.protocol == d->config->protocol)
+                        own_route_removed(d, &ev->route);
                 /* Own routes, and any route in a slot we want (an equal foreign route going away,
                  * or one of another program taking the slot). */
                 if (ev->route.table == d->config->table &&
@@ -164,12 +311,16 @@ void daemon_on_kernel_event(const struct nl_event *ev, void *userdata) {
         case NL_EVENT_LINK:
                 if ((d->have_link && ev->ifindex == d->link.ifindex) ||
                     (ev->link.has_mac && memcmp(ev->link.mac, d->md.mac, 6) == 0) ||
-                    (d->config->interface && streq(ev->link.ifname, d->config->interface)))
+                    (d->config->interface && streq(ev->link.ifname, d->config->interface))) {
+                        d->nic_changed = now_usec_monotonic();
                         schedule_heal(d, "private NIC changed");
+                }
                 break;
         case NL_EVENT_ADDRESS:
-                if (!d->have_link || ev->ifindex == d->link.ifindex)
+                if (!d->have_link || ev->ifindex == d->link.ifindex) {
+                        d->nic_changed = now_usec_monotonic();
                         schedule_heal(d, "address changed on the private NIC");
+                }
                 break;
         default:
                 break;

@@ -8,7 +8,7 @@
 #include "log.h"
 #include "metadata_fetch.h"
 
-static void schedule_poll(struct daemon *d, uint64_t delay_usec) {
+void daemon_schedule_poll(struct daemon *d, uint64_t delay_usec) {
         uint64_t now;
 
         (void) sd_event_now(d->event, CLOCK_MONOTONIC, &now);
@@ -18,7 +18,7 @@ static void schedule_poll(struct daemon *d, uint64_t delay_usec) {
 
 /* The API (source = api). */
 
-static void schedule_api(struct daemon *d, uint64_t delay_usec) {
+void daemon_schedule_api(struct daemon *d, uint64_t delay_usec) {
         uint64_t now, when, not_before = api_retry_after_usec(d->api);
 
         (void) sd_event_now(d->event, CLOCK_MONOTONIC, &now);
@@ -35,11 +35,11 @@ static void api_failed(struct daemon *d, const char *msg) {
         d->api_failures++;
         snprintf(d->api_error, sizeof d->api_error, "%s", msg);
         if (d->api_failures == 1) {
-                d->api_failing_since = daemon_now_sec();
+                d->api_failing_since = now_usec_monotonic();
                 log_warning("%s; keeping %zu route%s", msg, d->own.n, d->own.n == 1 ? "" : "s");
         } else
                 log_debug("%s (failure %u)", msg, d->api_failures);
-        schedule_api(d, backoff);
+        daemon_schedule_api(d, backoff);
         daemon_publish(d);
 }
 
@@ -52,7 +52,7 @@ static void on_api_done(int error, const char *msg, struct api_peers *peers, voi
                 return;
         }
         if (d->api_failures > 0)
-                log_info("API answers again after %s", format_ago(daemon_now_sec() - d->api_failing_since, ago, sizeof ago));
+                log_info("API answers again after %s", format_ago(daemon_elapsed_sec(d->api_failing_since, now_usec_monotonic()), ago, sizeof ago));
         d->api_failures = 0;
         d->api_error[0] = '\0';
         if (!d->have_api || !api_peers_equal(&d->peers, peers)) {
@@ -63,8 +63,9 @@ static void on_api_done(int error, const char *msg, struct api_peers *peers, voi
         d->peers = *peers;
         *peers = (struct api_peers) {};
         d->have_api = true;
-        (void) daemon_reconcile(d, TRIGGER_POLL);
-        schedule_api(d, backoff_jitter(d->config->api_interval_usec));
+        /* First the next round, which a held withdrawal may bring forward to confirm it. */
+        daemon_schedule_api(d, backoff_jitter(d->config->api_interval_usec));
+        (void) daemon_reconcile(d, TRIGGER_API);
         daemon_publish(d);
 }
 
@@ -80,7 +81,7 @@ void daemon_start_api_round(struct daemon *d) {
         }
         r = api_round_start(d->api, d->config, d->md.droplet_id, on_api_done, d);
         if (r == -EAGAIN)
-                schedule_api(d, 0); /* rate limited: the timer waits for the limit to lift */
+                daemon_schedule_api(d, 0); /* rate limited: the timer waits for the limit to lift */
         else if (r < 0)
                 log_error_errno(r, "Could not start an API round: %m");
 }
@@ -100,7 +101,8 @@ static void notify_ready(struct daemon *d) {
         }
 }
 
-static void metadata_failed(struct daemon *d, const char *msg) {
+/* invalid: the service answered, but with a document that does not pass. */
+static void metadata_failed(struct daemon *d, const char *msg, bool invalid) {
         uint64_t backoff;
         char ago[32];
 
@@ -113,28 +115,30 @@ static void metadata_failed(struct daemon *d, const char *msg) {
                 (void) nl_route_list(d->nl, NL_LIST_FAST, d->config->table, d->config->protocol, 0, &none, &d->own,
                                       &foreign);
         }
+        d->metadata_invalid = invalid;
         snprintf(d->last_error, sizeof d->last_error, "%s", msg);
         d->last_error_time = daemon_now_sec();
         backoff = backoff_delay(d->failures - 1, RETRY_MIN_USEC, d->config->interval_usec);
         if (d->failures == 1) {
-                d->failing_since = daemon_now_sec();
+                d->failing_since = now_usec_monotonic();
+                d->failing_since_wall = daemon_now_sec();
                 log_warning("%s; keeping %zu route%s, retrying in %s", msg, d->own.n, d->own.n == 1 ? "" : "s",
                             format_ago(backoff / 1000000ULL, ago, sizeof ago));
         } else
                 log_debug("%s (failure %u, retrying in %llu ms)", msg, d->failures, (unsigned long long) (backoff / 1000));
-        schedule_poll(d, backoff);
+        daemon_schedule_poll(d, backoff);
         /* The kernel side can still be checked against the last good metadata. */
-        (void) daemon_check(d);
+        (void) daemon_check(d, TRIGGER_RETRY);
 }
 
 static void metadata_succeeded(struct daemon *d) {
         char ago[32];
 
         if (d->failures > 0)
-                log_info("Metadata service answers again after %s", format_ago(daemon_now_sec() - d->failing_since, ago, sizeof ago));
+                log_info("Metadata service answers again after %s", format_ago(daemon_elapsed_sec(d->failing_since, now_usec_monotonic()), ago, sizeof ago));
         d->failures = 0;
         d->last_error[0] = '\0';
-        schedule_poll(d, backoff_jitter(d->config->interval_usec));
+        daemon_schedule_poll(d, backoff_jitter(d->config->interval_usec));
 }
 
 static void on_fetch_done(struct http_response *resp, void *userdata) {
@@ -150,20 +154,20 @@ static void on_fetch_done(struct http_response *resp, void *userdata) {
         if (r < 0) {
                 char msg[sizeof err + 16];
                 snprintf(msg, sizeof msg, "metadata: %s", err);
-                metadata_failed(d, msg);
+                metadata_failed(d, msg, false);
                 goto done;
         }
 
         if (d->have_md && resp->size == d->body_size && memcmp(resp->body, d->body, resp->size) == 0) {
                 /* Byte-identical to the last good document: nothing to parse or plan. */
                 metadata_succeeded(d);
-                (void) daemon_check(d);
+                (void) daemon_check(d, TRIGGER_METADATA);
                 goto done;
         }
 
         r = reconcile_parse(&rc, d->config, resp->body, resp->size);
         if (r < 0) {
-                metadata_failed(d, rc.error_msg);
+                metadata_failed(d, rc.error_msg, true);
                 goto done;
         }
         free(d->body);
@@ -173,7 +177,7 @@ static void on_fetch_done(struct http_response *resp, void *userdata) {
         d->md = rc.md;
         d->have_md = true;
         metadata_succeeded(d);
-        (void) daemon_reconcile(d, TRIGGER_POLL);
+        (void) daemon_reconcile(d, TRIGGER_METADATA);
         if (droplet_changed || !d->have_api)
                 daemon_start_api_round(d);
 
@@ -194,7 +198,7 @@ void daemon_start_fetch(struct daemon *d) {
         metadata_fetch_request(d->config, &req);
         r = http_get(d->http, &req, on_fetch_done, d, NULL);
         if (r < 0) {
-                metadata_failed(d, "metadata: could not start a request");
+                metadata_failed(d, "metadata: could not start a request", false);
                 notify_ready(d);
                 daemon_publish(d);
                 return;

@@ -8,18 +8,32 @@
 #include "log.h"
 #include "state.h"
 
-/* The one line systemd shows (STATUS=) and status repeats. */
-static void format_status(struct daemon *d, char *buf, size_t size) {
-        char summary[256], ago[32];
+/* "12:03:04" for a time of today, "2026-11-27 12:03:04" for one of another day. */
+static const char *format_since(uint64_t t, uint64_t now, char *buf, size_t size) {
+        time_t a = (time_t) t, b = (time_t) now;
+        struct tm then, today;
+
+        buf[0] = '\0';
+        if (!localtime_r(&a, &then) || !localtime_r(&b, &today))
+                return buf;
+        strftime(buf, size,
+                 then.tm_year == today.tm_year && then.tm_yday == today.tm_yday ? "%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &then);
+        return buf;
+}
+
+void daemon_format_status(const struct daemon *d, uint64_t now_mono, uint64_t now_wall, char *buf, size_t size) {
+        char summary[256], ago[32], when[32];
 
         if (d->failures > 0) {
-                snprintf(buf, size, "metadata unreachable for %s, keeping %zu route%s",
-                         format_ago(daemon_now_sec() - d->failing_since, ago, sizeof ago), d->own.n, d->own.n == 1 ? "" : "s");
+                snprintf(buf, size, "metadata %s for %s, keeping %zu route%s", d->metadata_invalid ? "invalid" : "unreachable",
+                         format_ago(daemon_elapsed_sec(d->failing_since, now_mono), ago, sizeof ago), d->own.n,
+                         d->own.n == 1 ? "" : "s");
                 return;
         }
         if (d->api_failures > 0) {
                 snprintf(buf, size, "API unreachable for %s, keeping %zu route%s",
-                         format_ago(daemon_now_sec() - d->api_failing_since, ago, sizeof ago), d->own.n, d->own.n == 1 ? "" : "s");
+                         format_ago(daemon_elapsed_sec(d->api_failing_since, now_mono), ago, sizeof ago), d->own.n,
+                         d->own.n == 1 ? "" : "s");
                 return;
         }
         if (!d->have_md) {
@@ -34,17 +48,27 @@ static void format_status(struct daemon *d, char *buf, size_t size) {
                 snprintf(buf, size, "waiting: %.200s", d->waiting);
                 return;
         }
-        reconcile_routes_summary(&d->plan, d->desired.n, &d->md, d->link.ifname, summary, sizeof summary);
-        if (d->desired.n == 0) {
+        reconcile_routes_summary(&d->plan, d->desired.n, &d->md, d->config, d->link.ifname, summary, sizeof summary);
+        if (d->withdrawal.pending)
+                snprintf(buf, size, "%.160s; keeping %zu route%s until a second answer says the same", summary, d->withdrawal.routes,
+                         d->withdrawal.routes == 1 ? "" : "s");
+        else if (d->desired.n == 0)
                 snprintf(buf, size, "%s", summary);
-                return;
-        }
-        time_t t = (time_t) d->in_sync_since;
-        struct tm tm;
-        char when[16] = "";
-        if (localtime_r(&t, &tm))
-                strftime(when, sizeof when, "%H:%M:%S", &tm);
-        snprintf(buf, size, "%.200s, in sync since %s", summary, when);
+        else
+                snprintf(buf, size, "%.200s, in sync since %s", summary, format_since(d->in_sync_since, now_wall, when, sizeof when));
+}
+
+/* A file that cannot be written is worth one warning when it starts and one line when it works
+ * again, not one a reconcile. */
+static void note_write(bool *failing, const char *path, int r) {
+        if (r < 0 && !*failing)
+                log_warning_errno(r, "Could not write %s: %m; status and monitoring miss what the service does until it can",
+                                  path);
+        else if (r < 0)
+                log_debug_errno(r, "Could not write %s: %m", path);
+        else if (*failing)
+                log_info("Writing %s again", path);
+        *failing = r < 0;
 }
 
 void daemon_publish(struct daemon *d) {
@@ -53,7 +77,7 @@ void daemon_publish(struct daemon *d) {
                 .updated = daemon_now_sec(),
                 .last_success = d->last_success,
                 .last_error_time = d->last_error_time,
-                .failing_since = d->failures ? d->failing_since : 0,
+                .failing_since = d->failures ? d->failing_since_wall : 0,
                 .source = route_source_to_string(d->config->source),
                 .have_link = d->have_link,
                 .have_metadata = d->have_md,
@@ -66,24 +90,20 @@ void daemon_publish(struct daemon *d) {
                 .peers = d->config->source == SOURCE_API && d->have_api ? &d->peers : NULL,
                 .reconciles = d->reconciles,
                 .heals = d->heals,
+                .heal_backoffs = d->heal_backoffs,
+                .fights = &d->fights,
+                .now = now_usec_monotonic(),
                 .metadata_errors = d->metadata_errors,
                 .fetch_duration_usec = d->fetch_duration_usec,
                 .poll_cpu_usec = d->poll_cpu_usec,
         };
-        int r;
-
         snprintf(s.last_error, sizeof s.last_error, "%s", d->last_error[0] ? d->last_error : d->api_error);
         snprintf(s.ifname, sizeof s.ifname, "%s", d->link.ifname);
-        format_status(d, s.status, sizeof s.status);
+        daemon_format_status(d, now_usec_monotonic(), daemon_now_sec(), s.status, sizeof s.status);
 
-        r = state_write(d->config->state_file, &s);
-        if (r < 0)
-                log_debug_errno(r, "Could not write %s: %m", d->config->state_file);
-        if (d->config->metrics_file) {
-                r = metrics_write(d->config->metrics_file, &s);
-                if (r < 0)
-                        log_debug_errno(r, "Could not write %s: %m", d->config->metrics_file);
-        }
+        note_write(&d->state_failing, d->config->state_file, state_write(d->config->state_file, &s));
+        if (d->config->metrics_file)
+                note_write(&d->metrics_failing, d->config->metrics_file, metrics_write(d->config->metrics_file, &s));
         if (!streq(s.status, d->last_status)) {
                 (void) sd_notifyf(false, "STATUS=%s", s.status);
                 snprintf(d->last_status, sizeof d->last_status, "%s", s.status);

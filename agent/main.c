@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Command line: a table of subcommands (run, sync, status, flush), global options, exit codes. */
+/* Command line: a table of subcommands (run, sync, status, flush, check-config), global options,
+ * exit codes. */
 #include <getopt.h>
 
 #include "commands.h"
@@ -40,6 +41,8 @@ static void help(FILE *f) {
                 "  sync         Read the metadata once; add, fix and remove own routes\n"
                 "  status       Show desired vs installed routes (own routes even if metadata fails)\n"
                 "  flush        Delete every route of the agent's protocol in its table, nothing else\n"
+                "  check-config Parse and check the config: print the effective one and exit 0,\n"
+                "               or the error (file:line) and exit 2; -q prints nothing on success\n"
                 "\n"
                 "Options:\n"
                 "  -c, --config FILE       Config file (default " CONFIG_DEFAULT_PATH "; a missing\n"
@@ -76,6 +79,10 @@ static int verb_flush(struct config *c, const struct options *o) {
         return command_flush(c);
 }
 
+static int verb_check_config(struct config *c, const struct options *o) {
+        return command_check_config(c, o->verbosity < 0);
+}
+
 static int verb_run(struct config *c, const struct options *o) {
         return daemon_run(&o->d, c);
 }
@@ -85,6 +92,7 @@ static const struct verb verbs[] = {
         { "sync", verb_sync, OPT_DRY_RUN },
         { "status", verb_status, OPT_JSON },
         { "flush", verb_flush, 0 },
+        { "check-config", verb_check_config, 0 },
 };
 
 static int parse_argv(int argc, char *argv[], struct options *o, const struct verb **ret_verb) {
@@ -158,7 +166,7 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
         }
 
         if (optind >= argc) {
-                log_error("No command given: use run, sync, status or flush; see --help");
+                log_error("No command given: use run, sync, status, flush or check-config; see --help");
                 return -EINVAL;
         }
         if (streq(argv[optind], "help")) {
@@ -170,7 +178,7 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
                         verb = &verbs[i];
         if (!verb) {
                 char q[QUOTE_BUF];
-                log_error("Unknown command \"%s\": use run, sync, status or flush; see --help",
+                log_error("Unknown command \"%s\": use run, sync, status, flush or check-config; see --help",
                           str_quote(argv[optind], strlen(argv[optind]), QUOTE_MAX, q, sizeof q));
                 return -EINVAL;
         }

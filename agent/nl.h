@@ -27,6 +27,9 @@ static inline void nl_ctx_closep(struct nl_ctx **nl) {
                 nl_ctx_close(*nl);
 }
 #define _cleanup_nl_ _cleanup_(nl_ctx_closep)
+/* Tests only: the nth request sent from now on (1: the next) fails with error (negative)
+ * instead of leaving, as a full socket buffer or an allocation failure would make it. */
+void nl_ctx_fail_send(struct nl_ctx *nl, unsigned nth, int error);
 
 /* ---- links and addresses (nl_link.c) ---- */
 
@@ -104,9 +107,15 @@ struct nl_monitor;
 typedef void (*nl_event_fn)(const struct nl_event *ev, void *userdata);
 
 /* Subscribes to link, IPv4 address and IPv4 route events on the event loop. Events caused by
- * requests sent on requests (our own changes) are flagged self. */
+ * requests sent on requests (our own changes) are flagged self. When the socket fails, it is
+ * closed, opened again (retried every second) and an OVERFLOW event asks for a full re-read. */
 struct sd_event;
 int nl_monitor_new(struct sd_event *e, const struct nl_ctx *requests, nl_event_fn fn, void *userdata,
                    struct nl_monitor **ret);
 void nl_monitor_free(struct nl_monitor *m);
+/* The receive buffer the kernel granted the event socket, in bytes (it reports twice the size
+ * asked for); negative when the socket is closed. */
+int nl_monitor_rcvbuf(const struct nl_monitor *m);
+/* Tests only: the next read of the event socket fails with error (negative). */
+void nl_monitor_fail_next_recv(struct nl_monitor *m, int error);
 

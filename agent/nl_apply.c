@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Writing to the kernel: route add/replace/delete requests, pipelined in windows (send many,
- * then collect the acknowledgements), and flush. Every request names our protocol, so the
- * kernel itself refuses to touch a route of another protocol on delete. */
+/* Writing to the kernel: route add and delete requests, pipelined in windows (send many, then
+ * collect the acknowledgements), and flush. No request can touch another program's route: a
+ * new route is added with NLM_F_EXCL (a slot someone holds refuses it), a route that replaces
+ * one of ours in its slot is appended beside it and the old one deleted after, and every
+ * delete names our protocol, gateway and device. NLM_F_REPLACE is never sent: for IPv4 it
+ * replaces the first route of the slot, whoever owns it. */
 #include <arpa/inet.h>
 
 #include "log.h"
@@ -14,25 +17,26 @@
 #define WINDOW 128
 
 enum op_kind {
-        OP_ADD,
-        OP_REPLACE,
+        OP_ADD,     /* a slot nobody holds: NLM_F_CREATE | NLM_F_EXCL */
+        OP_APPEND,  /* beside an own route it replaces in the same slot: NLM_F_CREATE | NLM_F_APPEND */
         OP_DELETE,
 };
 
 struct nl_op {
         enum op_kind kind;
         struct route route;
-        const struct route *was;   /* REPLACE: the route it replaces, for the message */
+        const struct route *was;   /* ADD, APPEND: the own route this one replaces, deleted after */
+        /* 0 only once the kernel acknowledged the request; -ECANCELED when it was never sent. */
         int error;
         char ext_msg[128];
-        bool done;
+        bool acked;
 };
 
 static int build_msg(const struct nl_op *op, struct nl_msg **ret) {
         _cleanup_nlmsg_ struct nl_msg *msg = NULL;
         const struct route *r = &op->route;
         int type = op->kind == OP_DELETE ? RTM_DELROUTE : RTM_NEWROUTE;
-        int flags = op->kind == OP_ADD ? NLM_F_CREATE | NLM_F_EXCL : op->kind == OP_REPLACE ? NLM_F_CREATE | NLM_F_REPLACE : 0;
+        int flags = op->kind == OP_ADD ? NLM_F_CREATE | NLM_F_EXCL : op->kind == OP_APPEND ? NLM_F_CREATE | NLM_F_APPEND : 0;
         struct rtmsg rtm = {
                 .rtm_family = AF_INET,
                 .rtm_dst_len = r->dst_len,
@@ -54,7 +58,9 @@ static int build_msg(const struct nl_op *op, struct nl_msg **ret) {
                 return -ENOMEM;
         if (r->ifindex > 0 && nla_put_u32(msg, RTA_OIF, (uint32_t) r->ifindex) < 0)
                 return -ENOMEM;
-        if (op->kind != OP_DELETE && r->mtu) {
+        /* On delete too: with an own route appended beside the one it replaces, the mtu is what
+         * tells them apart (kernels that ignore it take the first match, the old one). */
+        if (r->mtu) {
                 struct nlattr *metrics = nla_nest_start(msg, RTA_METRICS);
                 if (!metrics || nla_put_u32(msg, RTAX_MTU, r->mtu) < 0)
                         return -ENOMEM;
@@ -72,11 +78,18 @@ static void ack_cb(size_t index, const struct nl_ack *ack, void *userdata) {
         struct window *w = userdata;
         w->ops[index].error = ack->error;
         snprintf(w->ops[index].ext_msg, sizeof w->ops[index].ext_msg, "%s", ack->ext_msg);
-        w->ops[index].done = true;
+        w->ops[index].acked = true;
 }
 
-/* Runs ops in order; each op's error says how it went. Returns < 0 only if the socket broke. */
+/* Runs ops in order. Only an acknowledged request is done: every op starts "not sent"
+ * (-ECANCELED), gets its own error when building or sending it fails, and the kernel's answer
+ * when that arrives. The first failure to build or send stops the run: what follows stays not
+ * sent, and the error is returned (as is a socket that broke while reading acks). */
 static int run_ops(struct nl_ctx *nl, struct nl_op *ops, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                ops[i].error = -ECANCELED;
+                ops[i].acked = false;
+        }
         for (size_t start = 0; start < n; start += WINDOW) {
                 size_t count = n - start < WINDOW ? n - start : WINDOW, sent = 0;
                 uint32_t first = 0, seq = 0;
@@ -90,17 +103,14 @@ static int run_ops(struct nl_ctx *nl, struct nl_op *ops, size_t n) {
                         r = build_msg(op, &msg);
                         if (r >= 0)
                                 r = nl_send_request(nl, msg, &seq);
+                        if (r >= 0 && sent > 0 && seq != first + sent)
+                                r = -EILSEQ; /* sent, but its ack cannot be told apart: count it failed */
                         if (r < 0) {
                                 op->error = r;
-                                op->done = true;
                                 break;
                         }
                         if (sent == 0)
                                 first = seq;
-                        else if (seq != first + sent) {
-                                op->error = -EILSEQ;
-                                break;
-                        }
                         sent++;
                 }
                 if (sent > 0) {
@@ -108,29 +118,25 @@ static int run_ops(struct nl_ctx *nl, struct nl_op *ops, size_t n) {
                         int k = nl_collect_acks(nl, first, first + (uint32_t) sent - 1, ack_cb, &w);
                         if (k < 0) {
                                 for (size_t i = 0; i < sent; i++)
-                                        if (!ops[start + i].done) {
+                                        if (!ops[start + i].acked)
                                                 ops[start + i].error = k;
-                                                ops[start + i].done = true;
-                                        }
                                 return k;
                         }
                 }
-                if (r < 0 && r != -ENOMEM)
+                if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static const char *op_verb(enum op_kind k, bool past) {
-        switch (k) {
-        case OP_ADD:
-                return past ? "added" : "add";
-        case OP_REPLACE:
-                return past ? "replaced" : "replace";
-        case OP_DELETE:
+/* What an op does, in the words of the log: a new route that takes an own route's place is
+ * "replaced", whichever way it is sent. */
+static const char *op_verb(const struct nl_op *op, bool past) {
+        if (op->kind == OP_DELETE)
                 return past ? "deleted" : "delete";
-        }
-        return "?";
+        if (op->was)
+                return past ? "replaced" : "replace";
+        return past ? "added" : "add";
 }
 
 static void log_op(const struct nl_op *op, bool quiet_failures) {
@@ -142,7 +148,7 @@ static void log_op(const struct nl_op *op, bool quiet_failures) {
         int fail_level = quiet_failures ? LOG_DEBUG : LOG_ERR;
 
         snprintf(f_route, sizeof f_route, "ROUTE=%s", cidr_to_string(&c, dst));
-        snprintf(f_action, sizeof f_action, "ACTION=%s", op_verb(op->kind, false));
+        snprintf(f_action, sizeof f_action, "ACTION=%s", op_verb(op, false));
         snprintf(f_iface, sizeof f_iface, "IFACE=%s", op->route.ifname);
         snprintf(f_gw, sizeof f_gw, "GATEWAY=%s", ipv4_to_string(op->route.gateway, gw));
         fields[0] = f_route;
@@ -152,13 +158,18 @@ static void log_op(const struct nl_op *op, bool quiet_failures) {
         fields[4] = NULL;
 
         route_to_string(&op->route, rs);
-        if (op->kind == OP_REPLACE && op->was) {
+        if (op->kind != OP_DELETE && op->was) {
                 char w[ROUTE_STRLEN];
                 snprintf(was, sizeof was, " (was %s)", route_to_string(op->was, w));
         }
 
         if (error == 0) {
-                log_internal(LOG_INFO, 0, fields, "%s %s%s", op_verb(op->kind, true), rs, was);
+                log_internal(LOG_INFO, 0, fields, "%s %s%s", op_verb(op, true), rs, was);
+                return;
+        }
+        if (error == -ECANCELED) {
+                log_internal(fail_level, 0, fields, "Could not %s %s: not sent, an earlier request of the batch failed",
+                             op_verb(op, false), rs);
                 return;
         }
         if (op->kind == OP_ADD && error == -EEXIST) {
@@ -170,10 +181,10 @@ static void log_op(const struct nl_op *op, bool quiet_failures) {
         }
         if (error == -EPERM || error == -EACCES) {
                 log_internal(fail_level, error, fields, "Could not %s %s: %m (the agent needs CAP_NET_ADMIN; run it as root)",
-                             op_verb(op->kind, false), rs);
+                             op_verb(op, false), rs);
                 return;
         }
-        log_internal(fail_level, error, fields, "Could not %s %s: %m%s%s%s", op_verb(op->kind, false), rs,
+        log_internal(fail_level, error, fields, "Could not %s %s: %m%s%s%s", op_verb(op, false), rs,
                      op->ext_msg[0] ? " (kernel: " : "", op->ext_msg, op->ext_msg[0] ? ")" : "");
 }
 
@@ -200,14 +211,15 @@ int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, bool quiet_failures, 
         struct apply_result res = {};
         int r, k;
 
-        /* Phase 1, installs: adds and replaces. A replace whose metric changes is an add of the new
-         * route; the old one goes in phase 2, and only if the add succeeded. */
+        /* Phase 1, installs: new routes, and the new half of each replacement: appended beside
+         * the own route it replaces when the slot (metric) stays, added to its own slot when the
+         * metric changes. The old half goes in phase 2, and only if the new one is in. */
         for (size_t i = 0; i < p->n; i++) {
                 const struct plan_action *a = &p->actions[i];
                 if (a->kind == PLAN_ADD)
                         r = ops_push(&installs, &n_installs, &cap_installs, OP_ADD, &a->want, NULL);
                 else if (a->kind == PLAN_REPLACE)
-                        r = ops_push(&installs, &n_installs, &cap_installs, a->want.metric == a->have.metric ? OP_REPLACE : OP_ADD,
+                        r = ops_push(&installs, &n_installs, &cap_installs, a->want.metric == a->have.metric ? OP_APPEND : OP_ADD,
                                      &a->want, &a->have);
                 else
                         continue;
@@ -220,22 +232,24 @@ int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, bool quiet_failures, 
                 tally(&installs[i], &res);
         }
         if (r < 0) {
+                /* The batch broke off: nothing is deleted, not even what is no longer wanted. */
+                res.failed += (size_t) p->count[PLAN_DELETE];
                 *ret = res;
                 return r;
         }
 
-        /* Phase 2, removals: the old half of moves whose new half is in place, then own routes
-         * that are no longer wanted. */
+        /* Phase 2, removals: the old half of replacements whose new half is in place, then own
+         * routes that are no longer wanted. */
         for (size_t i = 0; i < n_installs; i++) {
                 const struct nl_op *installed = &installs[i];
-                if (!installed->was || installed->kind != OP_ADD)
+                if (!installed->was)
                         continue;
                 if (installed->error != 0) {
                         char rs[ROUTE_STRLEN];
                         log_warning("Keeping %s because its replacement could not be added", route_to_string(installed->was, rs));
                         continue;
                 }
-                if ((r = ops_push(&removals, &n_removals, &cap_removals, OP_DELETE, installed->was, NULL)) < 0)
+                if ((r = ops_push(&removals, &n_removals, &cap_removals, OP_DELETE, installed->was, installed->was)) < 0)
                         return r;
         }
         for (size_t i = 0; i < p->n; i++)
@@ -249,7 +263,12 @@ int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, bool quiet_failures, 
                         removals[i].error = 0;
                         log_debug("Route was already gone");
                 }
-                log_op(&removals[i], quiet_failures);
+                /* The old half of a replacement was announced with it ("replaced … (was …)"). */
+                if (removals[i].was && removals[i].error == 0) {
+                        char rs[ROUTE_STRLEN];
+                        log_debug("Deleted the replaced %s", route_to_string(&removals[i].route, rs));
+                } else
+                        log_op(&removals[i], quiet_failures);
                 tally(&removals[i], &res);
         }
         *ret = res;

@@ -24,6 +24,9 @@
 struct nl_ctx {
         struct nl_sock *sock;
         bool strict;
+        /* nl_ctx_fail_send (tests only): requests left before one fails, and with what. */
+        unsigned fail_countdown;
+        int fail_error;
 };
 
 /* libnl's NLE_* codes to -errno: the one place where they are converted. */

@@ -11,8 +11,11 @@
 #include "nl_internal.h"
 
 struct nl_monitor {
+        sd_event *event;
         struct nl_sock *sock;
         sd_event_source *io;
+        sd_event_source *reopen;    /* armed while the socket is closed after a failure */
+        int fail_next_recv;         /* nl_monitor_fail_next_recv (tests only) */
         uint32_t self_port;
         nl_event_fn fn;
         void *userdata;
@@ -90,6 +93,22 @@ static void dispatch(struct nl_monitor *m, struct nlmsghdr *hdr) {
                 m->fn(&ev, m->userdata);
 }
 
+static int monitor_open(struct nl_monitor *m);
+static void monitor_close(struct nl_monitor *m);
+
+/* A socket that fails in a way the kernel does not explain (ENOBUFS is explained: events were
+ * dropped) is closed and opened again, and the daemon re-reads everything: without it, healing
+ * would stop while the polls go on. */
+static void monitor_failed(struct nl_monitor *m, int error) {
+        uint64_t now = 0;
+
+        log_warning_errno(error, "Kernel event socket failed (%m); opening it again and re-reading the kernel state");
+        monitor_close(m);
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_source_set_time(m->reopen, now);
+        (void) sd_event_source_set_enabled(m->reopen, SD_EVENT_ONESHOT);
+}
+
 static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct nl_monitor *m = userdata;
 
@@ -97,9 +116,15 @@ static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userd
         (void) revents;
         /* Drain the socket: one wake-up may cover a burst (a link going down deletes many routes). */
         for (int rounds = 0; rounds < 256; rounds++) {
-                ssize_t n = recv(fd, m->buf, sizeof m->buf, MSG_DONTWAIT);
+                ssize_t n;
                 int len;
 
+                if (m->fail_next_recv) {
+                        errno = -m->fail_next_recv;
+                        m->fail_next_recv = 0;
+                        n = -1;
+                } else
+                        n = recv(fd, m->buf, sizeof m->buf, MSG_DONTWAIT);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -112,12 +137,67 @@ static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userd
                                 m->fn(&ev, m->userdata);
                                 continue;
                         }
-                        return log_error_errno(-errno, "Could not read netlink events: %m");
+                        monitor_failed(m, negative_errno());
+                        return 0;
                 }
                 len = (int) n;
                 for (struct nlmsghdr *hdr = (struct nlmsghdr *) m->buf; nlmsg_ok(hdr, len); hdr = nlmsg_next(hdr, &len))
                         dispatch(m, hdr);
         }
+        return 0;
+}
+
+static int on_reopen(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct nl_monitor *m = userdata;
+        struct nl_event ev = { .kind = NL_EVENT_OVERFLOW };
+        int r;
+
+        (void) s;
+        r = monitor_open(m);
+        if (r < 0) {
+                log_debug_errno(r, "Could not open the kernel event socket again: %m; retrying in 1 s");
+                (void) sd_event_source_set_time(m->reopen, usec + 1000 * 1000ULL);
+                (void) sd_event_source_set_enabled(m->reopen, SD_EVENT_ONESHOT);
+                return 0;
+        }
+        log_info("Kernel event socket open again");
+        m->fn(&ev, m->userdata); /* whatever happened meanwhile: re-read it all */
+        return 0;
+}
+
+static void monitor_close(struct nl_monitor *m) {
+        m->io = event_source_disable_unref(m->io);
+        nl_socket_free(m->sock);
+        m->sock = NULL;
+}
+
+static int monitor_open(struct nl_monitor *m) {
+        /* Room for a burst of route events on a busy router before ENOBUFS. SO_RCVBUFFORCE passes
+         * rmem_max (the process holds CAP_NET_ADMIN); without the right, SO_RCVBUF is capped. */
+        int size = 4 * 1024 * 1024, r;
+
+        m->sock = nl_socket_alloc();
+        if (!m->sock)
+                return -ENOMEM;
+        nl_socket_disable_seq_check(m->sock);
+        r = nl_connect(m->sock, NETLINK_ROUTE);
+        if (r >= 0)
+                r = nl_socket_add_memberships(m->sock, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, 0);
+        if (r >= 0 && setsockopt(nl_socket_get_fd(m->sock), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
+                r = nl_socket_set_buffer_size(m->sock, size, 0);
+        if (r >= 0)
+                r = nl_socket_set_nonblocking(m->sock);
+        if (r < 0) {
+                r = nl_errno(r);
+                monitor_close(m);
+                return r;
+        }
+        r = sd_event_add_io(m->event, &m->io, nl_socket_get_fd(m->sock), EPOLLIN, on_readable, m);
+        if (r < 0) {
+                monitor_close(m);
+                return r;
+        }
+        (void) sd_event_source_set_description(m->io, "netlink-monitor");
         return 0;
 }
 
@@ -129,34 +209,19 @@ int nl_monitor_new(struct sd_event *e, const struct nl_ctx *requests, nl_event_f
         m = calloc(1, sizeof *m);
         if (!m)
                 return -ENOMEM;
+        m->event = sd_event_ref(e);
         m->fn = fn;
         m->userdata = userdata;
         m->self_port = requests ? nl_socket_get_local_port(requests->sock) : 0;
-        m->sock = nl_socket_alloc();
-        if (!m->sock) {
-                free(m);
-                return -ENOMEM;
-        }
-        nl_socket_disable_seq_check(m->sock);
-        r = nl_connect(m->sock, NETLINK_ROUTE);
+        r = sd_event_add_time(e, &m->reopen, CLOCK_MONOTONIC, 0, 1000, on_reopen, m);
         if (r >= 0)
-                r = nl_socket_add_memberships(m->sock, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, 0);
+                r = sd_event_source_set_enabled(m->reopen, SD_EVENT_OFF);
         if (r >= 0)
-                /* Room for a burst of route events on a busy router before ENOBUFS. */
-                r = nl_socket_set_buffer_size(m->sock, 4 * 1024 * 1024, 0);
-        if (r >= 0)
-                r = nl_socket_set_nonblocking(m->sock);
-        if (r < 0) {
-                r = nl_errno(r);
-                nl_monitor_free(m);
-                return r;
-        }
-        r = sd_event_add_io(e, &m->io, nl_socket_get_fd(m->sock), EPOLLIN, on_readable, m);
+                r = monitor_open(m);
         if (r < 0) {
                 nl_monitor_free(m);
                 return r;
         }
-        (void) sd_event_source_set_description(m->io, "netlink-monitor");
         *ret = m;
         return 0;
 }
@@ -164,7 +229,21 @@ int nl_monitor_new(struct sd_event *e, const struct nl_ctx *requests, nl_event_f
 void nl_monitor_free(struct nl_monitor *m) {
         if (!m)
                 return;
-        event_source_disable_unref(m->io);
-        nl_socket_free(m->sock);
+        monitor_close(m);
+        event_source_disable_unref(m->reopen);
+        sd_event_unref(m->event);
         free(m);
+}
+
+void nl_monitor_fail_next_recv(struct nl_monitor *m, int error) {
+        m->fail_next_recv = error;
+}
+
+int nl_monitor_rcvbuf(const struct nl_monitor *m) {
+        int size = 0;
+        socklen_t len = sizeof size;
+
+        if (!m->sock || getsockopt(nl_socket_get_fd(m->sock), SOL_SOCKET, SO_RCVBUF, &size, &len) < 0)
+                return negative_errno();
+        return size;
 }

@@ -78,9 +78,16 @@ void nl_ctx_close(struct nl_ctx *nl) {
         free(nl);
 }
 
+void nl_ctx_fail_send(struct nl_ctx *nl, unsigned nth, int error) {
+        nl->fail_countdown = nth;
+        nl->fail_error = error;
+}
+
 int nl_send_request(struct nl_ctx *nl, struct nl_msg *msg, uint32_t *ret_seq) {
         int r;
 
+        if (nl->fail_countdown > 0 && --nl->fail_countdown == 0)
+                return nl->fail_error;
         r = nl_send_auto(nl->sock, msg);
         if (r < 0)
                 return nl_errno(r);

@@ -12,10 +12,12 @@ static bool is_sorted(const struct route_set *s) {
         return true;
 }
 
-/* An own route we may keep: identical in everything we set. */
+/* An own route we may keep: identical in everything we set (an own route of an earlier protocol
+ * number is moved to the current one). */
 static bool own_equal(const struct route *have, const struct route *want) {
         return !have->multipath && have->gateway == want->gateway && have->ifindex == want->ifindex &&
-               have->metric == want->metric && have->mtu == want->mtu && route_same_prefix(have, want);
+               have->metric == want->metric && have->mtu == want->mtu && have->protocol == want->protocol &&
+               route_same_prefix(have, want);
 }
 
 /* A foreign route that does our job: same destination, gateway, device and metric (its mtu is
@@ -202,6 +204,18 @@ void plan_move(struct plan *dst, struct plan *src) {
         plan_done(dst);
         *dst = *src;
         *src = (struct plan) {};
+}
+
+void plan_filter(struct plan *p, bool (*keep)(const struct plan_action *a, void *userdata), void *userdata) {
+        size_t kept = 0;
+
+        for (size_t i = 0; i < p->n; i++) {
+                if (keep(&p->actions[i], userdata))
+                        p->actions[kept++] = p->actions[i];
+                else
+                        p->count[p->actions[i].kind]--;
+        }
+        p->n = kept;
 }
 
 bool plan_has_changes(const struct plan *p) {

@@ -47,6 +47,9 @@ bool plan_conflicts_equal(const struct plan *a, const struct plan *b);
 /* Frees dst, moves src into it and leaves src empty. */
 void plan_move(struct plan *dst, struct plan *src);
 
+/* Keeps the actions for which keep says true, and the counts right. */
+void plan_filter(struct plan *p, bool (*keep)(const struct plan_action *a, void *userdata), void *userdata);
+
 /* Does the plan change the kernel? */
 bool plan_has_changes(const struct plan *p);
 

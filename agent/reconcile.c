@@ -108,6 +108,7 @@ int reconcile_prepare_blocking(struct reconcile *rc, struct nl_ctx *nl, const st
         int r;
 
         rc->times.start = now_usec_monotonic();
+        reconcile_load_owner(rc, c);
         r = metadata_fetch_blocking(c, &body, &size, NULL, err, sizeof err);
         if (r < 0)
                 return reconcile_fail(rc, r, "metadata: %s", err);
@@ -161,6 +162,65 @@ int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct co
         return 0;
 }
 
+void reconcile_load_owner(struct reconcile *rc, const struct config *c) {
+        int r;
+
+        if (!c->track_owner)
+                return;
+        r = owner_read(c->owner_file, &rc->previous);
+
+        rc->have_previous = r >= 0;
+        if (r < 0 && r != -ENOENT)
+                log_warning("Ignoring %s: %s; routes of an earlier protocol or table are not moved",
+                            c->owner_file, r == -EBADMSG ? "not an owner record" : strerror(-r));
+}
+
+void reconcile_save_owner(struct reconcile *rc, const struct config *c) {
+        struct owner now = { .protocol = c->protocol, .table = c->table };
+        char t[12], t0[12];
+        int r;
+
+        if (!c->track_owner || (rc->have_previous && owner_equal(&rc->previous, &now)))
+                return;
+        r = owner_write(c->owner_file, &now);
+        if (r < 0) {
+                log_warning_errno(r, "Could not write %s: %m; a later change of protocol or table will not move the routes",
+                                  c->owner_file);
+                return;
+        }
+        if (rc->have_previous)
+                log_info("Own routes now carry protocol %u in table %s (they carried %u in table %s)", now.protocol,
+                         table_to_string(now.table, t), rc->previous.protocol, table_to_string(rc->previous.table, t0));
+        rc->previous = now;
+        rc->have_previous = true;
+}
+
+/* The config names another protocol or table than own routes carried so far: those routes are
+ * still ours. They join the own routes, so that the plan moves each (a replacement under the new
+ * protocol) or deletes it; and they are no foreign route. */
+static int add_previous_own(struct reconcile *rc, struct nl_ctx *nl, const struct config *c) {
+        _cleanup_route_set_ struct route_set old = {}, none = {}, ignored = {};
+        size_t kept = 0;
+        int r;
+
+        if (!rc->have_previous || (rc->previous.protocol == c->protocol && rc->previous.table == c->table))
+                return 0;
+        r = nl_route_list(nl, NL_LIST_FAST, rc->previous.table, rc->previous.protocol, 0, &none, &old, &ignored);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < rc->foreign.n; i++) {
+                const struct route *f = &rc->foreign.routes[i];
+                if (f->protocol != rc->previous.protocol || f->table != rc->previous.table)
+                        rc->foreign.routes[kept++] = *f;
+        }
+        rc->foreign.n = kept;
+        for (size_t i = 0; i < old.n; i++)
+                if ((r = route_set_add(&rc->own, &old.routes[i])) < 0)
+                        return r;
+        route_set_sort(&rc->own);
+        return 0;
+}
+
 int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_route_mode mode) {
         int r;
 
@@ -169,6 +229,9 @@ int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config 
         if (r < 0)
                 return reconcile_fail(rc, r, "Could not compute the desired routes: %s", strerror(-r));
         r = nl_route_list(nl, mode, c->table, c->protocol, rc->link.ifindex, &rc->desired, &rc->own, &rc->foreign);
+        if (r < 0)
+                return reconcile_fail(rc, r, "Could not read the routing table: %s", strerror(-r));
+        r = add_previous_own(rc, nl, c);
         if (r < 0)
                 return reconcile_fail(rc, r, "Could not read the routing table: %s", strerror(-r));
         plan_done(&rc->plan);
@@ -216,13 +279,17 @@ int reconcile_exit_code(const struct reconcile *rc) {
         return 0;
 }
 
-const char *reconcile_routes_summary(const struct plan *p, size_t n_desired, const struct metadata *md, const char *ifname,
-                                     char *buf, size_t size) {
+const char *reconcile_routes_summary(const struct plan *p, size_t n_desired, const struct metadata *md, const struct config *c,
+                                     const char *ifname, char *buf, size_t size) {
         char gw[IPV4_STRLEN];
         size_t n = p->count[PLAN_KEEP] + p->count[PLAN_ADD] + p->count[PLAN_REPLACE] + p->count[PLAN_FOREIGN_EQUAL];
 
         if (n_desired == 0)
-                snprintf(buf, size, "no routes wanted (vpc_peering_enabled is %s)", tristate_to_string(md->peering_enabled));
+                snprintf(buf, size, "no routes wanted (%s)",
+                         md->peering_enabled == TRISTATE_FALSE && c->peering_flag == PEERING_FLAG_HONOR
+                                 ? "vpc_peering_enabled is false"
+                         : c->source == SOURCE_API ? "no ACTIVE peering to route"
+                                                   : "every network lies inside the private subnet");
         else
                 snprintf(buf, size, "%zu route%s via %s dev %s%s", n, n == 1 ? "" : "s", ipv4_to_string(md->gateway, gw), ifname,
                          p->count[PLAN_CONFLICT] ? ", with conflicts" : "");

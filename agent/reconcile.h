@@ -7,6 +7,7 @@
 #include "config.h"
 #include "metadata_parse.h"
 #include "nl.h"
+#include "owner.h"
 #include "plan.h"
 
 struct reconcile {
@@ -16,6 +17,10 @@ struct reconcile {
         struct cidr *nets;
         size_t n_nets;
         const struct api_peers *peers;
+        /* What owner_file says own routes carried so far, when it says anything: routes under a
+         * protocol or table the config no longer names are moved by the plan. */
+        bool have_previous;
+        struct owner previous;
 
         struct metadata md;
         bool have_metadata;
@@ -65,8 +70,14 @@ int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct co
 /* For one-shot commands: fetch and parse the metadata, find the NIC, and with source = api ask
  * the API for the peers (into peers, which must outlive rc). Any failure here changes nothing. */
 int reconcile_prepare_blocking(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, struct api_peers *peers);
+/* Reads owner_file into rc->previous (a missing file is no record; a garbled one is logged and
+ * ignored). */
+void reconcile_load_owner(struct reconcile *rc, const struct config *c);
+/* After an apply with no failure: records the config's protocol and table in owner_file when
+ * they are not what it says already. */
+void reconcile_save_owner(struct reconcile *rc, const struct config *c);
 /* Computes the desired routes, reads the kernel (own routes through the kernel-filtered dump,
- * foreign ones as mode says) and plans. */
+ * foreign ones as mode says, and own routes under rc->previous when it differs) and plans. */
 int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_route_mode mode);
 /* Applies the plan; a failing change is logged at debug level when quiet_failures (the daemon
  * saw the very same failure last round). Afterwards the plan names every conflict. */
@@ -77,7 +88,7 @@ void reconcile_log_conflicts(const struct reconcile *rc);
 /* 0 reached, 1 failed, 3 applied with conflicts left (see EXIT STATUS in the man page). */
 int reconcile_exit_code(const struct reconcile *rc);
 
-/* "3 routes via 10.116.0.1 dev ens4", "no routes wanted (vpc_peering_enabled is false)", with
- * ", with conflicts" when there are: what sync logs and the service's STATUS= starts with. */
-const char *reconcile_routes_summary(const struct plan *p, size_t n_desired, const struct metadata *md, const char *ifname,
-                                     char *buf, size_t size);
+/* "3 routes via 10.116.0.1 dev ens4", with ", with conflicts" when there are, or "no routes wanted"
+ * and why: what sync logs and the service's STATUS= starts with. */
+const char *reconcile_routes_summary(const struct plan *p, size_t n_desired, const struct metadata *md, const struct config *c,
+                                     const char *ifname, char *buf, size_t size);

@@ -307,3 +307,29 @@ bool route_set_equal(const struct route_set *a, const struct route_set *b) {
                         return false;
         return true;
 }
+
+static uint64_t fnv1a(uint64_t h, uint64_t v, unsigned bytes) {
+        for (unsigned i = 0; i < bytes; i++) {
+                h ^= (v >> (8 * i)) & 0xff;
+                h *= 0x100000001b3ULL;
+        }
+        return h;
+}
+
+uint64_t route_set_hash(const struct route_set *s) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        for (size_t i = 0; i < s->n; i++) {
+                const struct route *r = &s->routes[i];
+                h = fnv1a(h, r->dst, 4);
+                h = fnv1a(h, r->dst_len, 1);
+                h = fnv1a(h, r->gateway, 4);
+                h = fnv1a(h, (uint64_t) (uint32_t) r->ifindex, 4);
+                h = fnv1a(h, r->metric, 4);
+                h = fnv1a(h, r->mtu, 4);
+                h = fnv1a(h, r->table, 4);
+                h = fnv1a(h, r->protocol, 1);
+                h = fnv1a(h, r->multipath, 1);
+        }
+        return fnv1a(h, s->n, 8);
+}

@@ -99,6 +99,8 @@ int route_set_copy(struct route_set *dst, const struct route_set *src);
 /* Frees dst, moves src into it and leaves src empty. */
 void route_set_move(struct route_set *dst, struct route_set *src);
 bool route_set_equal(const struct route_set *a, const struct route_set *b);
+/* FNV-1a over every field that route_compare looks at: equal sets (sorted) hash equal. */
+uint64_t route_set_hash(const struct route_set *s);
 
 static inline void route_set_donep(struct route_set *s) {
         route_set_done(s);

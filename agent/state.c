@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* State file and metrics textfile. The state file never holds secrets (no token, no
  * metadata body): only routes, counters, times and the last error line. */
-#include <libgen.h>
 #include <sys/stat.h>
 
 #include "json.h"
@@ -29,20 +28,8 @@ static void add_time(cJSON *root, const char *key, uint64_t t) {
                 cJSON_AddNullToObject(root, key);
 }
 
-static int ensure_parent_dir(const char *path) {
-        _cleanup_free_ char *copy = strdup(path);
-        const char *dir;
-
-        if (!copy)
-                return -ENOMEM;
-        dir = dirname(copy);
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return negative_errno();
-        return 0;
-}
-
 int state_write(const char *path, const struct agent_state *s) {
-        cJSON *root = cJSON_CreateObject(), *conflicts, *counters;
+        cJSON *root = cJSON_CreateObject(), *conflicts, *counters, *fights;
         char *text;
         char gw[IPV4_STRLEN];
         int r;
@@ -90,10 +77,24 @@ int state_write(const char *path, const struct agent_state *s) {
                 cJSON_AddItemToObject(o, "held_by", json_from_route(&a->have));
                 cJSON_AddItemToArray(conflicts, o);
         }
+        fights = cJSON_AddArrayToObject(root, "fights");
+        for (size_t i = 0; fights && s->fights && i < s->fights->n; i++) {
+                const struct fight *f = &s->fights->list[i];
+                struct cidr c = { f->key.dst, f->key.dst_len };
+                char dst[CIDR_STRLEN];
+                cJSON *o;
+                if (!fight_ongoing(f, s->now) || !(o = cJSON_CreateObject()))
+                        continue;
+                cJSON_AddStringToObject(o, "destination", cidr_to_string(&c, dst));
+                cJSON_AddNumberToObject(o, "removals", f->removals);
+                cJSON_AddNumberToObject(o, "pause_ms", (double) f->pause / 1000.0);
+                cJSON_AddItemToArray(fights, o);
+        }
         counters = cJSON_AddObjectToObject(root, "counters");
         if (counters) {
                 cJSON_AddNumberToObject(counters, "reconciles", (double) s->reconciles);
                 cJSON_AddNumberToObject(counters, "heals", (double) s->heals);
+                cJSON_AddNumberToObject(counters, "heal_backoffs", (double) s->heal_backoffs);
                 cJSON_AddNumberToObject(counters, "metadata_errors", (double) s->metadata_errors);
         }
 
@@ -101,7 +102,7 @@ int state_write(const char *path, const struct agent_state *s) {
         cJSON_Delete(root);
         if (!text)
                 return -ENOMEM;
-        r = ensure_parent_dir(path);
+        r = mkdir_parent(path);
         if (r >= 0)
                 r = write_file_atomic(path, text, strlen(text), 0644);
         free(text);
@@ -122,7 +123,7 @@ static void get_text(const cJSON *root, const char *key, char *buf, size_t size)
 int state_parse(const char *text, size_t size, struct state_summary *ret, char *err, size_t errlen) {
         _cleanup_cjson_ cJSON *root = NULL;
         struct state_summary s = {};
-        const cJSON *counters;
+        const cJSON *counters, *fights;
         int r;
 
         r = json_parse_object(text, size, &root, err, errlen);
@@ -137,10 +138,18 @@ int state_parse(const char *text, size_t size, struct state_summary *ret, char *
         s.last_success = get_number(root, "last_success");
         get_text(root, "last_error", s.last_error, sizeof s.last_error);
         get_text(root, "status", s.status, sizeof s.status);
+        fights = cJSON_GetObjectItemCaseSensitive(root, "fights");
+        for (const cJSON *f = cJSON_IsArray(fights) ? fights->child : NULL; f && s.n_fights < STATE_FIGHTS_MAX; f = f->next) {
+                get_text(f, "destination", s.fights[s.n_fights].destination, sizeof s.fights[s.n_fights].destination);
+                s.fights[s.n_fights].removals = get_number(f, "removals");
+                s.fights[s.n_fights].pause_ms = get_number(f, "pause_ms");
+                s.n_fights++;
+        }
         counters = cJSON_GetObjectItemCaseSensitive(root, "counters");
         if (cJSON_IsObject(counters)) {
                 s.reconciles = get_number(counters, "reconciles");
                 s.heals = get_number(counters, "heals");
+                s.heal_backoffs = get_number(counters, "heal_backoffs");
                 s.metadata_errors = get_number(counters, "metadata_errors");
         }
         *ret = s;
@@ -181,6 +190,9 @@ int metrics_write(const char *path, const struct agent_state *s) {
                      "# HELP vpc_peer_routes_heals_total Reconciles, triggered by a kernel event, that changed routes.\n"
                      "# TYPE vpc_peer_routes_heals_total counter\n"
                      "vpc_peer_routes_heals_total %llu\n"
+                     "# HELP vpc_peer_routes_heal_backoffs_total Re-adds postponed: another program kept removing the route.\n"
+                     "# TYPE vpc_peer_routes_heal_backoffs_total counter\n"
+                     "vpc_peer_routes_heal_backoffs_total %llu\n"
                      "# HELP vpc_peer_routes_metadata_errors_total Failed metadata fetches or documents.\n"
                      "# TYPE vpc_peer_routes_metadata_errors_total counter\n"
                      "vpc_peer_routes_metadata_errors_total %llu\n"
@@ -194,14 +206,14 @@ int metrics_write(const char *path, const struct agent_state *s) {
                      "# TYPE vpc_peer_routes_poll_cpu_seconds gauge\n"
                      "vpc_peer_routes_poll_cpu_seconds %.6f\n",
                      s->desired ? s->desired->n : 0, s->installed ? s->installed->n : 0, conflicts,
-                     (unsigned long long) s->reconciles, (unsigned long long) s->heals,
+                     (unsigned long long) s->reconciles, (unsigned long long) s->heals, (unsigned long long) s->heal_backoffs,
                      (unsigned long long) s->metadata_errors, (unsigned long long) s->last_success,
                      (double) s->fetch_duration_usec / 1e6, (double) s->poll_cpu_usec / 1e6);
         if (n < 0) {
                 text = NULL;
                 return -ENOMEM;
         }
-        r = ensure_parent_dir(path);
+        r = mkdir_parent(path);
         if (r < 0)
                 return r;
         return write_file_atomic(path, text, (size_t) n, 0644);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "api_peers.h"
+#include "fight.h"
 #include "metadata_parse.h"
 #include "plan.h"
 #include "route.h"
@@ -31,15 +32,20 @@ struct agent_state {
         const struct route_set *installed; /* own routes in the kernel, may be NULL */
         const struct plan *plan;           /* for conflicts, may be NULL */
         const struct api_peers *peers;     /* source = api: where each desired route comes from */
+        const struct fights *fights;       /* may be NULL */
+        uint64_t now;                      /* CLOCK_MONOTONIC usec, to tell which fights go on */
 
         uint64_t reconciles;
         uint64_t heals;
+        uint64_t heal_backoffs;
         uint64_t metadata_errors;
         uint64_t fetch_duration_usec;
         uint64_t poll_cpu_usec;            /* CPU the last poll spent after its HTTP exchange */
 };
 
 int state_write(const char *path, const struct agent_state *s);
+
+#define STATE_FIGHTS_MAX 8
 
 /* What `status` shows of a state file. */
 struct state_summary {
@@ -50,7 +56,15 @@ struct state_summary {
         char status[256];
         uint64_t reconciles;
         uint64_t heals;
+        uint64_t heal_backoffs;
         uint64_t metadata_errors;
+        /* Own routes another program keeps removing, with the pause before the next re-add. */
+        struct {
+                char destination[CIDR_STRLEN];
+                uint64_t removals;
+                uint64_t pause_ms;
+        } fights[STATE_FIGHTS_MAX];
+        size_t n_fights;
 };
 
 /* Parses a state file's text. Pure. */

@@ -65,6 +65,11 @@ static void print_daemon(FILE *f, const struct state_summary *s) {
                 fprintf(f, "             no successful sync yet\n");
         if (s->last_error[0])
                 fprintf(f, "             last error: %s\n", s->last_error);
+        for (size_t i = 0; i < s->n_fights; i++)
+                fprintf(f, "             %s is removed again and again by another program (%llu times): "
+                           "re-adding it after %llu ms\n",
+                        s->fights[i].destination, (unsigned long long) s->fights[i].removals,
+                        (unsigned long long) s->fights[i].pause_ms);
 }
 
 static void print_text(FILE *f, const struct config *c, const struct reconcile *rc, const struct state_summary *daemon) {
@@ -88,8 +93,13 @@ static void print_text(FILE *f, const struct config *c, const struct reconcile *
                 if (gateway_origin_explain(&rc->md, why, sizeof why)[0])
                         fprintf(f, " (%s)", why);
                 fprintf(f, "\n");
-                fprintf(f, "Peering:     vpc_peering_enabled = %s (peering_flag = %s)\n",
-                        tristate_to_string(rc->md.peering_enabled), peering_flag_to_string(c->peering_flag));
+                if (c->source == SOURCE_API)
+                        fprintf(f, "Peering:     the API's ACTIVE peerings (the metadata's vpc_peering_enabled = %s, "
+                                   "peering_flag = %s)\n",
+                                tristate_to_string(rc->md.peering_enabled), peering_flag_to_string(c->peering_flag));
+                else
+                        fprintf(f, "Peering:     vpc_peering_enabled = %s (peering_flag = %s)\n",
+                                tristate_to_string(rc->md.peering_enabled), peering_flag_to_string(c->peering_flag));
         }
         fprintf(f, "Routes:      protocol %u, table %s, metric %u, mtu %u\n", c->protocol, table_to_string(c->table, t),
                 c->metric, c->mtu);
@@ -216,6 +226,7 @@ static int print_json(FILE *f, const struct config *c, const struct reconcile *r
                                 cJSON_AddNullToObject(dm, "last_error");
                         cJSON_AddNumberToObject(dm, "reconciles", (double) daemon->reconciles);
                         cJSON_AddNumberToObject(dm, "heals", (double) daemon->heals);
+                        cJSON_AddNumberToObject(dm, "heal_backoffs", (double) daemon->heal_backoffs);
                         cJSON_AddNumberToObject(dm, "metadata_errors", (double) daemon->metadata_errors);
                 }
         } else

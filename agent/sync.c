@@ -99,16 +99,18 @@ int command_sync(const struct config *c, bool dry_run, const struct command_hook
         if (plan_has_changes(&rc.plan) && command_require_net_admin("sync") < 0)
                 return EXIT_FAILED;
         if (hooks && hooks->before_apply)
-                hooks->before_apply(hooks->userdata);
+                hooks->before_apply(nl, hooks->userdata);
 
         r = reconcile_apply(&rc, nl, c, false);
+        if (r >= 0)
+                reconcile_save_owner(&rc, c);
         log_timings(&rc);
         reconcile_log_conflicts(&rc);
         if (r < 0) {
                 log_error("%s", rc.error_msg);
                 return EXIT_FAILED;
         }
-        reconcile_routes_summary(&rc.plan, rc.desired.n, &rc.md, rc.link.ifname, summary, sizeof summary);
+        reconcile_routes_summary(&rc.plan, rc.desired.n, &rc.md, c, rc.link.ifname, summary, sizeof summary);
         if (rc.applied_any)
                 log_info("Synced: %s (%zu added or changed, %zu deleted)", summary,
                          rc.plan.count[PLAN_ADD] + rc.plan.count[PLAN_REPLACE], rc.plan.count[PLAN_DELETE]);

@@ -163,6 +163,11 @@ const char *format_ago(uint64_t seconds, char *buf, size_t size) {
 }
 
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
+        return read_trusted_file(path, max, NULL, ret, ret_size, NULL);
+}
+
+int read_trusted_file(const char *path, size_t max, const struct file_trust *trust, char **ret, size_t *ret_size,
+                      struct stat *ret_st) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         struct stat st;
@@ -171,12 +176,18 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return negative_errno();
+        /* What is checked is the file that was opened, not whatever the path names a moment later. */
         if (fstat(fd, &st) < 0)
                 return negative_errno();
+        if (ret_st)
+                *ret_st = st;
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
+        if (trust && ((st.st_mode & trust->forbidden_mode) ||
+                      (st.st_uid != 0 && (trust->other_owner == 0 || st.st_uid != trust->other_owner))))
+                return -EPERM;
         if ((uint64_t) st.st_size > max)
                 return -EFBIG;
 
@@ -220,6 +231,26 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
         *ret = TAKE_PTR(buf);
         if (ret_size)
                 *ret_size = n;
+        return 0;
+}
+
+const char *file_trust_failure(const struct file_trust *trust, const struct stat *st, char *buf, size_t size) {
+        if (st->st_mode & trust->forbidden_mode)
+                snprintf(buf, size, "is %s by group or others (mode %04o)",
+                         trust->forbidden_mode & 044 ? "readable or writable" : "writable", (unsigned) (st->st_mode & 07777));
+        else
+                snprintf(buf, size, "belongs to uid %u, not to root%s", (unsigned) st->st_uid,
+                         trust->other_owner ? " or to the user running this" : "");
+        return buf;
+}
+
+int mkdir_parent(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+
+        if (!copy)
+                return -ENOMEM;
+        if (mkdir(dirname(copy), 0755) < 0 && errno != EEXIST)
+                return negative_errno();
         return 0;
 }
 

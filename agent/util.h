@@ -88,6 +88,22 @@ const char *format_ago(uint64_t seconds, char *buf, size_t size);
 /* Read a whole file, refusing anything that is not a regular file or is larger than max. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
 
+/* Who may have written a file the agent trusts (the config, a routes file, the API token). */
+struct file_trust {
+        unsigned forbidden_mode;    /* permission bits it must not have, e.g. 022 or 077 */
+        uid_t other_owner;          /* an owner besides root that is fine; 0: root only */
+};
+struct stat;
+/* read_full_file, with the checks of trust made on the opened descriptor (-EPERM when it fails
+ * them). *ret_st (may be NULL) is what fstat said, for the message. */
+int read_trusted_file(const char *path, size_t max, const struct file_trust *trust, char **ret, size_t *ret_size,
+                      struct stat *ret_st);
+/* "mode 0664" or "owner 1000": why st fails trust, for messages. */
+const char *file_trust_failure(const struct file_trust *trust, const struct stat *st, char *buf, size_t size);
+
+/* Creates the folder path is in (not its parents), mode 0755; fine when it exists. */
+int mkdir_parent(const char *path);
+
 /* Write data to path atomically (temporary file in the same directory, rename): a reader sees
  * the old or the new content, never a mix. Not durable (no fsync): every file the agent writes
  * describes the running state, lives in /run or a textfile collector's folder, and is rewritten
@@ -99,3 +115,7 @@ uint64_t now_usec_monotonic(void);
 /* CPU time this process has used, in microseconds. */
 uint64_t cpu_usec(void);
 uint64_t now_usec_realtime(void);
+/* How long from now until deadline (same clock), 0 when it has passed: never an underflow. */
+static inline uint64_t usec_until(uint64_t deadline, uint64_t now) {
+        return deadline > now ? deadline - now : 0;
+}

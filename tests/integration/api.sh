@@ -40,6 +40,12 @@ vpr sync
 collect
 expect_rc 2 "a token file readable by the group is refused"
 chmod 600 "$TOKEN_FILE"
+chown 65534 "$TOKEN_FILE"
+vpr sync
+collect
+expect_rc 2 "a token file root does not own is refused"
+expect_err "API token file $TOKEN_FILE belongs to uid 65534, not to root" "the refusal names the owner"
+chown 0 "$TOKEN_FILE"
 
 conf "source = api" "api_url = http://192.0.2.1:8080" "api_token_file = $TOKEN_FILE"
 vpr sync
@@ -101,6 +107,9 @@ assert names == {"10.120.0.0/20": "peering-a", "10.130.0.0/16": "peering-b"}, na
 # The systemd credential serves as the token when present (LoadCredential=do-api-token:...).
 mkdir -p "$TESTDIR/creds"
 (umask 077 && cp "$TOKEN_FILE" "$TESTDIR/creds/do-api-token")
+# systemd gives the dynamic user its credential through an ACL, which shows as a group-readable
+# mode: fine for a credential, never writable.
+chmod 440 "$TESTDIR/creds/do-api-token"
 conf "source = api" "api_url = http://192.0.2.1:8080" "api_insecure = yes" "timeout = 2s"
 ip netns exec "$DR" env CREDENTIALS_DIRECTORY="$TESTDIR/creds" "$VPR" --config "$CONF" sync >"$TESTDIR/out" 2>"$TESTDIR/err"
 RC=$? OUT=$(cat "$TESTDIR/out") ERR=$(cat "$TESTDIR/err")
@@ -117,6 +126,27 @@ for mode in status:500 status:503 429 garbage hang status:404 fail_page:2; do
         check "API $mode: every route kept" api_routes_expected
         [ "$(printf '%s\n' "$ERR" | grep -c '^error:')" -eq 1 ] && ok "API $mode: one error line" || { not_ok "API $mode: one error line"; vpr_diag; }
 done
+# meta.total must agree with what the pages held, and with itself from page to page.
+api_set "c['mode'] = 'ok'; c['total_offset'] = 1"
+vpr sync
+collect
+expect_rc 1 "pages that hold fewer peerings than meta.total: sync fails"
+expect_err "API: the pages held 6 peerings, but meta.total says 7; not trusting this answer" "the mismatch is named"
+check "a short count keeps every route" api_routes_expected
+api_set "c['total_offset'] = 2; c['total_offset_page'] = 2"
+vpr sync
+collect
+expect_rc 1 "a meta.total that changes from page to page: sync fails"
+expect_err "meta.total is 8, but the first page said 6; not trusting this answer" "the change between pages is named"
+api_set "c.pop('total_offset'); c.pop('total_offset_page')"
+
+# Retry-After: 0 (an answer DigitalOcean's rate limiter may give at the edge of a window).
+api_set "c['mode'] = '429'; c['retry_after'] = 0"
+vpr sync
+collect
+expect_rc 1 "API 429 with Retry-After: 0: sync fails"
+expect_err "rate limited (HTTP 429); next request in 1 s" "Retry-After: 0 reads as a second, not as an underflow"
+api_set "c['retry_after'] = 30"
 api_set "c['mode'] = 'ok'; c['token'] = 'another-token'"
 vpr sync
 collect
@@ -159,6 +189,18 @@ within 5 "a peering back to ACTIVE gets its route back" own_count "10.130.0.0/16
 api_set "c['peerings'] = [p for p in c['peerings'] if p['name'] != 'peering-new']"
 kill -HUP "$DAEMON_PID"
 within 5 "a deleted peering loses its route" own_count "10.180.0.0/16" 0
+
+# An API answer without any of our peerings would remove every route: held until a second
+# round, api_interval later, says the same.
+lines=$(wc -l <"$DAEMON_LOG")
+api_set "c['saved'] = c['peerings']; c['peerings'] = []"
+kill -HUP "$DAEMON_PID"
+within 5 "an API answer that would remove every route is held" logged_since "$lines" "The API's answer would remove 2 of 2 routes at once; keeping them until a second answer, in 10 s"
+check "every route stays after one such answer" api_routes_expected
+within 15 "the second round, api_interval later, removes them" no_own_routes
+api_set "c['peerings'] = c.pop('saved')"
+kill -HUP "$DAEMON_PID"
+within 5 "the peerings back: their routes back" api_routes_expected
 
 # Steady state: two requests a round (droplet, one page) once the VPC ranges are cached.
 api_set "c['page_size'] = 20"

@@ -168,7 +168,7 @@ vpr sync
 ip -n "$DR" route del 10.0.0.0/8 proto 241
 mkdir -p "$TESTDIR/pause"
 ip netns add "$DR-away"
-ip netns exec "$DR" "$top_builddir/tests/integration/sync-paused" "$CONF" "$TESTDIR/pause" >/dev/null 2>"$TESTDIR/paused.err" &
+ip netns exec "$DR" "$top_builddir/tests/integration/sync-hooked" "$CONF" pause "$TESTDIR/pause" >/dev/null 2>"$TESTDIR/paused.err" &
 paused=$!
 if wait_for 10 test -e "$TESTDIR/pause/planned"; then
         ip -n "$DR" link set "$NIC" netns "$DR-away"
@@ -222,7 +222,7 @@ vpr sync
 
 # ---- the config ----
 config_cases=(
-        "source|rip" "metadata_url|gopher://x/" "connect_timeout|forever" "timeout|0" "metadata_max_size|1" "interface|a/b" "gateway|10.0.0.256"
+        "source|rip" "metadata_url|gopher://x/" "connect_timeout|forever" "timeout|0" "metadata_max_size|1" "interface|a/b" "gateway|10.0.0.256" "owner_file|owner"
         "routes|10.0.0.1/8" "routes_file|relative" "metric|-1" "mtu|9999999" "table|local" "protocol|4"
         "peering_flag|sometimes" "allow_non_private|perhaps" "max_routes|0" "api_url|ftp://x" "api_token_file|token"
         "api_ca_file|ca.pem" "api_insecure|2" "api_interval|1s" "interval|0s" "state_file|state.json" "metrics_file|m.prom"
@@ -237,6 +237,18 @@ for c in "${config_cases[@]}"; do
         expect_err "vpc-peer-routes.conf:2: $key \"$value\"" "config: $key = $value: the error quotes file, line, key and value"
         check "config: $key = $value: every own route still installed" own_is_expected
 done
+# check-config: the effective configuration and exit 0, or the error with file and line and exit 2.
+base_conf "metric = 7"
+vpr check-config
+expect_rc 0 "check-config on a good config"
+case $OUT in *"$CONF is valid"*"metric = 7"*"protocol = 241"*) ok "check-config prints the effective configuration" ;; *) not_ok "check-config prints the effective configuration"; vpr_diag ;; esac
+vpr -q check-config
+check "check-config -q prints nothing on success" test -z "$OUT$ERR"
+printf '# a comment first\nmetric = lots\n' >"$CONF"
+vpr check-config
+expect_rc 2 "check-config on a broken config"
+expect_err "vpc-peer-routes.conf:2: metric \"lots\" is not a number" "check-config names file, line, key and value"
+base_conf
 # Every key the example config documents has a case here.
 for key in $(sed -n 's/^#\([a-z_]*\) =.*/\1/p' "$top_srcdir/packaging/vpc-peer-routes.conf"); do
         case $covered in *" $key "*) ;; *) not_ok "config key $key has an invalid-value case in this test" ;; esac
@@ -261,8 +273,47 @@ base_conf
 chmod 666 "$CONF"
 vpr sync
 expect_rc 2 "a config file writable by others"
-expect_err "is writable by others (mode 0666); refusing it" "the refusal says why"
+expect_err "is writable by group or others (mode 0666); refusing it" "the refusal says why"
 chmod 644 "$CONF"
+# Files the agent trusts: opened once, checked on the descriptor; group-writable or foreign-owned
+# files are refused, whatever path they come by.
+chmod 664 "$CONF"
+vpr sync
+expect_rc 2 "a config file writable by its group"
+expect_err "is writable by group or others (mode 0664); refusing it" "the refusal names the mode"
+chmod 644 "$CONF"
+chown 65534 "$CONF"
+vpr sync
+expect_rc 2 "a config file root does not own"
+expect_err "config file $CONF belongs to uid 65534, not to root; refusing it" "the refusal names the owner"
+chown 0 "$CONF"
+printf '10.0.0.0/8\n172.16.0.0/12\n192.168.0.0/16\n' >"$TESTDIR/routes"
+base_conf "routes_file = $TESTDIR/routes"
+chmod 664 "$TESTDIR/routes"
+vpr sync
+expect_rc 2 "a routes_file writable by its group"
+expect_err "routes_file \"$TESTDIR/routes\" is writable by group or others (mode 0664); refusing it" "the routes_file refusal names the mode"
+chmod 644 "$TESTDIR/routes"
+chown 65534 "$TESTDIR/routes"
+vpr sync
+expect_rc 2 "a routes_file root does not own"
+expect_err "routes_file \"$TESTDIR/routes\" belongs to uid 65534, not to root; refusing it" "the routes_file refusal names the owner"
+chown 0 "$TESTDIR/routes"
+vpr sync
+expect_rc 0 "root's own routes_file is fine"
+base_conf
+# A user's own config, named with --config, serves that user (status as any user).
+pub=$(mktemp -d /tmp/vpr-public.XXXXXX)
+chmod 755 "$pub"
+printf 'state_file = %s/state.json\nowner_file = %s/owner\n' "$pub" "$pub" >"$pub/user.conf"
+chown 65534 "$pub/user.conf"
+ip netns exec "$DR" setpriv --reuid=65534 --regid=65534 --clear-groups "$VPR" --config "$pub/user.conf" status \
+        >/dev/null 2>"$TESTDIR/err"
+RC=$? ERR=$(cat "$TESTDIR/err") OUT=
+expect_rc 0 "a non-root user's status with the config it owns"
+vpr --config "$pub/user.conf" status
+expect_rc 2 "root does not take a config that another user owns"
+rm -rf "$pub"
 check "every own route survived the config faults" own_is_expected
 
 tap_done

@@ -77,9 +77,52 @@ check "the equal static route is still the static one" test -n "$(ip -n "$DR" ro
 ip -n "$DR" route del 10.0.0.0/8 proto static
 within 3 "our route returns when the equal static route goes" own_is_expected
 
+# A program that keeps removing an own route: re-adds back off instead of fighting every 10 ms.
+lines=$(wc -l <"$DAEMON_LOG")
+end=$(($(date +%s%N) + 2000000000))
+while [ "$(date +%s%N)" -lt "$end" ]; do
+        ip -n "$DR" route del 10.0.0.0/8 proto 241 2>/dev/null
+        sleep 0.005
+done
+readds=$(tail -n +"$((lines + 1))" "$DAEMON_LOG" | grep -c "added 10.0.0.0/8")
+check "2 s of removals cost $readds re-adds, not hundreds" test "$readds" -le 20
+check "the fight is named in one warning" test "$(tail -n +"$((lines + 1))" "$DAEMON_LOG" | grep -c 'warning: 10.0.0.0/8 via 10.116.0.1 dev ens4 metric 101 mtu 1500 proto 241 was removed 5 times in a row by another program')" -eq 1
+vpr status
+case $OUT in *"10.0.0.0/8 is removed again and again by another program"*) ok "status shows the fight" ;; *) not_ok "status shows the fight"; vpr_diag ;; esac
+check "postponed re-adds are counted" grep -qE '^vpc_peer_routes_heal_backoffs_total [1-9]' "$TESTDIR/metrics.prom"
+within 10 "once the removals stop, the route comes back after its pause" own_is_expected
+sleep 3 # the pause reached about 1.3 s: back in place for twice that, the fight is over
+lines=$(wc -l <"$DAEMON_LOG")
+ip -n "$DR" route del 10.0.0.0/8 proto 241
+within 1 "quiet again: a single removal is healed at once" own_is_expected
+check "the end of the fight is logged" logged_since "$lines" "stayed in place again; healing it at once from now on"
+
 check "heals are counted" grep -qE '^vpc_peer_routes_heals_total [1-9]' "$TESTDIR/metrics.prom"
 check "no self-inflicted loop: few reconciles for all that" test "$(awk '/^vpc_peer_routes_reconciles_total/ {print $2}' "$TESTDIR/metrics.prom")" -lt 60
 check "each change logged as it happened" logged "added 10.0.0.0/8 via 10.116.0.1 dev ens4 metric 101 mtu 1500 proto 241"
+
+# The state file cannot be written (its folder is a file now): one warning, and a line when it
+# works again; healing goes on meanwhile.
+printf '%s\n' "interval = 10min" "state_file = $TESTDIR/sub/state.json" "owner_file = $TESTDIR/owner" \
+        "metrics_file = $TESTDIR/metrics.prom" >"$CONF"
+kill -HUP "$DAEMON_PID"
+wait_for 5 test -s "$TESTDIR/sub/state.json"
+rm -rf "$TESTDIR/sub"
+touch "$TESTDIR/sub"
+lines=$(wc -l <"$DAEMON_LOG")
+ip -n "$DR" route del 10.0.0.0/8 proto 241
+within 3 "healing goes on while the state file cannot be written" own_is_expected
+ip -n "$DR" route del 172.16.0.0/12 proto 241
+within 3 "and on" own_is_expected
+check "one warning names the file that cannot be written" test "$(tail -n +"$((lines + 1))" "$DAEMON_LOG" | grep -c "warning: Could not write $TESTDIR/sub/state.json")" -eq 1
+rm -f "$TESTDIR/sub"
+ip -n "$DR" route del 10.0.0.0/8 proto 241
+within 3 "writing again is logged" logged_since "$lines" "Writing $TESTDIR/sub/state.json again"
+check "the state file is back" test -s "$TESTDIR/sub/state.json"
+conf "interval = 10min" "metrics_file = $TESTDIR/metrics.prom"
+rm -f "$TESTDIR/state.json"
+kill -HUP "$DAEMON_PID"
+wait_for 5 test -s "$TESTDIR/state.json"
 
 # ---- state file and status ----
 check "state file written" test -s "$TESTDIR/state.json"
@@ -89,7 +132,7 @@ s = json.load(open(sys.argv[1]))
 assert s["version"] == 1 and s["last_error"] is None, s
 assert abs(s["last_success"] - time.time()) < 120, s["last_success"]
 assert [r["destination"] for r in s["desired"]] == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"], s["desired"]
-assert len(s["installed"]) == 3 and s["conflicts"] == [] and s["interface"] == "ens4"
+assert len(s["installed"]) == 3 and s["conflicts"] == [] and s["interface"] == "ens4", (s["installed"], s["conflicts"], s["interface"])
 EOF
 then ok "state file holds desired and installed routes, last success, no error"; else not_ok "state file content"; diag "$(cat "$TESTDIR/state.json")"; fi
 check "state file is not writable by others" test "$(stat -c %a "$TESTDIR/state.json")" = 644
@@ -145,11 +188,24 @@ within 3 "healing still works while the metadata fails" own_is_expected
 md_control '{"mode": "ok"}'
 within 6 "recovery logged once the metadata answers" logged "Metadata service answers again"
 
+# One answer that would remove every route is held until a second, an interval later.
+lines=$(wc -l <"$DAEMON_LOG")
 md_control '{"mode": "ok", "set": {"features.vpc_peering_enabled": false}}'
-within 3 "vpc_peering_enabled turning false removes own routes within two intervals" no_own_routes
+within 3 "a first vpc_peering_enabled: false is held, not acted on" logged_since "$lines" "The metadata's answer would remove 3 of 3 routes at once; keeping them until a second answer"
+check "every route stays after the first such answer" own_is_expected
+within 3 "STATUS= says routes are kept until a second answer" notified "keeping 3 routes until a second answer says the same"
+within 3 "the second answer, an interval later, removes them" no_own_routes
+check "the log says a second answer confirmed it" logged_since "$lines" "A second answer .* later says the same: removing 3 routes"
 check "other routes untouched when peering turns off" test -n "$(ip -n "$DR" route show 10.201.0.0/24)"
 md_control '{"mode": "ok"}'
 within 3 "vpc_peering_enabled turning true brings them back" own_is_expected
+# A single answer that flips and flips back removes nothing.
+lines=$(wc -l <"$DAEMON_LOG")
+md_control '{"mode": "ok", "set": {"features.vpc_peering_enabled": false}}'
+wait_for 3 logged_since "$lines" "keeping them until a second answer"
+md_control '{"mode": "ok"}'
+within 3 "an answer that changes back releases the hold" logged_since "$lines" "The answer changed: the 3 routes it would have removed stay"
+check "no route was removed by the flip" own_is_expected
 
 md_control '{"mode": "ok", "set": {"interfaces.private.0.ipv4.gateway": "10.116.0.9"}}'
 ip netns exec "$GW" ip addr add 10.116.0.9/20 dev vpc0

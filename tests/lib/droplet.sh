@@ -142,10 +142,10 @@ md_control() {
         printf '%s\n' "$1" >"$CONTROL"
 }
 
-# conf "key = value" ...: replaces the agent's config file. The state file always lives in the
-# test's own folder, never in the host's /run.
+# conf "key = value" ...: replaces the agent's config file. The state and owner files always
+# live in the test's own folder, never in the host's /run or /var/lib.
 conf() {
-        printf '%s\n' "$@" "state_file = $TESTDIR/state.json" >"$CONF"
+        printf '%s\n' "$@" "state_file = $TESTDIR/state.json" "owner_file = $TESTDIR/owner" >"$CONF"
 }
 
 # vpr ARGS...: runs the agent in the droplet; sets RC, OUT (stdout) and ERR (stderr).

@@ -13,7 +13,8 @@ request:
    "mode": "ok" | "status:<code>" | "429" | "garbage" | "hang" | "empty" | "truncated" | "trickle" |
            "big:<bytes>" | "deep:<n>" | "body" (answer "body" with "status") | "fail_page:<n>" |
            "next_host:<url>",
-   "retry_after": 30}
+   "retry_after": 30,
+   "total_offset": 1, "total_offset_page": 2}   (meta.total off by 1, on page 2 only or on every page)
 
 Requests are logged one JSON line each: path, whether an Authorization header came, and whether
 it carried the right token (never the token itself). Binds only the address it is given.
@@ -124,6 +125,9 @@ class Handler(BaseHTTPRequestHandler):
             chunk = peerings[(page - 1) * size: page * size]
             body = {"peerings": [dict(p, created_at="2024-10-01T12:00:00Z") for p in chunk],
                     "links": {}, "meta": {"total": len(peerings)}}
+            # A lying meta.total: off by total_offset on every page, or only on page total_offset_page.
+            if not ctl.get("total_offset_page") or ctl.get("total_offset_page") == page:
+                body["meta"]["total"] += ctl.get("total_offset", 0)
             if page * size < len(peerings):
                 base = ctl.get("next_base") or self.server.base
                 if mode.startswith("next_host:"):

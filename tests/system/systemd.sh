@@ -5,7 +5,9 @@
 # hardened unit reaches "active (running)" through the notify handshake, runs with
 # CAP_NET_ADMIN alone and not as root, installs working routes, is restarted by systemd after
 # SIGKILL and by an upgrade with every route in place throughout, keeps routes on stop, polls at
-# once on reload, and logs structured fields to the journal.
+# once on reload, refuses a reload of a broken config visibly, keeps its owner record in its
+# StateDirectory, serves metrics to node_exporter as the README says, and logs structured fields
+# to the journal.
 #
 # The Debian root is cached in $VPR_ROOTFS_CACHE (default /var/cache/vpc-peer-routes-tests),
 # outside the checkout; each run boots a copy of it, removed at the end.
@@ -25,7 +27,7 @@ done
 
 CACHE=${VPR_ROOTFS_CACHE:-/var/cache/vpc-peer-routes-tests}
 MIRROR=${VPR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-ROOT_PACKAGES=systemd,systemd-sysv,dbus,iproute2,iputils-ping,procps,libnl-3-200,libnl-route-3-200,libcurl4,libcjson1,libsystemd0
+ROOT_PACKAGES=systemd,systemd-sysv,dbus,iproute2,iputils-ping,procps,libnl-3-200,libnl-route-3-200,libcurl4,libcjson1,libsystemd0,prometheus-node-exporter
 
 NSPAWN_PID=
 INACCESSIBLE_MADE=
@@ -202,6 +204,35 @@ more_requests() {
 }
 within 5 "systemctl reload polls the metadata at once" more_requests
 within 10 "it is running after the reload" running
+
+# A broken config: `systemctl reload` fails visibly (check-config runs first) and the service
+# goes on with the previous one.
+cp "$ROOT/etc/vpc-peer-routes.conf" "$TESTDIR/good.conf"
+echo "metric = lots" >>"$ROOT/etc/vpc-peer-routes.conf"
+if in_ct systemctl reload vpc-peer-routes.service >"$TESTDIR/reload.out" 2>&1; then
+        not_ok "systemctl reload fails on a broken config"
+else
+        ok "systemctl reload fails on a broken config"
+fi
+check "the service is still running after the refused reload" running
+check "its routes are untouched" own_is_expected
+check "the journal names the broken line" sh -c "nsenter -t $CT -a journalctl -u vpc-peer-routes.service --no-pager | grep -q 'metric \"lots\" is not a number'"
+cp "$TESTDIR/good.conf" "$ROOT/etc/vpc-peer-routes.conf"
+
+# owner_file lives in the StateDirectory, writable by the dynamic user across restarts.
+check "the service records the protocol and table its routes carry" grep -qx "protocol = 241" "$ROOT/var/lib/private/vpc-peer-routes/owner"
+
+# The README's metrics recipe, as written, under the unit's DynamicUser: the textfile in the
+# runtime directory, a symlink in node_exporter's textfile folder, node_exporter serving it.
+echo "metrics_file = /run/vpc-peer-routes/metrics.prom" >>"$ROOT/etc/vpc-peer-routes.conf"
+in_ct ln -sf /run/vpc-peer-routes/metrics.prom /var/lib/prometheus/node-exporter/vpc-peer-routes.prom
+in_ct systemctl reload vpc-peer-routes.service
+scraped() {
+        ip netns exec "$DR" curl -s --max-time 2 http://127.0.0.1:9100/metrics | grep -q '^vpc_peer_routes_routes_installed 3$'
+}
+within 20 "node_exporter serves the agent's metrics through the recipe's symlink" scraped
+cp "$TESTDIR/good.conf" "$ROOT/etc/vpc-peer-routes.conf"
+in_ct systemctl reload vpc-peer-routes.service
 
 # An upgrade (the same package again) restarts it; the routes stay throughout.
 MAIN=$(svc MainPID)

@@ -238,7 +238,7 @@ static void test_load(void **state) {
 
         writable = tmp_file("w.conf", "metric = 7\n", 0666);
         assert_true(config_load(writable, true, &c, err, sizeof err) < 0);
-        assert_contains(err, "is writable by others (mode 0666); refusing it");
+        assert_contains(err, "is writable by group or others (mode 0666); refusing it");
 
         routes = tmp_file("routes", "10.120.0.0/20\n10.130.0.0/16\n", 0644);
         if (asprintf(&conf, "routes_file = %s\n", routes) < 0)

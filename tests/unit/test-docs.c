@@ -30,6 +30,7 @@ static bool config_equal(const struct config *a, const struct config *b) {
                streq_ptr(a->api_ca_file, b->api_ca_file) && a->api_insecure == b->api_insecure &&
                a->api_interval_usec == b->api_interval_usec && streq_ptr(a->api_token, b->api_token) &&
                a->interval_usec == b->interval_usec && streq_ptr(a->state_file, b->state_file) &&
+               streq_ptr(a->owner_file, b->owner_file) &&
                streq_ptr(a->metrics_file, b->metrics_file);
 }
 
@@ -142,6 +143,47 @@ static void test_example_defaults(void **state) {
         assert_true(checked >= 15);
 }
 
+/* check-config prints the effective configuration in the file's syntax: printed and read back, it
+ * is the same configuration, and it names every key. */
+static void test_print_round_trip(void **state) {
+        static const char *const configs[] = {
+                "",
+                "source = metadata\nconnect_timeout = 500ms\ntimeout = 3s\ninterface = ens4\ngateway = 10.116.0.9\n"
+                "routes = 10.120.0.0/20 10.130.0.0/16\nmetric = 7\nmtu = 1450\ntable = 100\nprotocol = 250\n"
+                "peering_flag = ignore\nallow_non_private = yes\nmax_routes = 9\ninterval = 2min\n"
+                "state_file = /run/x.json\nowner_file = /var/lib/x\nmetrics_file = /run/m.prom\n"
+                "api_url = https://api.example.com\napi_interval = 90s\napi_insecure = yes\n",
+        };
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(configs); i++) {
+                _cleanup_config_ struct config *c = NULL, *back = NULL;
+                _cleanup_free_ char *text = NULL;
+                size_t len = 0;
+                char err[CONFIG_ERR_MAX] = "";
+                FILE *f;
+
+                assert_int_equal(config_new_default(&c), 0);
+                if (config_parse_text(c, configs[i], strlen(configs[i]), "in.conf", err, sizeof err) < 0 ||
+                    config_finalize(c, err, sizeof err) < 0)
+                        fail_msg("%s", err);
+                f = open_memstream(&text, &len);
+                assert_non_null(f);
+                config_print(f, c);
+                fclose(f);
+                for (size_t k = 0; config_key_name(k); k++) {
+                        char line[64];
+                        snprintf(line, sizeof line, "%s =", config_key_name(k));
+                        assert_contains(text, line);
+                }
+                assert_int_equal(config_new_default(&back), 0);
+                if (config_parse_text(back, text, len, "printed", err, sizeof err) < 0 || config_finalize(back, err, sizeof err) < 0)
+                        fail_msg("the printed configuration does not read back: %s\n%s", err, text);
+                if (!config_equal(c, back))
+                        fail_msg("the printed configuration reads back as another one:\n%s", text);
+        }
+}
+
 int main(void) {
         struct unit_tests u = {};
         int r;
@@ -152,6 +194,7 @@ int main(void) {
         UNIT_ADD(&u, test_keys_documented);
         UNIT_ADD(&u, test_no_unknown_keys);
         UNIT_ADD(&u, test_example_defaults);
+        UNIT_ADD(&u, test_print_round_trip);
         r = unit_run(&u, "docs");
         free(man);
         free(example);

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/* The service's decisions that need no loop and no kernel: the STATUS= line it publishes, and the
+ * pause before re-adding a route another program keeps removing. */
+#include "daemon_internal.h"
+#include "unit.h"
+
+#define SEC 1000000ULL
+
+struct status_case {
+        const char *name;
+        bool api;                  /* source = api */
+        unsigned failures;         /* metadata failures in a row */
+        bool invalid;              /* ... of the document, not the service */
+        unsigned api_failures;
+        uint64_t failing_since;    /* CLOCK_MONOTONIC usec */
+        uint64_t now_mono;
+        size_t desired;            /* desired routes, each kept */
+        enum tristate flag;
+        int64_t in_sync_ago;       /* seconds before now_wall */
+        const char *expect;
+        size_t held;               /* routes a pending withdrawal keeps */
+};
+
+#define NOW_WALL 1795856400ULL /* 2026-11-28 09:00:00 UTC */
+
+static const struct status_case status_cases[] = {
+        { "metadata unreachable", false, 3, false, 0, 10 * SEC, 70 * SEC, 3, TRISTATE_TRUE, 0,
+          "metadata unreachable for 60 s, keeping 0 routes", 0 },
+        { "metadata invalid is not unreachable", false, 1, true, 0, 10 * SEC, 200 * SEC, 3, TRISTATE_TRUE, 0,
+          "metadata invalid for 3 min, keeping 0 routes", 0 },
+        { "a failure that started later than now reads 0 s", false, 1, false, 0, 500 * SEC, 70 * SEC, 3, TRISTATE_TRUE, 0,
+          "metadata unreachable for 0 s", 0 },
+        { "API unreachable", true, 0, false, 2, 0, 7200 * SEC, 3, TRISTATE_TRUE, 0, "API unreachable for 2 h", 0 },
+        { "in sync since today: a time", false, 0, false, 0, 0, 0, 3, TRISTATE_TRUE, 3600,
+          "3 routes via 10.116.0.1 dev ens4, in sync since 08:00:00", 0 },
+        { "in sync since another day: a date", false, 0, false, 0, 0, 0, 3, TRISTATE_TRUE, 90000,
+          "3 routes via 10.116.0.1 dev ens4, in sync since 2026-11-27 08:00:00", 0 },
+        { "no routes: the flag says false", false, 0, false, 0, 0, 0, 0, TRISTATE_FALSE, 0,
+          "no routes wanted (vpc_peering_enabled is false)", 0 },
+        { "no routes with source = api: no peering, not the flag", true, 0, false, 0, 0, 0, 0, TRISTATE_ABSENT, 0,
+          "no routes wanted (no ACTIVE peering to route)", 0 },
+        { "a withdrawal held until a second answer", false, 0, false, 0, 0, 0, 0, TRISTATE_FALSE, 0,
+          "no routes wanted (vpc_peering_enabled is false); keeping 3 routes until a second answer says the same", 3 },
+};
+
+static void test_status(void **state) {
+        const struct status_case *c = *state;
+        _cleanup_config_ struct config *cfg = NULL;
+        struct daemon d = {};
+        char buf[256];
+
+        assert_int_equal(config_new_default(&cfg), 0);
+        cfg->source = c->api ? SOURCE_API : SOURCE_METADATA;
+        d.config = cfg;
+        d.have_md = true;
+        d.have_api = true;
+        d.failures = c->failures;
+        d.metadata_invalid = c->invalid;
+        d.api_failures = c->api_failures;
+        d.failing_since = d.api_failing_since = c->failing_since;
+        d.md.gateway = 0x0a740001u;
+        d.md.peering_enabled = c->flag;
+        d.desired.n = c->desired;
+        d.plan.count[PLAN_KEEP] = c->desired;
+        snprintf(d.link.ifname, sizeof d.link.ifname, "ens4");
+        d.in_sync_since = NOW_WALL - (uint64_t) c->in_sync_ago;
+        d.withdrawal = (struct withdrawal) { .pending = c->held > 0, .routes = c->held };
+        daemon_format_status(&d, c->now_mono, NOW_WALL, buf, sizeof buf);
+        assert_contains(buf, c->expect);
+}
+
+static const struct route ten = { .dst = 0x0a000000u, .dst_len = 8, .table = 254 };
+static const struct route other = { .dst = 0xac100000u, .dst_len = 12, .table = 254 };
+
+/* Removed at t, re-added when allowed, removed again 1 ms after each re-add: the pause doubles
+ * from 10 ms to 60 s, and the fifth removal in a row is worth a warning. */
+static void test_fight_escalates(void **state) {
+        struct fights f = {};
+        const struct fight *x = NULL;
+        uint64_t t = 1000 * SEC, until = 0, expect = 0;
+        (void) state;
+
+        for (unsigned i = 1; i <= 16; i++) {
+                enum fight_news news = fights_removed(&f, &ten, t, &x);
+                assert_int_equal(news, i == FIGHT_WARN_REMOVALS ? FIGHT_STARTS : FIGHT_NONE);
+                assert_int_equal(x->removals, i);
+                expect = i == 1 ? 0 : i == 2 ? FIGHT_FIRST_PAUSE_USEC : expect * 2;
+                if (expect > FIGHT_MAX_PAUSE_USEC)
+                        expect = FIGHT_MAX_PAUSE_USEC;
+                assert_int_equal(x->pause, expect);
+                if (expect) {
+                        assert_true(fights_defer(&f, &ten, t, &until));
+                        assert_int_equal(until, t + expect);
+                        assert_false(fights_defer(&f, &other, t, &until)); /* another destination heals at once */
+                } else
+                        assert_false(fights_defer(&f, &ten, t, &until));
+                assert_true(i == 1 || fight_ongoing(x, t));
+                t += expect;              /* the pause runs out */
+                assert_false(fights_defer(&f, &ten, t, &until));
+                fights_readded(&f, &ten, t);
+                t += 1000;                /* and 1 ms later it is gone again */
+        }
+        assert_int_equal(x->pause, FIGHT_MAX_PAUSE_USEC);
+        fights_done(&f);
+}
+
+/* A re-added route that stays long enough ends the fight: the next removal heals at once. */
+static void test_fight_ends(void **state) {
+        struct fights f = {};
+        const struct fight *x = NULL;
+        uint64_t t = 1000 * SEC, until = 0;
+        (void) state;
+
+        for (unsigned i = 0; i < FIGHT_WARN_REMOVALS; i++) {
+                (void) fights_removed(&f, &ten, t, &x);
+                t += x->pause;
+                fights_readded(&f, &ten, t);
+                t += 1000;
+        }
+        assert_true(x->warned);
+        t += 2 * x->pause > FIGHT_QUIET_USEC ? 2 * x->pause : FIGHT_QUIET_USEC; /* it stayed */
+        assert_false(fight_ongoing(x, t));
+        assert_int_equal(fights_removed(&f, &ten, t, &x), FIGHT_ENDED);
+        assert_int_equal(x->removals, 1);
+        assert_int_equal(x->pause, 0);
+        assert_false(fights_defer(&f, &ten, t, &until));
+        fights_done(&f);
+}
+
+int main(void) {
+        struct unit_tests u = {};
+
+        setenv("TZ", "UTC", 1);
+        UNIT_ADD_TABLE(&u, test_status, status_cases);
+        UNIT_ADD(&u, test_fight_escalates);
+        UNIT_ADD(&u, test_fight_ends);
+        return unit_run(&u, "daemon");
+}
