@@ -19,6 +19,14 @@ struct vpc_cache_entry {
         bool used;      /* referenced by the round in progress */
 };
 
+/* A peering the log has spoken about already (an unknown status, a single VPC id): said once,
+ * again only after it changed or went away and came back. */
+struct noted {
+        char id[UUID_STRLEN];
+        char what[32];
+        bool seen;      /* in the round in progress */
+};
+
 enum step {
         STEP_IDLE,
         STEP_DROPLET,
@@ -32,6 +40,8 @@ struct api_client {
         uint64_t retry_after;   /* monotonic usec */
         struct vpc_cache_entry *cache;
         size_t n_cache, cap_cache;
+        struct noted *noted;
+        size_t n_noted, cap_noted;
 
         /* the round in progress */
         enum step step;
@@ -44,6 +54,8 @@ struct api_client {
         char own_vpc[UUID_STRLEN];
         struct api_peering *active;
         size_t n_active, cap_active;
+        struct api_waiting *waiting;
+        size_t n_waiting, cap_waiting;
         size_t vpc_next;        /* index into active while fetching VPCs */
         unsigned pages;
         uint64_t received;      /* peerings on the pages so far, ours or not */
@@ -78,9 +90,12 @@ static void round_reset(struct api_client *a) {
                 free(a->token);
         }
         free(a->active);
+        free(a->waiting);
         a->base = a->ca_file = a->url = a->token = NULL;
         a->active = NULL;
+        a->waiting = NULL;
         a->n_active = a->cap_active = a->vpc_next = 0;
+        a->n_waiting = a->cap_waiting = 0;
         a->pages = 0;
         a->received = a->total = 0;
         a->has_total = false;
@@ -93,6 +108,7 @@ void api_client_free(struct api_client *a) {
         round_reset(a);
         api_budget_done(&a->budget);
         free(a->cache);
+        free(a->noted);
         free(a);
 }
 
@@ -195,9 +211,13 @@ static void finish_success(struct api_client *a) {
         size_t kept = 0;
 
         memcpy(peers.own_vpc, a->own_vpc, UUID_STRLEN);
+        peers.waiting = TAKE_PTR(a->waiting);
+        peers.n_waiting = a->n_waiting;
+        a->n_waiting = a->cap_waiting = 0;
         if (a->n_active > 0) {
                 peers.peers = calloc(a->n_active, sizeof *peers.peers);
                 if (!peers.peers) {
+                        api_peers_done(&peers);
                         round_fail(a, -ENOMEM, "API: out of memory");
                         return;
                 }
@@ -224,6 +244,13 @@ static void finish_success(struct api_client *a) {
                         a->cache[kept++] = a->cache[i];
                 }
         a->n_cache = kept;
+        kept = 0;
+        for (size_t i = 0; i < a->n_noted; i++)
+                if (a->noted[i].seen) {
+                        a->noted[i].seen = false;
+                        a->noted[kept++] = a->noted[i];
+                }
+        a->n_noted = kept;
         round_finish(a, 0, NULL, &peers);
         api_peers_done(&peers);
 }
@@ -257,6 +284,64 @@ static int add_active(struct api_client *a, const struct api_peering *p) {
         return 0;
 }
 
+static int add_waiting(struct api_client *a, const struct api_peering *p) {
+        if (GREEDY_REALLOC(a->waiting, a->cap_waiting, a->n_waiting + 1) < 0)
+                return -ENOMEM;
+        struct api_waiting *w = &a->waiting[a->n_waiting++];
+        snprintf(w->peering_id, sizeof w->peering_id, "%s", p->id);
+        snprintf(w->peering_name, sizeof w->peering_name, "%s", p->name);
+        return 0;
+}
+
+/* True the first time (id, what) comes up in a row of rounds: worth a warning then, and only
+ * then. Without memory for it, says yes: a warning too many beats one lost. */
+static bool note_once(struct api_client *a, const char *id, const char *what) {
+        for (size_t i = 0; i < a->n_noted; i++)
+                if (streq(a->noted[i].id, id) && streq(a->noted[i].what, what)) {
+                        a->noted[i].seen = true;
+                        return false;
+                }
+        if (GREEDY_REALLOC(a->noted, a->cap_noted, a->n_noted + 1) >= 0) {
+                struct noted *n = &a->noted[a->n_noted++];
+                snprintf(n->id, sizeof n->id, "%s", id);
+                snprintf(n->what, sizeof n->what, "%s", what);
+                n->seen = true;
+        }
+        return true;
+}
+
+/* What one peering of a page means for this droplet: a route (ACTIVE), something to wait for
+ * (PROVISIONING), or nothing. */
+static int take_peering(struct api_client *a, const struct api_peering *p) {
+        bool ours = streq(p->vpc_ids[0], a->own_vpc) || (p->n_vpc_ids > 1 && streq(p->vpc_ids[1], a->own_vpc));
+
+        if (!ours || (p->n_vpc_ids > 1 && streq(p->vpc_ids[0], p->vpc_ids[1]))) {
+                log_debug("API: peering %s (%s) does not join our VPC %s; ignoring it", p->id, p->name, a->own_vpc);
+                return 0;
+        }
+        if (p->n_vpc_ids < 2) {
+                if (note_once(a, p->id, "one VPC"))
+                        log_warning("API: peering %s (%s) names only the VPC %s in vpc_ids; without the other VPC there "
+                                    "is nothing to route", p->id, p->name, p->vpc_ids[0]);
+                return 0;
+        }
+        switch (p->status) {
+        case PEERING_ACTIVE:
+                return add_active(a, p);
+        case PEERING_PROVISIONING:
+                log_debug("API: peering %s (%s) is PROVISIONING; its route comes once it is ACTIVE", p->id, p->name);
+                return add_waiting(a, p);
+        case PEERING_DELETING:
+                log_debug("API: peering %s (%s) is DELETING; no route for it", p->id, p->name);
+                return 0;
+        default:
+                if (note_once(a, p->id, p->status_text))
+                        log_warning("API: peering %s (%s) has the status \"%s\", which this agent does not know; "
+                                    "treating it as not ACTIVE", p->id, p->name, p->status_text);
+                return 0;
+        }
+}
+
 static void handle_peerings(struct api_client *a, const char *body, size_t size) {
         struct api_peerings_page page = {};
         char err[API_ERR_MAX];
@@ -283,18 +368,7 @@ static void handle_peerings(struct api_client *a, const char *body, size_t size)
         }
         a->received += page.n;
         for (size_t i = 0; i < page.n; i++) {
-                const struct api_peering *p = &page.peerings[i];
-                bool ours = streq(p->vpc_ids[0], a->own_vpc) || streq(p->vpc_ids[1], a->own_vpc);
-
-                if (!ours || streq(p->vpc_ids[0], p->vpc_ids[1])) {
-                        log_debug("API: peering %s (%s) does not join our VPC %s; ignoring it", p->id, p->name, a->own_vpc);
-                        continue;
-                }
-                if (p->status != PEERING_ACTIVE) {
-                        log_debug("API: peering %s (%s) is %s, not ACTIVE; no route for it yet", p->id, p->name, p->status_text);
-                        continue;
-                }
-                if ((r = add_active(a, p)) < 0) {
+                if ((r = take_peering(a, &page.peerings[i])) < 0) {
                         api_peerings_page_done(&page);
                         round_fail(a, r, "API: out of memory");
                         return;
@@ -339,6 +413,11 @@ static void handle_ok(struct api_client *a, const char *body, size_t size) {
                 r = api_parse_droplet(body, size, a->own_vpc, err, sizeof err);
                 if (r < 0) {
                         round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err);
+                        return;
+                }
+                if (!a->own_vpc[0]) {
+                        round_fail(a, -ENXIO, "API: GET %s: droplet.vpc_uuid is null; the droplet is in no VPC, so no "
+                                   "peering can reach it", url_path(a, a->url));
                         return;
                 }
                 a->step = STEP_PEERINGS;
@@ -432,9 +511,12 @@ static void on_response(struct http_response *resp, void *userdata) {
                            msg[0] ? ": \"" : "", msg, msg[0] ? "\"" : "");
                 return;
         case 403:
+                /* The scope each endpoint needs, from DigitalOcean's specification. */
                 round_fail(a, -EACCES,
-                           "API: the token may not read %s (HTTP 403%s%s%s); it needs the droplet:read and vpc:read scopes",
-                           url_path(a, a->url), msg[0] ? ": \"" : "", msg, msg[0] ? "\"" : "");
+                           "API: the token may not read %s (HTTP 403%s%s%s); it lacks the %s scope (the agent needs "
+                           "droplet:read and vpc:read)",
+                           url_path(a, a->url), msg[0] ? ": \"" : "", msg, msg[0] ? "\"" : "",
+                           a->step == STEP_DROPLET ? "droplet:read" : "vpc:read");
                 return;
         case 429:
                 round_fail(a, -EBUSY, "API: rate limited (HTTP 429); next request in %s",

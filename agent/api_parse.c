@@ -100,28 +100,48 @@ static int get_name(const cJSON *obj, const char *path, char ret[static API_NAME
 
 int api_parse_droplet(const char *body, size_t size, char ret_vpc_uuid[static UUID_STRLEN], char *err, size_t errlen) {
         _cleanup_cjson_ cJSON *root = NULL;
-        const cJSON *droplet;
-        char uuid[UUID_STRLEN];
+        const cJSON *droplet = NULL, *v = NULL;
+        char uuid[UUID_STRLEN] = "";
         int r;
 
-        r = parse_wrapped(body, size, "droplet", &root, &droplet, err, errlen);
+        r = json_parse_object(body, size, &root, err, errlen);
         if (r < 0)
                 return r;
-        r = get_uuid(droplet, "droplet", "vpc_uuid", uuid, err, errlen);
+        r = json_get(root, "", "droplet", &droplet, err, errlen);
         if (r < 0)
+                return r;
+        /* {"droplet": {...}} as the API answers; a client's dump of the droplet object itself
+         * (with its id and vpc_uuid at the top) is read the same way. */
+        if (r == 0 && json_get(root, "", "vpc_uuid", &v, err, errlen) > 0)
+                droplet = root;
+        else if (r == 0) {
+                snprintf(err, errlen, "droplet is missing");
+                return -ENOENT;
+        }
+        if (!cJSON_IsObject(droplet)) {
+                char b[QUOTE_BUF + 4];
+                snprintf(err, errlen, "droplet %s is %s, expected an object", json_value_brief(droplet, b, sizeof b),
+                         json_type_name(droplet));
+                return -EINVAL;
+        }
+        /* Absent or null: a droplet in no VPC (older droplets). The round says so. */
+        r = json_get(droplet, "droplet", "vpc_uuid", &v, err, errlen);
+        if (r < 0)
+                return r;
+        if (r > 0 && !cJSON_IsNull(v) && (r = get_uuid(droplet, "droplet", "vpc_uuid", uuid, err, errlen)) < 0)
                 return r;
         memcpy(ret_vpc_uuid, uuid, UUID_STRLEN);
         return 0;
 }
 
-static int parse_peering(const cJSON *p, size_t index, struct api_peering *ret, char *err, size_t errlen) {
+static int parse_peering(const cJSON *p, const char *key, size_t index, struct api_peering *ret, char *err, size_t errlen) {
         struct api_peering pr = {};
         const cJSON *ids = NULL;
         const char *status;
         char path[48], b[QUOTE_BUF + 4];
-        int r;
+        int r, n;
 
-        snprintf(path, sizeof path, "peerings[%zu]", index);
+        snprintf(path, sizeof path, "%s[%zu]", key, index);
         if (!cJSON_IsObject(p)) {
                 snprintf(err, errlen, "%s %s is %s, expected an object", path, json_value_brief(p, b, sizeof b), json_type_name(p));
                 return -EINVAL;
@@ -131,12 +151,16 @@ static int parse_peering(const cJSON *p, size_t index, struct api_peering *ret, 
         r = json_get(p, path, "vpc_ids", &ids, err, errlen);
         if (r < 0)
                 return r;
-        if (r == 0 || !cJSON_IsArray(ids) || cJSON_GetArraySize(ids) != 2) {
-                snprintf(err, errlen, "%s.vpc_ids %s is not an array of exactly two VPC ids", path,
+        /* Two VPCs, says the specification; godo's own test answer names one. A peering that
+         * names one VPC only is read (the round ignores it: there is no other side to route). */
+        n = cJSON_IsArray(ids) ? cJSON_GetArraySize(ids) : 0;
+        if (r == 0 || n < 1 || n > 2) {
+                snprintf(err, errlen, "%s.vpc_ids %s is not an array of two VPC ids", path,
                          r == 0 ? "(missing)" : json_value_brief(ids, b, sizeof b));
                 return -EINVAL;
         }
-        for (int i = 0; i < 2; i++) {
+        pr.n_vpc_ids = (unsigned) n;
+        for (int i = 0; i < n; i++) {
                 const cJSON *id = cJSON_GetArrayItem(ids, i);
                 if (!cJSON_IsString(id) || !uuid_valid(id->valuestring)) {
                         snprintf(err, errlen, "%s.vpc_ids[%d] %s is not a UUID", path, i, json_value_brief(id, b, sizeof b));
@@ -162,24 +186,46 @@ static int parse_peering(const cJSON *p, size_t index, struct api_peering *ret, 
 
 int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_page *ret, char *err, size_t errlen) {
         _cleanup_cjson_ cJSON *root = NULL;
-        const cJSON *peerings = NULL, *links = NULL, *pages = NULL, *next = NULL, *meta = NULL;
+        const cJSON *peerings = NULL, *other = NULL, *links = NULL, *pages = NULL, *next = NULL, *meta = NULL;
         struct api_peerings_page page = {};
+        const char *key;
         char b[QUOTE_BUF + 4];
         int r, n;
 
         r = json_parse_object(body, size, &root, err, errlen);
         if (r < 0)
                 return r;
+        /* GET /v2/vpcs/{id}/peerings lists them under "peerings" in DigitalOcean's specification
+         * and under "vpc_peerings" as godo (doctl, Terraform) decodes it, like GET /v2/vpc_peerings
+         * everywhere. The agent reads this endpoint rather than the account-wide list: it needs
+         * only the vpc:read scope the VPC lookups need anyway (the account list needs
+         * vpc_peering:read), and it answers with this VPC's peerings only, however many the
+         * account holds. So both keys are accepted; exactly one must be there. */
         r = json_get(root, "", "peerings", &peerings, err, errlen);
         if (r < 0)
                 return r;
-        if (r == 0 || !cJSON_IsArray(peerings)) {
-                snprintf(err, errlen, "peerings %s is not an array", r == 0 ? "(missing)" : json_value_brief(peerings, b, sizeof b));
+        r = json_get(root, "", "vpc_peerings", &other, err, errlen);
+        if (r < 0)
+                return r;
+        if (peerings && other) {
+                snprintf(err, errlen, "both peerings and vpc_peerings are there; expected one of them");
+                return -EINVAL;
+        }
+        if (!peerings && !other) {
+                snprintf(err, errlen, "neither peerings nor vpc_peerings is there");
+                return -ENOENT;
+        }
+        key = peerings ? "peerings" : "vpc_peerings";
+        if (!peerings)
+                peerings = other;
+        if (!cJSON_IsArray(peerings)) {
+                snprintf(err, errlen, "%s %s is %s, expected an array", key, json_value_brief(peerings, b, sizeof b),
+                         json_type_name(peerings));
                 return -EINVAL;
         }
         n = cJSON_GetArraySize(peerings);
         if (n > 1000) {
-                snprintf(err, errlen, "peerings holds %d entries on one page; refusing", n);
+                snprintf(err, errlen, "%s holds %d entries on one page; refusing", key, n);
                 return -E2BIG;
         }
         if (n > 0) {
@@ -188,7 +234,7 @@ int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_p
                         return -ENOMEM;
         }
         for (int i = 0; i < n; i++) {
-                r = parse_peering(cJSON_GetArrayItem(peerings, i), (size_t) i, &page.peerings[page.n], err, errlen);
+                r = parse_peering(cJSON_GetArrayItem(peerings, i), key, (size_t) i, &page.peerings[page.n], err, errlen);
                 if (r < 0) {
                         api_peerings_page_done(&page);
                         return r;

@@ -20,6 +20,7 @@ struct api_peering {
         char id[UUID_STRLEN];
         char name[API_NAME_MAX];
         char vpc_ids[2][UUID_STRLEN];
+        unsigned n_vpc_ids;     /* 2, or 1 where an answer names one VPC only */
         enum peering_status status;
         char status_text[24];
 };
@@ -38,9 +39,10 @@ struct api_vpc {
         struct cidr ip_range;
 };
 
-/* GET /v2/droplets/{id} → droplet.vpc_uuid */
+/* GET /v2/droplets/{id} → droplet.vpc_uuid, "" when the droplet is in no VPC */
 int api_parse_droplet(const char *body, size_t size, char ret_vpc_uuid[static UUID_STRLEN], char *err, size_t errlen);
-/* GET /v2/vpcs/{id}/peerings → one page */
+/* GET /v2/vpcs/{id}/peerings (or GET /v2/vpc_peerings) → one page; the list may be under
+ * "peerings" or "vpc_peerings" */
 int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_page *ret, char *err, size_t errlen);
 void api_peerings_page_done(struct api_peerings_page *p);
 /* GET /v2/vpcs/{id} → vpc.id, vpc.name, vpc.ip_range */

@@ -4,6 +4,7 @@
 
 void api_peers_done(struct api_peers *p) {
         free(p->peers);
+        free(p->waiting);
         *p = (struct api_peers) {};
 }
 
@@ -44,4 +45,34 @@ cJSON *api_peer_to_json(const struct api_peer *p) {
         cJSON_AddStringToObject(o, "vpc_id", p->vpc_id);
         cJSON_AddStringToObject(o, "vpc_name", p->vpc_name);
         return o;
+}
+
+cJSON *api_waiting_to_json(const struct api_peers *p) {
+        cJSON *a = cJSON_CreateArray();
+
+        for (size_t i = 0; a && i < p->n_waiting; i++) {
+                cJSON *o = cJSON_CreateObject();
+                if (!o || !cJSON_AddItemToArray(a, o)) {
+                        cJSON_Delete(o);
+                        cJSON_Delete(a);
+                        return NULL;
+                }
+                cJSON_AddStringToObject(o, "id", p->waiting[i].peering_id);
+                cJSON_AddStringToObject(o, "name", p->waiting[i].peering_name);
+        }
+        return a;
+}
+
+const char *api_waiting_names(const struct api_peers *p, char *buf, size_t size) {
+        size_t used = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < p->n_waiting && used < size; i++) {
+                const struct api_waiting *w = &p->waiting[i];
+                int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", w->peering_name[0] ? w->peering_name : w->peering_id);
+                if (n < 0)
+                        break;
+                used += (size_t) n;
+        }
+        return buf;
 }

@@ -77,9 +77,14 @@ static void print_text(FILE *f, const struct config *c, const struct reconcile *
 
         if (c->source == SOURCE_API) {
                 fprintf(f, "Source:      api (%s)", c->api_url);
-                if (rc->peers)
+                if (rc->peers) {
+                        char names[256];
                         fprintf(f, "; VPC %s, %zu ACTIVE peering%s", rc->peers->own_vpc, rc->peers->n,
                                 rc->peers->n == 1 ? "" : "s");
+                        if (rc->peers->n_waiting)
+                                fprintf(f, ", %zu PROVISIONING (%s)", rc->peers->n_waiting,
+                                        api_waiting_names(rc->peers, names, sizeof names));
+                }
                 fprintf(f, "\nMetadata:    %s\n", c->metadata_url);
         } else
                 fprintf(f, "Source:      metadata (%s)\n", c->metadata_url);
@@ -164,9 +169,11 @@ static int print_json(FILE *f, const struct config *c, const struct reconcile *r
                         if (rc->peers) {
                                 cJSON_AddStringToObject(api, "vpc_id", rc->peers->own_vpc);
                                 cJSON_AddNumberToObject(api, "active_peerings", (double) rc->peers->n);
+                                cJSON_AddItemToObject(api, "provisioning", api_waiting_to_json(rc->peers));
                         } else {
                                 cJSON_AddNullToObject(api, "vpc_id");
                                 cJSON_AddNullToObject(api, "active_peerings");
+                                cJSON_AddNullToObject(api, "provisioning");
                         }
                 }
         }

@@ -94,15 +94,18 @@ vpr status
 collect
 expect_rc 0 "status with source = api"
 case $OUT in *"Source:      api (http://192.0.2.1:8080); VPC $API_OWN_VPC, 3 ACTIVE peerings"*"10.120.0.0/20 via 10.116.0.1 dev ens4 metric 101 mtu 1500 proto 241  [peering peering-a, VPC peer-a]"*) ok "status names the source and each route's peering" ;; *) not_ok "status names the source and peerings"; vpr_diag ;; esac
+case $OUT in *"3 ACTIVE peerings, 1 PROVISIONING (peering-c)"*) ok "status names the peering still PROVISIONING" ;; *) not_ok "status names PROVISIONING peerings"; vpr_diag ;; esac
 vpr status --json
 collect
 if printf '%s' "$OUT" | "$PYTHON" -c '
 import json, sys
 s = json.load(sys.stdin)
 assert s["source"] == "api" and s["api"]["ok"] and s["api"]["active_peerings"] == 3, s["api"]
+assert [p["name"] for p in s["api"]["provisioning"]] == ["peering-c"], s["api"]
 names = {r["destination"]: r["peering"]["name"] for r in s["routes"]}
 assert names == {"10.120.0.0/20": "peering-a", "10.130.0.0/16": "peering-b"}, names
 '; then ok "status --json names each route's peering"; else not_ok "status --json peerings"; vpr_diag; fi
+
 
 # The systemd credential serves as the token when present (LoadCredential=do-api-token:...).
 mkdir -p "$TESTDIR/creds"
@@ -156,6 +159,61 @@ expect_err "droplet:read and vpc:read" "401 names the read scopes"
 check "API 401: every route kept" api_routes_expected
 api_set "c['token'] = '$API_TOKEN'"
 
+# ---- the shapes DigitalOcean's clients read, and the scopes ----
+# godo decodes GET /v2/vpcs/{id}/peerings from "vpc_peerings", the specification says "peerings".
+vpr flush
+api_set "c['list_key'] = 'vpc_peerings'"
+vpr sync
+collect
+expect_rc 0 "peerings listed under vpc_peerings (godo's shape)"
+check "vpc_peerings: exactly the ACTIVE peers' ranges are routed" api_routes_expected
+for key in both none; do
+        api_set "c['list_key'] = '$key'"
+        vpr sync
+        collect
+        expect_rc 1 "peerings under $key of the two keys: sync fails"
+        check "peerings under $key of the two keys: every route kept" api_routes_expected
+done
+expect_err "neither peerings nor vpc_peerings is there" "no list at all is named"
+api_set "c['list_key'] = 'both'"
+vpr sync
+expect_err "both peerings and vpc_peerings are there; expected one of them" "two lists are named"
+api_set "c['list_key'] = 'peerings'"
+
+api_set "c['droplet_vpc_null'] = True"
+vpr sync
+collect
+expect_rc 1 "a droplet in no VPC: sync fails"
+expect_err "API: GET /v2/droplets/3164444: droplet.vpc_uuid is null; the droplet is in no VPC, so no peering can reach it" \
+        "a droplet in no VPC is said plainly"
+check "a droplet in no VPC: every route kept" api_routes_expected
+api_set "c.pop('droplet_vpc_null')"
+
+for forbid in droplets:droplet:read peerings:vpc:read vpcs:vpc:read; do
+        api_set "c['forbid'] = '${forbid%%:*}'"
+        vpr sync
+        collect
+        expect_rc 1 "HTTP 403 on ${forbid%%:*}: sync fails"
+        expect_err "(HTTP 403: \"You are not authorized to perform this operation\"); it lacks the ${forbid#*:} scope" \
+                "a 403 on ${forbid%%:*} names the missing scope ${forbid#*:}"
+        check "HTTP 403 on ${forbid%%:*}: every route kept" api_routes_expected
+done
+api_set "c.pop('forbid')"
+
+# A peering that names one VPC (as godo's own test answer does), and a status nobody documented.
+api_set "peering('a')['vpc_ids'] = [c['own_vpc']]; peering('b')['status'] = 'FAILED'"
+vpr sync
+collect
+expect_rc 0 "one VPC id and an unknown status: sync still works"
+expect_err "peering aa111111-1111-4111-8111-1111111111aa (peering-a) names only the VPC $API_OWN_VPC in vpc_ids; without the other VPC there is nothing to route" \
+        "a peering with one VPC id is named"
+expect_err 'peering bb111111-1111-4111-8111-1111111111bb (peering-b) has the status "FAILED", which this agent does not know; treating it as not ACTIVE' \
+        "an unknown status is named"
+check "neither gets a route" test -z "$(own_routes | grep -E '10\.(120|130)\.')"
+api_set "peering('a')['vpc_ids'] = [c['own_vpc'], u('a')]; peering('b')['status'] = 'ACTIVE'"
+vpr sync
+check "back to two VPC ids and ACTIVE: the routes are back" api_routes_expected
+
 # A next link to another host is not followed, and the token never goes there.
 api_set "c['mode'] = 'next_host:http://192.0.2.1:8081'"
 vpr sync
@@ -189,6 +247,21 @@ within 5 "a peering back to ACTIVE gets its route back" own_count "10.130.0.0/16
 api_set "c['peerings'] = [p for p in c['peerings'] if p['name'] != 'peering-new']"
 kill -HUP "$DAEMON_PID"
 within 5 "a deleted peering loses its route" own_count "10.180.0.0/16" 0
+
+# A status the agent does not know: not ACTIVE, and said once, not at every round.
+lines=$(wc -l <"$DAEMON_LOG")
+api_set "peering('b')['status'] = 'FAILED'"
+kill -HUP "$DAEMON_PID"
+within 5 "a peering in an unknown status loses its route" own_count "10.130.0.0/16" 0
+for i in 1 2; do
+        kill -HUP "$DAEMON_PID"
+        sleep 1
+done
+check "an unknown status is logged once over three rounds" \
+        test "$(tail -n +$((lines + 1)) "$DAEMON_LOG" | grep -c 'has the status "FAILED", which this agent does not know')" -eq 1
+api_set "peering('b')['status'] = 'ACTIVE'"
+kill -HUP "$DAEMON_PID"
+within 5 "back to ACTIVE: the route is back" own_count "10.130.0.0/16" 1
 
 # An API answer without any of our peerings would remove every route: held until a second
 # round, api_interval later, says the same.

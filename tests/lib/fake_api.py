@@ -14,6 +14,9 @@ request:
            "big:<bytes>" | "deep:<n>" | "body" (answer "body" with "status") | "fail_page:<n>" |
            "next_host:<url>",
    "retry_after": 30,
+   "list_key": "peerings" | "vpc_peerings" (godo's shape) | "both" | "none",
+   "droplet_vpc_null": true (a droplet in no VPC),
+   "forbid": "droplets" | "peerings" | "vpcs" (403 on that endpoint, as for a token without its scope),
    "total_offset": 1, "total_offset_page": 2}   (meta.total off by 1, on page 2 only or on every page)
 
 Requests are logged one JSON line each: path, whether an Authorization header came, and whether
@@ -106,13 +109,18 @@ class Handler(BaseHTTPRequestHandler):
 
         url = urlparse(self.path)
         parts = url.path.strip("/").split("/")
+        endpoint = "peerings" if len(parts) == 4 and parts[3] == "peerings" else parts[1] if len(parts) > 1 else ""
+        if ctl.get("forbid") == endpoint:
+            self.send_json(403, {"id": "forbidden", "message": "You are not authorized to perform this operation"})
+            return
         query = parse_qs(url.query)
         vpcs = ctl.get("vpcs", {})
         if parts[:2] == ["v2", "droplets"] and len(parts) == 3:
             if parts[2] != str(ctl.get("droplet_id", 3164444)):
                 self.send_json(404, {"id": "not_found", "message": "The resource you were accessing could not be found."})
                 return
-            self.send_json(200, {"droplet": {"id": int(parts[2]), "name": "example-01", "vpc_uuid": ctl["own_vpc"],
+            vpc = None if ctl.get("droplet_vpc_null") else ctl["own_vpc"]
+            self.send_json(200, {"droplet": {"id": int(parts[2]), "name": "example-01", "vpc_uuid": vpc,
                                              "region": {"slug": "nyc3"}, "status": "active"}})
             return
         if parts[:2] == ["v2", "vpcs"] and len(parts) == 4 and parts[3] == "peerings":
@@ -128,6 +136,13 @@ class Handler(BaseHTTPRequestHandler):
             # A lying meta.total: off by total_offset on every page, or only on page total_offset_page.
             if not ctl.get("total_offset_page") or ctl.get("total_offset_page") == page:
                 body["meta"]["total"] += ctl.get("total_offset", 0)
+            key = ctl.get("list_key", "peerings")
+            if key != "peerings":
+                items = body.pop("peerings")
+                if key in ("vpc_peerings", "both"):
+                    body["vpc_peerings"] = items
+                if key == "both":
+                    body["peerings"] = items
             if page * size < len(peerings):
                 base = ctl.get("next_base") or self.server.base
                 if mode.startswith("next_host:"):

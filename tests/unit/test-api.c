@@ -25,8 +25,8 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-        { "droplet vpc_uuid missing", "api-droplet.json", ",\n    \"vpc_uuid\": \"5a4981aa-9653-4bd1-bef5-d6bff52042e4\"", "",
-          "droplet.vpc_uuid is missing" },
+        { "droplet vpc_uuid empty", "api-droplet.json", "\"vpc_uuid\": \"5a4981aa-9653-4bd1-bef5-d6bff52042e4\"",
+          "\"vpc_uuid\": \"\"", "droplet.vpc_uuid \"\" is not a UUID" },
         { "droplet vpc_uuid not uuid", "api-droplet.json", "\"vpc_uuid\": \"5a4981aa-9653-4bd1-bef5-d6bff52042e4\"",
           "\"vpc_uuid\": \"../../v2/account\"", "droplet.vpc_uuid \"../../v2/account\" is not a UUID" },
         { "droplet vpc_uuid number", "api-droplet.json", "\"vpc_uuid\": \"5a4981aa-9653-4bd1-bef5-d6bff52042e4\"",
@@ -44,13 +44,19 @@ static const struct bad_case bad_cases[] = {
         { "vpc name number", "api-vpc.json", "\"name\": \"staging-vpc\"", "\"name\": 7", "vpc.name 7 is a number, expected a string" },
         { "vpc duplicate ip_range", "api-vpc.json", "\"ip_range\": \"10.120.0.0/20\"", "\"ip_range\": \"10.120.0.0/20\", \"ip_range\": \"0.0.0.0/8\"",
           "vpc.ip_range appears twice" },
-        { "peerings not array", "api-peerings.json", "\"peerings\": [", "\"peerings\": {}, \"x\": [", "peerings {...} is not an array" },
-        { "peering one vpc id", "api-peerings.json",
+        { "peerings not array", "api-peerings.json", "\"peerings\": [", "\"peerings\": {}, \"x\": [", "peerings {...} is an object, expected an array" },
+        { "peerings under both keys", "api-peerings.json", "\"peerings\": [", "\"vpc_peerings\": [], \"peerings\": [",
+          "both peerings and vpc_peerings are there; expected one of them" },
+        { "peerings under neither key", "api-peerings.json", "\"peerings\": [", "\"peering\": [",
+          "neither peerings nor vpc_peerings is there" },
+        { "vpc_peerings not array", "api-peerings.json", "\"peerings\": [", "\"vpc_peerings\": null, \"x\": [",
+          "vpc_peerings null is null, expected an array" },
+        { "peering no vpc ids", "api-peerings.json",
           "\"vpc_ids\": [\"5a4981aa-9653-4bd1-bef5-d6bff52042e4\", \"aa000000-0000-4000-8000-0000000000aa\"]",
-          "\"vpc_ids\": [\"5a4981aa-9653-4bd1-bef5-d6bff52042e4\"]", "peerings[0].vpc_ids [...] is not an array of exactly two VPC ids" },
+          "\"vpc_ids\": []", "peerings[0].vpc_ids [...] is not an array of two VPC ids" },
         { "peering three vpc ids", "api-peerings.json", "\"vpc_ids\": [\"5a4981aa-9653-4bd1-bef5-d6bff52042e4\",",
           "\"vpc_ids\": [\"5a4981aa-9653-4bd1-bef5-d6bff52042e4\", \"5a4981aa-9653-4bd1-bef5-d6bff52042e4\",",
-          "is not an array of exactly two VPC ids" },
+          "is not an array of two VPC ids" },
         { "peering vpc id not uuid", "api-peerings.json", "\"aa000000-0000-4000-8000-0000000000aa\"]", "\"nope\"]",
           "peerings[0].vpc_ids[1] \"nope\" is not a UUID" },
         { "peering status number", "api-peerings.json", "\"status\": \"ACTIVE\"", "\"status\": 1", "peerings[0].status 1 is a number" },
@@ -98,6 +104,53 @@ static void test_peerings_valid(void **state) {
         assert_string_equal(page.next,
                             "https://api.digitalocean.com/v2/vpcs/5a4981aa-9653-4bd1-bef5-d6bff52042e4/peerings?page=2&per_page=2");
         api_peerings_page_done(&page);
+}
+
+/* godo's shape of GET /v2/vpcs/{id}/peerings: the same list under "vpc_peerings"; and a peering
+ * that names one VPC only, as godo's own test answer does. */
+static void test_peerings_client_shapes(void **state) {
+        _cleanup_free_ char *base = unit_fixture("api-peerings.json", NULL);
+        _cleanup_free_ char *renamed = unit_edit(base, "\"peerings\": [", "\"vpc_peerings\": [");
+        _cleanup_free_ char *one = unit_edit(renamed, "\"5a4981aa-9653-4bd1-bef5-d6bff52042e4\", \"aa000000-0000-4000-8000-0000000000aa\"]",
+                                             "\"5a4981aa-9653-4bd1-bef5-d6bff52042e4\"]");
+        struct api_peerings_page page = {};
+        char err[API_ERR_MAX] = "";
+        (void) state;
+
+        if (api_parse_peerings_page(renamed, strlen(renamed), &page, err, sizeof err) < 0)
+                fail_msg("%s", err);
+        assert_int_equal(page.n, 2);
+        assert_int_equal(page.peerings[0].n_vpc_ids, 2);
+        assert_string_equal(page.peerings[0].vpc_ids[1], "aa000000-0000-4000-8000-0000000000aa");
+        api_peerings_page_done(&page);
+
+        if (api_parse_peerings_page(one, strlen(one), &page, err, sizeof err) < 0)
+                fail_msg("%s", err);
+        assert_int_equal(page.peerings[0].n_vpc_ids, 1);
+        assert_string_equal(page.peerings[0].vpc_ids[0], "5a4981aa-9653-4bd1-bef5-d6bff52042e4");
+        assert_string_equal(page.peerings[0].vpc_ids[1], "");
+        api_peerings_page_done(&page);
+}
+
+/* A droplet in no VPC (vpc_uuid absent or null) reads as "", for the round to refuse clearly; a
+ * client's dump of the bare droplet object reads like the API's answer. */
+static void test_droplet_shapes(void **state) {
+        const struct {
+                const char *doc;
+                const char *want;
+        } cases[] = {
+                { "{\"droplet\": {\"id\": 1}}", "" },
+                { "{\"droplet\": {\"id\": 1, \"vpc_uuid\": null}}", "" },
+                { "{\"id\": 1, \"vpc_uuid\": \"5a4981aa-9653-4bd1-bef5-d6bff52042e4\"}", "5a4981aa-9653-4bd1-bef5-d6bff52042e4" },
+        };
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char err[API_ERR_MAX] = "", uuid[UUID_STRLEN] = "x";
+                if (api_parse_droplet(cases[i].doc, strlen(cases[i].doc), uuid, err, sizeof err) < 0)
+                        fail_msg("%s: %s", cases[i].doc, err);
+                assert_string_equal(uuid, cases[i].want);
+        }
 }
 
 static void test_peerings_last_page(void **state) {
@@ -332,6 +385,8 @@ int main(void) {
         UNIT_ADD(&u, test_droplet_valid);
         UNIT_ADD(&u, test_peerings_valid);
         UNIT_ADD(&u, test_peerings_last_page);
+        UNIT_ADD(&u, test_peerings_client_shapes);
+        UNIT_ADD(&u, test_droplet_shapes);
         UNIT_ADD(&u, test_peering_statuses);
         UNIT_ADD(&u, test_name_quoted);
         UNIT_ADD(&u, test_vpc_valid);

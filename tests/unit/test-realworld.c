@@ -9,25 +9,13 @@
  * against values written down by hand from SOURCES.md. */
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
-#include <dirent.h>
 
 #include "metadata_parse.h"
+#include "realworld.h"
 #include "route.h"
 #include "unit.h"
 
-/* Where the captures live: the copy in this tree, and the shared folder it was copied from
- * (beside the checkout) when it is there. VPR_REALWORLD_DIR adds another. */
-#define REALWORLD_COPY SRCDIR "/tests/fixtures/realworld"
-#define REALWORLD_SHARED SRCDIR "/../shared/realworld"
-
-struct doc {
-        char *name;     /* "metadata-x.json", or "shared/metadata-x.json" for a differing shared copy */
-        char *text;     /* a whole metadata document (fragments already wrapped) */
-        size_t size;
-};
-
-static struct doc *docs;
-static size_t n_docs, cap_docs;
+static struct captures docs;
 
 struct known {
         const char *file;
@@ -58,67 +46,20 @@ static const struct known known[] = {
           GATEWAY_DERIVED },
 };
 
-static bool starts_with(const char *s, const char *prefix) {
-        return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static bool ends_with(const char *s, const char *suffix) {
-        size_t l = strlen(s), k = strlen(suffix);
-        return l >= k && streq(s + l - k, suffix);
-}
-
 static bool is_capture(const char *name) {
-        return (starts_with(name, "metadata-") || starts_with(name, "fragment-interfaces-")) && ends_with(name, ".json");
+        return (str_starts_with(name, "metadata-") || str_starts_with(name, "fragment-interfaces-")) &&
+               str_ends_with(name, ".json");
 }
 
-static const struct doc *find_doc(const char *name) {
-        for (size_t i = 0; i < n_docs; i++)
-                if (streq(docs[i].name, name))
-                        return &docs[i];
-        return NULL;
-}
+/* A fragment is only the interfaces object: wrapped into the smallest whole document. */
+static char *wrap_fragment(const char *name, const char *text) {
+        char *wrapped = NULL;
 
-/* Adds every capture of dir; a file whose name is taken already is added under prefix/name
- * when its text differs, and skipped when it is the same. */
-static void load_dir(const char *dir, const char *prefix) {
-        struct dirent **list = NULL;
-        int n = scandir(dir, &list, NULL, alphasort);
-
-        for (int i = 0; i < n; i++) {
-                char path[1024], *text = NULL, *name = NULL;
-                const struct doc *same;
-                size_t size = 0;
-
-                if (!is_capture(list[i]->d_name)) {
-                        free(list[i]);
-                        continue;
-                }
-                snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
-                if (read_full_file(path, 64 << 20, &text, &size) < 0)
-                        abort();
-                if (starts_with(list[i]->d_name, "fragment-")) {
-                        /* Only the interfaces object: wrap it into the smallest whole document. */
-                        char *wrapped = NULL;
-                        if (asprintf(&wrapped, "{\"interfaces\": %s}", text) < 0)
-                                abort();
-                        free(text);
-                        text = wrapped;
-                        size = strlen(text);
-                }
-                same = find_doc(list[i]->d_name);
-                if (same && same->size == size && memcmp(same->text, text, size) == 0) {
-                        free(text);
-                        free(list[i]);
-                        continue;
-                }
-                if ((same ? asprintf(&name, "%s/%s", prefix, list[i]->d_name) : asprintf(&name, "%s", list[i]->d_name)) < 0)
-                        abort();
-                if (GREEDY_REALLOC(docs, cap_docs, n_docs + 1) < 0)
-                        abort();
-                docs[n_docs++] = (struct doc) { .name = name, .text = text, .size = size };
-                free(list[i]);
-        }
-        free(list);
+        if (!str_starts_with(name, "fragment-"))
+                return NULL;
+        if (asprintf(&wrapped, "{\"interfaces\": %s}", text) < 0)
+                abort();
+        return wrapped;
 }
 
 /* ---- what a plain reading of the JSON says ---- */
@@ -187,7 +128,7 @@ static void read_expectation(const char *text, struct expect *e) {
 }
 
 static void test_capture(void **state) {
-        const struct doc *d = *state;
+        const struct capture *d = *state;
         struct expect e;
         struct metadata m;
         char err[METADATA_ERR_MAX] = "";
@@ -216,7 +157,7 @@ static void test_capture(void **state) {
 /* The hand-written values agree with the parser, and every known capture is still there. */
 static void test_known(void **state) {
         const struct known *k = *state;
-        const struct doc *d = find_doc(k->file);
+        const struct capture *d = captures_find(&docs, k->file);
         struct metadata m;
         char err[METADATA_ERR_MAX] = "", mac[MAC_STRLEN], a[IPV4_STRLEN];
         int r;
@@ -244,19 +185,15 @@ static void test_known(void **state) {
 
 int main(void) {
         struct unit_tests u = {};
-        const char *extra = getenv("VPR_REALWORLD_DIR");
         int r;
 
-        load_dir(REALWORLD_COPY, "fixtures");
-        load_dir(REALWORLD_SHARED, "shared");
-        if (extra && *extra)
-                load_dir(extra, "extra");
-        if (n_docs == 0) {
+        captures_load(&docs, is_capture, wrap_fragment);
+        if (docs.n == 0) {
                 fprintf(stderr, "no captures in " REALWORLD_COPY "\n");
                 return 1;
         }
-        for (size_t i = 0; i < n_docs; i++)
-                unit_add(&u, docs[i].name, test_capture, &docs[i]);
+        for (size_t i = 0; i < docs.n; i++)
+                unit_add(&u, docs.c[i].name, test_capture, &docs.c[i]);
         char *known_names[ELEMENTSOF(known)];
         for (size_t i = 0; i < ELEMENTSOF(known); i++) {
                 if (asprintf(&known_names[i], "%s as SOURCES.md describes it", known[i].file) < 0)
@@ -266,10 +203,6 @@ int main(void) {
         r = unit_run(&u, "realworld");
         for (size_t i = 0; i < ELEMENTSOF(known); i++)
                 free(known_names[i]);
-        for (size_t i = 0; i < n_docs; i++) {
-                free(docs[i].name);
-                free(docs[i].text);
-        }
-        free(docs);
+        captures_free(&docs);
         return r;
 }
