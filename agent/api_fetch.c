@@ -553,6 +553,23 @@ int api_round_start(struct api_client *a, const struct config *c, uint64_t dropl
         return 0;
 }
 
+bool api_error_is_transient(int error) {
+        switch (error) {
+        case -ETIMEDOUT:
+        case -ECONNREFUSED:
+        case -EHOSTUNREACH:
+        case -EPROTO:     /* the connection broke */
+        case -EBUSY:      /* 429 */
+        case -EAGAIN:     /* our own request budget */
+        case -EREMOTEIO:  /* 5xx, 404 of a VPC deleted meanwhile */
+        case -EBADMSG:    /* meta.total changed between pages */
+        case -EIO:
+                return true;
+        default:
+                return false;
+        }
+}
+
 struct blocking_round {
         sd_event *event;
         int error;
@@ -574,7 +591,8 @@ static void blocking_done(int error, const char *msg, struct api_peers *peers, v
         (void) sd_event_exit(b->event, 0);
 }
 
-int api_round_blocking(const struct config *c, uint64_t droplet_id, struct api_peers *ret, char *err, size_t errlen) {
+int api_round_blocking(const struct config *c, uint64_t droplet_id, struct api_peers *ret, uint64_t *ret_retry_after,
+                       char *err, size_t errlen) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         _cleanup_http_client_ struct http_client *http = NULL;
         struct api_client *a = NULL;
@@ -594,6 +612,8 @@ int api_round_blocking(const struct config *c, uint64_t droplet_id, struct api_p
         r = api_round_start(a, c, droplet_id, blocking_done, &b);
         if (r >= 0 && api_round_running(a))
                 r = sd_event_loop(e);
+        if (ret_retry_after)
+                *ret_retry_after = api_retry_after_usec(a);
         api_client_free(a);
         if (r < 0 && b.error == 0) {
                 snprintf(err, errlen, "API: %s", strerror(-r));

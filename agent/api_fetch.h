@@ -31,5 +31,11 @@ bool api_round_running(const struct api_client *a);
 /* CLOCK_MONOTONIC time before which the API must not be asked again (429, exhausted budget). */
 uint64_t api_retry_after_usec(const struct api_client *a);
 
-/* One round on a private event loop, for one-shot commands. */
-int api_round_blocking(const struct config *c, uint64_t droplet_id, struct api_peers *ret, char *err, size_t errlen);
+/* One round on a private event loop, for one-shot commands. *ret_retry_after (may be NULL) gets
+ * the CLOCK_MONOTONIC time before which the API must not be asked again, or 0. */
+int api_round_blocking(const struct config *c, uint64_t droplet_id, struct api_peers *ret, uint64_t *ret_retry_after,
+                       char *err, size_t errlen);
+/* Whether a round's error may pass by itself (a timeout, a refused connection, a 429, a 5xx, a
+ * list that changed under the pages), as opposed to one that asks for a change (the token, its
+ * scopes, the droplet's VPC, an answer that does not parse). */
+bool api_error_is_transient(int error);

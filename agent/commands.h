@@ -21,7 +21,13 @@ struct command_hooks {
         void *userdata;
 };
 
-int command_sync(const struct config *c, bool dry_run, const struct command_hooks *hooks);
+struct sync_options {
+        bool dry_run;           /* print the plan, change nothing */
+        bool json;              /* with dry_run: the plan as JSON */
+        uint64_t wait_usec;     /* source = api: ask again until no peering is PROVISIONING, this long at most */
+};
+
+int command_sync(const struct config *c, const struct sync_options *o, const struct command_hooks *hooks);
 /* 0, or logs that the command what needs CAP_NET_ADMIN and returns -EPERM. */
 int command_require_net_admin(const char *what);
 /* nl_ctx_open, logging why it failed. */

@@ -258,3 +258,14 @@ cJSON *json_from_route(const struct route *r) {
         return o;
 }
 
+
+int json_print_free(FILE *f, cJSON *root) {
+        char *text = root ? cJSON_Print(root) : NULL;
+
+        cJSON_Delete(root);
+        if (!text)
+                return -ENOMEM;
+        fprintf(f, "%s\n", text);
+        free(text);
+        return 0;
+}

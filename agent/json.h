@@ -39,6 +39,8 @@ int json_get_uint(const cJSON *obj, const char *path, const char *key, uint64_t 
 struct route;
 /* {"destination", "gateway", "device", "metric", "mtu", "table", "protocol"}; NULL on OOM. */
 cJSON *json_from_route(const struct route *r);
+/* Prints root, indented, with a newline, and frees it (root may be NULL: -ENOMEM). */
+int json_print_free(FILE *f, cJSON *root);
 
 static inline void cjson_deletep(cJSON **j) {
         if (*j)

@@ -11,7 +11,7 @@
 
 struct options {
         struct daemon_options d; /* config path and overrides */
-        bool dry_run;
+        struct sync_options sync;
         bool json;
         int verbosity;
 };
@@ -20,7 +20,11 @@ enum {
         OPT_DRY_RUN = 1 << 0,
         OPT_JSON = 1 << 1,
         OPT_INTERVAL = 1 << 2,
+        OPT_WAIT = 1 << 3,
 };
+
+#define WAIT_DEFAULT_USEC (5 * 60 * 1000000ULL)
+#define WAIT_MAX_USEC (24 * 3600 * 1000000ULL)
 
 struct verb {
         const char *name;
@@ -38,7 +42,8 @@ static void help(FILE *f) {
                 "Commands:\n"
                 "  run          Stay in the foreground as a service: poll the metadata every\n"
                 "               interval, heal routes within milliseconds when they vanish\n"
-                "  sync         Read the metadata once; add, fix and remove own routes\n"
+                "  sync         Read the metadata (and the API) once; add, fix and remove own\n"
+                "               routes\n"
                 "  status       Show desired vs installed routes (own routes even if metadata fails)\n"
                 "  flush        Delete every route of the agent's protocol in its table, nothing else\n"
                 "  check-config Parse and check the config: print the effective one and exit 0,\n"
@@ -50,8 +55,14 @@ static void help(FILE *f) {
                 "      --metadata-url URL  Metadata document (default http://169.254.169.254/metadata/v1.json)\n"
                 "      --protocol N        Route protocol number the agent owns (default 241)\n"
                 "  -n, --dry-run           sync: print the plan and change nothing\n"
+                "      --json              sync --dry-run: print the plan as JSON; status: print\n"
+                "                          JSON (both in vpc-peer-routes(8))\n"
+                "      --wait[=TIME]       sync with source = api: ask again every 10s until no\n"
+                "                          peering is PROVISIONING and every ACTIVE one is routed;\n"
+                "                          exit 1 naming those still waiting after TIME (default\n"
+                "                          5min). With source = metadata: one sync\n"
                 "      --interval TIME     run: metadata poll interval (default 30s, at least 1s)\n"
-                "      --json              status: print JSON (see vpc-peer-routes(8))\n"
+
                 "  -v, --verbose           Print debug messages\n"
                 "  -q, --quiet             Print only warnings and errors\n"
                 "  -h, --help              Show this help\n"
@@ -67,7 +78,10 @@ static void help(FILE *f) {
 }
 
 static int verb_sync(struct config *c, const struct options *o) {
-        return command_sync(c, o->dry_run, NULL);
+        struct sync_options s = o->sync;
+
+        s.json = o->json;
+        return command_sync(c, &s, NULL);
 }
 
 static int verb_status(struct config *c, const struct options *o) {
@@ -89,7 +103,7 @@ static int verb_run(struct config *c, const struct options *o) {
 
 static const struct verb verbs[] = {
         { "run", verb_run, OPT_INTERVAL },
-        { "sync", verb_sync, OPT_DRY_RUN },
+        { "sync", verb_sync, OPT_DRY_RUN | OPT_JSON | OPT_WAIT },
         { "status", verb_status, OPT_JSON },
         { "flush", verb_flush, 0 },
         { "check-config", verb_check_config, 0 },
@@ -101,6 +115,7 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
                 ARG_PROTOCOL,
                 ARG_JSON,
                 ARG_INTERVAL,
+                ARG_WAIT,
         };
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
@@ -109,6 +124,7 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
                 { "dry-run", no_argument, NULL, 'n' },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "interval", required_argument, NULL, ARG_INTERVAL },
+                { "wait", optional_argument, NULL, ARG_WAIT },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
@@ -136,8 +152,19 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
                         o->d.overrides.interval = optarg;
                         used |= OPT_INTERVAL;
                         break;
+                case ARG_WAIT:
+                        o->sync.wait_usec = WAIT_DEFAULT_USEC;
+                        if (optarg && (parse_duration_usec(optarg, &o->sync.wait_usec) < 0 || o->sync.wait_usec < 1000000ULL ||
+                                       o->sync.wait_usec > WAIT_MAX_USEC)) {
+                                char q[QUOTE_BUF];
+                                log_error("--wait=%s is not a time from 1s to 24h (e.g. --wait=90s, --wait=10min)",
+                                          str_quote(optarg, strlen(optarg), QUOTE_MAX, q, sizeof q));
+                                return -EINVAL;
+                        }
+                        used |= OPT_WAIT;
+                        break;
                 case 'n':
-                        o->dry_run = true;
+                        o->sync.dry_run = true;
                         used |= OPT_DRY_RUN;
                         break;
                 case ARG_JSON:
@@ -189,7 +216,18 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
         if (used & ~verb->options) {
                 unsigned bad = used & ~verb->options;
                 log_error("%s does not take %s", verb->name,
-                          (bad & OPT_DRY_RUN) ? "--dry-run" : (bad & OPT_JSON) ? "--json" : "--interval");
+                          (bad & OPT_DRY_RUN) ? "--dry-run"
+                          : (bad & OPT_JSON)  ? "--json"
+                          : (bad & OPT_WAIT)  ? "--wait"
+                                              : "--interval");
+                return -EINVAL;
+        }
+        if (verb->run == verb_sync && (used & OPT_JSON) && !(used & OPT_DRY_RUN)) {
+                log_error("sync --json prints the plan of --dry-run; use sync --dry-run --json");
+                return -EINVAL;
+        }
+        if ((used & OPT_WAIT) && (used & OPT_DRY_RUN)) {
+                log_error("sync --wait waits for routes to be installed; it does not go with --dry-run");
                 return -EINVAL;
         }
         *ret_verb = verb;

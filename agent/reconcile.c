@@ -124,9 +124,11 @@ int reconcile_prepare_blocking(struct reconcile *rc, struct nl_ctx *nl, const st
         r = metadata_require_droplet_id(&rc->md, err, sizeof err);
         if (r < 0)
                 return reconcile_fail(rc, r, "%s", err);
-        r = api_round_blocking(c, rc->md.droplet_id, peers, err, sizeof err);
-        if (r < 0)
+        r = api_round_blocking(c, rc->md.droplet_id, peers, &rc->api_retry_after, err, sizeof err);
+        if (r < 0) {
+                rc->api_failed = true;
                 return reconcile_fail(rc, r, "%s", err);
+        }
         return reconcile_use_peers(rc, nl, c, peers, true);
 }
 

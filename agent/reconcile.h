@@ -36,6 +36,10 @@ struct reconcile {
 
         int error;
         char error_msg[512];
+        /* The API round failed (error says how), and the time before which the API must not
+         * be asked again (a 429's Retry-After; CLOCK_MONOTONIC), 0 when it said nothing. */
+        bool api_failed;
+        uint64_t api_retry_after;
 
         /* CLOCK_MONOTONIC microseconds at the end of each step, 0 when it did not run: where a
          * one-shot command spends its time (sync -v). */

@@ -155,7 +155,6 @@ static void add_route_or_null(cJSON *o, const char *key, const struct route *r) 
 static int print_json(FILE *f, const struct config *c, const struct reconcile *rc, const struct state_summary *daemon) {
         cJSON *root = cJSON_CreateObject(), *md, *routes, *installed;
         char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN];
-        char *text;
 
         if (!root)
                 return -ENOMEM;
@@ -272,13 +271,7 @@ static int print_json(FILE *f, const struct config *c, const struct reconcile *r
                         cJSON_AddItemToArray(installed, o);
         }
 
-        text = cJSON_Print(root);
-        cJSON_Delete(root);
-        if (!text)
-                return -ENOMEM;
-        fprintf(f, "%s\n", text);
-        free(text);
-        return 0;
+        return json_print_free(f, root);
 }
 
 int command_status(const struct config *c, bool json) {

@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* `vpc-peer-routes sync [--dry-run]`: one reconcile, from the metadata to the kernel. */
+/* `vpc-peer-routes sync [--dry-run [--json]] [--wait[=TIME]]`: one reconcile, from the metadata
+ * to the kernel; with --wait and source = api, again until no peering is PROVISIONING. */
 #include <linux/capability.h>
 #include <sys/syscall.h>
+#include <time.h>
 
+#include "api_fetch.h"
 #include "commands.h"
+#include "json.h"
 #include "log.h"
 #include "reconcile.h"
+
+/* How often sync --wait asks while a peering is PROVISIONING: three or four requests (metadata,
+ * droplet, peerings, a new VPC), far inside the API's 250 a minute. */
+#define WAIT_POLL_USEC (10 * 1000000ULL)
 
 static bool have_net_admin(void) {
         struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
@@ -41,6 +49,57 @@ static void log_timings(const struct reconcile *rc) {
                   ms_between(rc->times.planned, rc->times.applied));
 }
 
+/* The plan as JSON, for automation: each action with its route (and the route it replaces or
+ * that is in the way), the peering it serves with source = api, and the counts. */
+static int print_plan_json(FILE *f, const struct config *c, const struct reconcile *rc, const struct api_peers *peers) {
+        cJSON *root = cJSON_CreateObject(), *actions, *counts;
+        char gw[IPV4_STRLEN];
+
+        if (!root)
+                return -ENOMEM;
+        cJSON_AddNumberToObject(root, "version", 1);
+        cJSON_AddStringToObject(root, "source", route_source_to_string(c->source));
+        cJSON_AddStringToObject(root, "interface", rc->link.ifname);
+        cJSON_AddStringToObject(root, "gateway", ipv4_to_string(rc->md.gateway, gw));
+        actions = cJSON_AddArrayToObject(root, "actions");
+        for (size_t i = 0; actions && i < rc->plan.n; i++) {
+                const struct plan_action *a = &rc->plan.actions[i];
+                const struct route *r = a->kind == PLAN_DELETE ? &a->have : &a->want;
+                struct cidr dst = { r->dst, r->dst_len };
+                const struct api_peer *p = c->source == SOURCE_API ? api_peers_find(peers, &dst) : NULL;
+                cJSON *o = cJSON_CreateObject();
+
+                if (!o || !cJSON_AddItemToArray(actions, o)) {
+                        cJSON_Delete(o);
+                        break;
+                }
+                cJSON_AddStringToObject(o, "action", plan_kind_to_string(a->kind));
+                cJSON_AddItemToObject(o, "route", json_from_route(r));
+                if (a->kind == PLAN_REPLACE)
+                        cJSON_AddItemToObject(o, "was", json_from_route(&a->have));
+                else if (a->kind == PLAN_CONFLICT || a->kind == PLAN_FOREIGN_EQUAL)
+                        cJSON_AddItemToObject(o, "held_by", json_from_route(&a->have));
+                if (c->source == SOURCE_API) {
+                        if (p)
+                                cJSON_AddItemToObject(o, "peering", api_peer_to_json(p));
+                        else
+                                cJSON_AddNullToObject(o, "peering");
+                }
+        }
+        counts = cJSON_AddObjectToObject(root, "counts");
+        for (int k = 0; counts && k < _PLAN_KIND_MAX; k++)
+                cJSON_AddNumberToObject(counts, plan_kind_to_string((enum plan_kind) k), (double) rc->plan.count[k]);
+        if (c->source == SOURCE_API) {
+                cJSON *api = cJSON_AddObjectToObject(root, "api");
+                if (api) {
+                        cJSON_AddStringToObject(api, "vpc_id", peers->own_vpc);
+                        cJSON_AddNumberToObject(api, "active_peerings", (double) peers->n);
+                        cJSON_AddItemToObject(api, "provisioning", api_waiting_to_json(peers));
+                }
+        }
+        return json_print_free(f, root);
+}
+
 static void print_plan(FILE *f, const struct plan *p) {
         char buf[PLAN_ACTION_STRLEN];
 
@@ -67,37 +126,58 @@ static int check_link(struct reconcile *rc) {
         return 0;
 }
 
-int command_sync(const struct config *c, bool dry_run, const struct command_hooks *hooks) {
-        _cleanup_(api_peers_done) struct api_peers peers = {};
+/* How one pass went, for sync --wait to decide whether to ask again. */
+struct pass {
+        int exit;               /* EXIT_* */
+        bool api_transient;     /* the API round failed in a way that may pass by itself */
+        uint64_t retry_after;   /* CLOCK_MONOTONIC; 0: no word from the API */
+        char error[600];        /* why the pass failed before changing anything, not logged yet */
+};
+
+/* One sync: metadata, the API with source = api, plan, apply or print. */
+static void sync_pass(const struct config *c, const struct sync_options *o, const struct command_hooks *hooks,
+                      struct api_peers *peers, struct pass *ret) {
         _cleanup_reconcile_ struct reconcile rc = {};
         _cleanup_nl_ struct nl_ctx *nl = NULL;
-        char summary[256], nic[RECONCILE_NIC_LINE_MAX];
+        char summary[256], nic[RECONCILE_NIC_LINE_MAX], names[256];
         int r;
 
+        *ret = (struct pass) { .exit = EXIT_FAILED };
         if (command_open_netlink(&nl) < 0)
-                return EXIT_FAILED;
-        r = reconcile_prepare_blocking(&rc, nl, c, &peers);
+                return;
+        r = reconcile_prepare_blocking(&rc, nl, c, peers);
         if (r >= 0)
                 r = check_link(&rc);
         if (r < 0) {
-                log_error("%s; nothing changed", rc.error_msg);
-                return EXIT_FAILED;
+                ret->api_transient = rc.api_failed && api_error_is_transient(r);
+                ret->retry_after = rc.api_retry_after;
+                snprintf(ret->error, sizeof ret->error, "%s; nothing changed", rc.error_msg);
+                return;
         }
         log_info("%s", reconcile_nic_line(&rc, c, nic, sizeof nic));
-        if (c->source == SOURCE_API)
-                log_info("API: VPC %s has %zu ACTIVE peering%s", peers.own_vpc, peers.n, peers.n == 1 ? "" : "s");
+        if (c->source == SOURCE_API) {
+                if (peers->n_waiting)
+                        log_info("API: VPC %s has %zu ACTIVE peering%s and %zu PROVISIONING (%s)", peers->own_vpc, peers->n,
+                                 peers->n == 1 ? "" : "s", peers->n_waiting, api_waiting_names(peers, names, sizeof names));
+                else
+                        log_info("API: VPC %s has %zu ACTIVE peering%s", peers->own_vpc, peers->n, peers->n == 1 ? "" : "s");
+        }
 
-        r = reconcile_plan(&rc, nl, c, dry_run ? NL_LIST_FULL : NL_LIST_FAST);
+        r = reconcile_plan(&rc, nl, c, o->dry_run ? NL_LIST_FULL : NL_LIST_FAST);
         if (r < 0) {
                 log_error("%s; nothing changed", rc.error_msg);
-                return EXIT_FAILED;
+                return;
         }
-        if (dry_run) {
-                print_plan(stdout, &rc.plan);
-                return rc.plan.count[PLAN_CONFLICT] > 0 ? EXIT_CONFLICT : EXIT_OK;
+        if (o->dry_run) {
+                if (o->json ? print_plan_json(stdout, c, &rc, peers) < 0 : (print_plan(stdout, &rc.plan), false)) {
+                        log_oom();
+                        return;
+                }
+                ret->exit = rc.plan.count[PLAN_CONFLICT] > 0 ? EXIT_CONFLICT : EXIT_OK;
+                return;
         }
         if (plan_has_changes(&rc.plan) && command_require_net_admin("sync") < 0)
-                return EXIT_FAILED;
+                return;
         if (hooks && hooks->before_apply)
                 hooks->before_apply(nl, hooks->userdata);
 
@@ -108,7 +188,7 @@ int command_sync(const struct config *c, bool dry_run, const struct command_hook
         reconcile_log_conflicts(&rc);
         if (r < 0) {
                 log_error("%s", rc.error_msg);
-                return EXIT_FAILED;
+                return;
         }
         reconcile_routes_summary(&rc.plan, rc.desired.n, &rc.md, c, rc.link.ifname, summary, sizeof summary);
         if (rc.applied_any)
@@ -116,5 +196,64 @@ int command_sync(const struct config *c, bool dry_run, const struct command_hook
                          rc.plan.count[PLAN_ADD] + rc.plan.count[PLAN_REPLACE], rc.plan.count[PLAN_DELETE]);
         else
                 log_info("In sync: %s; nothing to change", summary);
-        return reconcile_exit_code(&rc) == 3 ? EXIT_CONFLICT : EXIT_OK;
+        ret->exit = reconcile_exit_code(&rc) == 3 ? EXIT_CONFLICT : EXIT_OK;
+}
+
+static void sleep_until(uint64_t when) {
+        struct timespec ts = { .tv_sec = (time_t) (when / 1000000ULL), .tv_nsec = (long) (when % 1000000ULL) * 1000L };
+
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+                ;
+}
+
+int command_sync(const struct config *c, const struct sync_options *o, const struct command_hooks *hooks) {
+        bool wait = o->wait_usec > 0 && c->source == SOURCE_API;
+        uint64_t start = now_usec_monotonic(), deadline = start + o->wait_usec;
+        char names[256], took[32];
+        struct pass pass;
+
+        if (o->wait_usec > 0 && !wait)
+                log_debug("source = metadata: no peering to wait for; syncing once");
+        for (unsigned n = 1;; n++) {
+                _cleanup_(api_peers_done) struct api_peers peers = {};
+                uint64_t now, next;
+
+                sync_pass(c, o, hooks, &peers, &pass);
+                now = now_usec_monotonic();
+                if (pass.exit == EXIT_FAILED && !(wait && pass.api_transient)) {
+                        if (pass.error[0])
+                                log_error("%s", pass.error);
+                        return pass.exit;
+                }
+                if (!wait || (pass.exit != EXIT_FAILED && peers.n_waiting == 0)) {
+                        if (wait && n > 1)
+                                log_info("No peering is PROVISIONING any more, after %s",
+                                         format_ago(usec_until(now, start) / 1000000ULL, took, sizeof took));
+                        return pass.exit;
+                }
+                next = now + WAIT_POLL_USEC;
+                if (pass.retry_after > next)
+                        next = pass.retry_after;
+                if (now >= deadline || pass.retry_after > deadline) {
+                        format_ago(o->wait_usec / 1000000ULL, took, sizeof took);
+                        if (pass.exit == EXIT_FAILED)
+                                log_error("%s; gave up after waiting %s%s", pass.error, took,
+                                          pass.retry_after > deadline ? " (the API asks to wait longer than that)" : "");
+                        else
+                                log_error("Still PROVISIONING after %s: %s; their routes come once they are ACTIVE (sync "
+                                          "again, or let the service add them)",
+                                          took, api_waiting_names(&peers, names, sizeof names));
+                        return EXIT_FAILED;
+                }
+                if (next > deadline)
+                        next = deadline; /* a last look when the time runs out */
+                if (pass.exit == EXIT_FAILED)
+                        log_warning("%s; asking again in %llu s", pass.error,
+                                    (unsigned long long) (usec_until(next, now) / 1000000ULL));
+                else
+                        log_info("Waiting for %s to become ACTIVE; asking again in %llu s",
+                                 api_waiting_names(&peers, names, sizeof names),
+                                 (unsigned long long) (usec_until(next, now) / 1000000ULL));
+                sleep_until(next);
+        }
 }

@@ -214,6 +214,80 @@ api_set "peering('a')['vpc_ids'] = [c['own_vpc'], u('a')]; peering('b')['status'
 vpr sync
 check "back to two VPC ids and ACTIVE: the routes are back" api_routes_expected
 
+# ---- the plan as JSON, and sync --wait right after a peering was created ----
+for args in "sync --json" "sync --dry-run --wait" "sync --wait=soon" "sync --wait=0s" "status --wait"; do
+        # shellcheck disable=SC2086
+        vpr $args
+        expect_rc 2 "$args is a usage error"
+done
+vpr sync --wait=soon
+expect_err '--wait=soon is not a time from 1s to 24h' "a bad --wait names its value"
+vpr sync --json
+expect_err "sync --json prints the plan of --dry-run; use sync --dry-run --json" "sync --json says what it needs"
+
+vpr flush
+vpr sync --dry-run --json
+collect
+expect_rc 0 "sync --dry-run --json"
+if printf '%s' "$OUT" | "$PYTHON" -c '
+import json, sys
+p = json.load(sys.stdin)
+assert p["version"] == 1 and p["source"] == "api" and p["interface"] == "ens4" and p["gateway"] == "10.116.0.1", p
+acts = {a["route"]["destination"]: (a["action"], a["peering"]["name"]) for a in p["actions"]}
+assert acts == {"10.120.0.0/20": ("add", "peering-a"), "10.130.0.0/16": ("add", "peering-b")}, acts
+assert p["counts"]["add"] == 2 and p["counts"]["delete"] == 0, p["counts"]
+assert [w["name"] for w in p["api"]["provisioning"]] == ["peering-c"], p["api"]
+'; then ok "the JSON plan names each action, its route and its peering, and the peering still PROVISIONING"; else not_ok "JSON plan"; vpr_diag; fi
+check "sync --dry-run --json changed nothing" no_own_routes
+
+# Still PROVISIONING when the time runs out: what is ACTIVE is installed, and the rest is named.
+vpr sync --wait=2s
+collect
+expect_rc 1 "sync --wait: a peering still PROVISIONING when the time runs out"
+expect_err "Still PROVISIONING after 2 s: peering-c; their routes come once they are ACTIVE" "the peering still waiting is named"
+check "the ACTIVE peerings were routed meanwhile" api_routes_expected
+
+# It turns ACTIVE while sync waits: exit 0 with its route.
+(sleep 2 && api_set "peering('c')['status'] = 'ACTIVE'") &
+vpr sync --wait=60s
+wait "$!"
+collect
+expect_rc 0 "sync --wait: the peering turned ACTIVE while it waited"
+expect_err "Waiting for peering-c to become ACTIVE; asking again in" "it said what it waits for"
+expect_err "No peering is PROVISIONING any more, after" "it said when the wait ended"
+check "the new peering's route is installed" own_count "10.140.0.0/16" 1
+api_set "peering('c')['status'] = 'PROVISIONING'"
+
+# A 429 while waiting: its Retry-After is honoured, then the wait goes on.
+api_set "c['mode'] = '429'; c['retry_after'] = 15"
+(sleep 2 && api_set "c['mode'] = 'ok'; peering('c')['status'] = 'ACTIVE'") &
+before=$(api_requests)
+vpr sync --wait=60s
+wait "$!"
+collect
+expect_rc 0 "sync --wait through a 429"
+expect_err "rate limited (HTTP 429); next request in 15 s; nothing changed; asking again in 1" "the 429 is warned about with its wait"
+# Its Retry-After (15 s) is longer than the 10 s between looks: the second look waits for it.
+if tail -n +"$((before + 1))" "$API_LOG" | "$PYTHON" -c '
+import json, sys
+t = [json.loads(l)["time"] for l in sys.stdin if "/v2/droplets/" in l]
+assert len(t) == 2 and t[1] - t[0] >= 14.5, t
+'; then ok "no request before Retry-After passed"; else not_ok "no request before Retry-After passed"; diag "$(tail -n 5 "$API_LOG")"; fi
+api_set "peering('c')['status'] = 'PROVISIONING'"
+api_set "c['mode'] = '429'; c['retry_after'] = 600"
+vpr sync --wait=30s
+collect
+expect_rc 1 "sync --wait: a Retry-After beyond the wait gives up at once"
+expect_err "gave up after waiting 30 s (the API asks to wait longer than that)" "and says why"
+api_set "c['mode'] = 'ok'; c['retry_after'] = 30; c['token'] = 'another-token'"
+vpr sync --wait=60s
+collect
+expect_rc 1 "sync --wait: a rejected token ends the wait at once"
+check "a rejected token: no second try" test "$(printf '%s\n' "$ERR" | grep -c 'HTTP 401')" -eq 1
+api_set "c['token'] = '$API_TOKEN'"
+vpr sync
+check "the standard world again" api_routes_expected
+
 # A next link to another host is not followed, and the token never goes there.
 api_set "c['mode'] = 'next_host:http://192.0.2.1:8081'"
 vpr sync

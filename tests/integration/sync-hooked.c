@@ -69,7 +69,7 @@ int main(int argc, char *argv[]) {
         }
         if (http_global_init() < 0)
                 return EXIT_FAILED;
-        r = command_sync(c, false, &hooks);
+        r = command_sync(c, &(struct sync_options) {}, &hooks);
         config_free(c);
         return r;
 }

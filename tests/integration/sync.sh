@@ -288,6 +288,15 @@ check "flush with the default protocol leaves protocol 250 alone" test "$(ip -n 
 vpr --protocol 250 flush
 check "flush --protocol 250 removes them" test "$(ip -n "$DR" route show table main proto 250 | wc -l)" -eq 0
 
+# ---- sync --wait with source = metadata: nothing to wait for, one sync ----
+vpr flush
+before=$(wc -l <"$REQLOG")
+vpr sync --wait=1h
+expect_rc 0 "sync --wait with source = metadata"
+check "sync --wait with source = metadata installs the routes" own_is_expected
+check "sync --wait with source = metadata asks the metadata once" test $(($(wc -l <"$REQLOG") - before)) -eq 1
+vpr flush
+
 # ---- without CAP_NET_ADMIN ----
 ip netns exec "$DR" setpriv --bounding-set=-net_admin --inh-caps=-net_admin "$VPR" --config "$CONF" sync >/dev/null 2>"$TESTDIR/err"
 RC=$? ERR=$(cat "$TESTDIR/err")
