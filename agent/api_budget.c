@@ -29,10 +29,11 @@ static void rate_log_add(struct rate_log *l, uint64_t now) {
         l->n++;
 }
 
-int api_budget_init(struct api_budget *b) {
+int api_budget_init(struct api_budget *b, unsigned scale) {
+        scale = scale ? scale : 1;
         *b = (struct api_budget) {};
-        if (rate_log_init(&b->minute, API_BUDGET_MINUTE, 60 * 1000000ULL) < 0 ||
-            rate_log_init(&b->hour, API_BUDGET_HOUR, 3600 * 1000000ULL) < 0) {
+        if (rate_log_init(&b->minute, API_BUDGET_MINUTE, 60 * 1000000ULL / scale) < 0 ||
+            rate_log_init(&b->hour, API_BUDGET_HOUR, 3600 * 1000000ULL / scale) < 0) {
                 api_budget_done(b);
                 return -ENOMEM;
         }

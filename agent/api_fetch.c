@@ -6,6 +6,7 @@
 
 #include "api_budget.h"
 #include "api_fetch.h"
+#include "api_pace.h"
 #include "log.h"
 
 #define MAX_PAGES 100
@@ -38,6 +39,11 @@ struct api_client {
         struct http_client *http;
         struct api_budget budget;
         uint64_t retry_after;   /* monotonic usec */
+        /* The rate-limit headers of the last answer that had them, for the pacing. */
+        bool has_rate;
+        int64_t rate_limit, rate_remaining, rate_reset;
+        unsigned last_round_requests;
+        struct api_pace_history pace_history;
         struct vpc_cache_entry *cache;
         size_t n_cache, cap_cache;
         struct noted *noted;
@@ -58,6 +64,7 @@ struct api_client {
         size_t n_waiting, cap_waiting;
         size_t vpc_next;        /* index into active while fetching VPCs */
         unsigned pages;
+        unsigned requests;      /* sent in this round */
         uint64_t received;      /* peerings on the pages so far, ours or not */
         uint64_t total;         /* meta.total of the first page */
         bool has_total;
@@ -72,7 +79,7 @@ int api_client_new(struct http_client *http, struct api_client **ret) {
         if (!a)
                 return -ENOMEM;
         a->http = http;
-        if (api_budget_init(&a->budget) < 0) {
+        if (api_budget_init(&a->budget, api_time_scale()) < 0) {
                 api_client_free(a);
                 return -ENOMEM;
         }
@@ -96,7 +103,7 @@ static void round_reset(struct api_client *a) {
         a->waiting = NULL;
         a->n_active = a->cap_active = a->vpc_next = 0;
         a->n_waiting = a->cap_waiting = 0;
-        a->pages = 0;
+        a->pages = a->requests = 0;
         a->received = a->total = 0;
         a->has_total = false;
         a->own_vpc[0] = '\0';
@@ -132,6 +139,8 @@ static void round_finish(struct api_client *a, int error, const char *msg, struc
         api_done_fn done = a->done;
         void *userdata = a->userdata;
 
+        if (a->requests > 0)
+                a->last_round_requests = a->requests;
         round_reset(a);
         done(error, msg, peers, userdata);
 }
@@ -195,6 +204,7 @@ static void api_get(struct api_client *a, char *url) {
                 return;
         }
         api_budget_spend(&a->budget, now);
+        a->requests++;
 }
 
 static void get_vpc_or_finish(struct api_client *a);
@@ -497,6 +507,12 @@ static void on_response(struct http_response *resp, void *userdata) {
         until = rate_limit_until(resp);
         if (until > a->retry_after)
                 a->retry_after = until;
+        if (resp->ratelimit_limit > 0 && resp->ratelimit_remaining >= 0) {
+                a->has_rate = true;
+                a->rate_limit = resp->ratelimit_limit;
+                a->rate_remaining = resp->ratelimit_remaining;
+                a->rate_reset = resp->ratelimit_reset;
+        }
 
         if (resp->status == 200) {
                 handle_ok(a, resp->body, resp->size);
@@ -551,6 +567,27 @@ int api_round_start(struct api_client *a, const struct config *c, uint64_t dropl
         a->step = STEP_DROPLET;
         api_get(a, url);
         return 0;
+}
+
+void api_pace_next(struct api_client *a, const struct config *c, struct api_pace *ret) {
+        uint64_t now = now_usec_monotonic(), now_real = now_usec_realtime(), reset;
+        struct api_pace_in in = {
+                .limit = a->has_rate ? a->rate_limit : -1,
+                .remaining = a->has_rate ? a->rate_remaining : -1,
+                .per_round = a->last_round_requests ? a->last_round_requests : 2,
+                .window = API_PACE_WINDOW_USEC / api_time_scale(),
+                .interval_min = c->api_interval_usec,
+                .budget = c->api_budget,
+        };
+
+        in.own_interval = api_pace_history_mean(&a->pace_history, now, in.window);
+        if (a->has_rate && a->rate_reset > 0) {
+                reset = (uint64_t) a->rate_reset * 1000000ULL;
+                in.has_reset = true;
+                in.reset_in = reset > now_real ? reset - now_real : 0;
+        }
+        api_pace_compute(&in, ret);
+        api_pace_history_add(&a->pace_history, now, ret->interval);
 }
 
 bool api_error_is_transient(int error) {

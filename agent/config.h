@@ -53,6 +53,7 @@ struct config {
         char *api_ca_file;
         bool api_insecure;
         uint64_t api_interval_usec;
+        unsigned api_budget;        /* percent of the token's hourly limit the fleet may use */
         char *api_token;            /* read by config_finalize; never logged or written anywhere */
 
         /* run */

@@ -8,6 +8,7 @@
 #include <systemd/sd-event.h>
 
 #include "api_fetch.h"
+#include "api_pace.h"
 #include "daemon.h"
 #include "fight.h"
 #include "http.h"
@@ -56,6 +57,9 @@ struct daemon {
         struct api_peers peers;
         bool have_api;
         bool peers_changed;         /* log skipped ranges loudly once per change */
+        /* When to ask next, and the last pacing the log spoke of (api_pace.h). */
+        struct api_pace pace;
+        uint64_t pace_logged;
         unsigned api_failures;
         uint64_t api_failing_since; /* CLOCK_MONOTONIC usec: durations never use the wall clock */
         char api_error[API_ROUND_ERR_MAX];
@@ -125,6 +129,7 @@ int daemon_on_heal_timer(sd_event_source *s, uint64_t usec, void *userdata);
 /* The next metadata poll, or API round, in delay_usec. */
 void daemon_schedule_poll(struct daemon *d, uint64_t delay_usec);
 void daemon_schedule_api(struct daemon *d, uint64_t delay_usec);
+uint64_t daemon_api_interval(struct daemon *d);
 void daemon_start_fetch(struct daemon *d);
 int daemon_on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata);
 void daemon_start_api_round(struct daemon *d);

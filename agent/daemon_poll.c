@@ -23,10 +23,41 @@ void daemon_schedule_api(struct daemon *d, uint64_t delay_usec) {
 
         (void) sd_event_now(d->event, CLOCK_MONOTONIC, &now);
         when = now + delay_usec;
+        /* Rate limited: not before the API said, and not all of a fleet at that very second. */
         if (not_before > when)
-                when = not_before;
+                when = now + backoff_spread(not_before > now ? not_before - now : 0);
         (void) sd_event_source_set_time(d->api_timer, when);
         (void) sd_event_source_set_enabled(d->api_timer, SD_EVENT_ONESHOT);
+}
+
+/* api_interval, or longer when a fleet shares the token (api_pace.h); said in the log when it
+ * changes by more than a quarter. */
+uint64_t daemon_api_interval(struct daemon *d) {
+        uint64_t was = d->pace_logged, every;
+        char t[32];
+
+        api_pace_next(d->api, d->config, &d->pace);
+        every = d->pace.interval;
+        if (d->pace.limit <= 0)
+                return every;
+        if (d->pace.exhausted) {
+                log_warning("API: the token has %lld of %lld requests left in its window; waiting %s for the oldest to expire",
+                            (long long) (d->pace.limit - (int64_t) d->pace.used), (long long) d->pace.limit,
+                            format_ago(every / 1000000ULL, t, sizeof t));
+                return every;
+        }
+        if (was == 0 ? every <= d->config->api_interval_usec : every <= was + was / 4 && every + every / 4 >= was)
+                return every;
+        d->pace_logged = every;
+        if (every <= d->config->api_interval_usec)
+                log_info("API: the token's use (%llu of %lld requests in its window) leaves room; asking every %s",
+                         (unsigned long long) d->pace.used, (long long) d->pace.limit, format_ago(every / 1000000ULL, t, sizeof t));
+        else
+                log_info("API: the token is shared by about %.0f agents like this one (%llu of %lld requests in its window); "
+                         "asking every %s to keep them under %u%%",
+                         d->pace.fleet, (unsigned long long) d->pace.used, (long long) d->pace.limit,
+                         format_ago(every / 1000000ULL, t, sizeof t), d->config->api_budget);
+        return every;
 }
 
 static void api_failed(struct daemon *d, const char *msg) {
@@ -45,6 +76,8 @@ static void api_failed(struct daemon *d, const char *msg) {
 
 static void on_api_done(int error, const char *msg, struct api_peers *peers, void *userdata) {
         struct daemon *d = userdata;
+        bool first = !d->have_api;
+        uint64_t every;
         char ago[32];
 
         if (error < 0) {
@@ -64,7 +97,8 @@ static void on_api_done(int error, const char *msg, struct api_peers *peers, voi
         *peers = (struct api_peers) {};
         d->have_api = true;
         /* First the next round, which a held withdrawal may bring forward to confirm it. */
-        daemon_schedule_api(d, backoff_jitter(d->config->api_interval_usec));
+        every = daemon_api_interval(d);
+        daemon_schedule_api(d, first ? backoff_jitter_wide(every) : backoff_jitter(every));
         (void) daemon_reconcile(d, TRIGGER_API);
         daemon_publish(d);
 }

@@ -92,6 +92,7 @@ void daemon_publish(struct daemon *d) {
                 .heals = d->heals,
                 .heal_backoffs = d->heal_backoffs,
                 .fights = &d->fights,
+                .pace = d->config->source == SOURCE_API && d->pace.limit > 0 ? &d->pace : NULL,
                 .now = now_usec_monotonic(),
                 .metadata_errors = d->metadata_errors,
                 .fetch_duration_usec = d->fetch_duration_usec,

@@ -122,6 +122,7 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata) {
                 size_t offset;
         } wanted[] = {
                 { "retry-after:", offsetof(struct http_response, retry_after_sec) },
+                { "ratelimit-limit:", offsetof(struct http_response, ratelimit_limit) },
                 { "ratelimit-remaining:", offsetof(struct http_response, ratelimit_remaining) },
                 { "ratelimit-reset:", offsetof(struct http_response, ratelimit_reset) },
         };
@@ -376,7 +377,7 @@ int http_get(struct http_client *c, const struct http_request *req, http_done_fn
         t->userdata = userdata;
         t->destroy = destroy;
         t->max_size = req->max_size;
-        t->resp.retry_after_sec = t->resp.ratelimit_remaining = t->resp.ratelimit_reset = -1;
+        t->resp.retry_after_sec = t->resp.ratelimit_limit = t->resp.ratelimit_remaining = t->resp.ratelimit_reset = -1;
 
         t->easy = curl_easy_init();
         if (!t->easy)
@@ -460,7 +461,8 @@ int http_get_blocking(const struct http_request *req, struct http_response *ret)
         struct blocking_state st = { .ret = ret };
         int r;
 
-        *ret = (struct http_response) { .retry_after_sec = -1, .ratelimit_remaining = -1, .ratelimit_reset = -1 };
+        *ret = (struct http_response) { .retry_after_sec = -1, .ratelimit_limit = -1, .ratelimit_remaining = -1,
+                                        .ratelimit_reset = -1 };
         r = sd_event_new(&e);
         if (r < 0)
                 return r;

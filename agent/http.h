@@ -26,6 +26,7 @@ struct http_response {
         char *body;                 /* NUL-terminated for convenience; size excludes the NUL */
         size_t size;
         int64_t retry_after_sec;    /* Retry-After in seconds, -1 when absent */
+        int64_t ratelimit_limit;     /* -1 when absent */
         int64_t ratelimit_remaining; /* -1 when absent */
         int64_t ratelimit_reset;    /* Unix time, -1 when absent */
         uint64_t duration_usec;

@@ -3,6 +3,7 @@
  * exit codes. */
 #include <getopt.h>
 
+#include "api_pace.h"
 #include "commands.h"
 #include "config.h"
 #include "daemon.h"
@@ -23,8 +24,8 @@ enum {
         OPT_WAIT = 1 << 3,
 };
 
-#define WAIT_DEFAULT_USEC (5 * 60 * 1000000ULL)
-#define WAIT_MAX_USEC (24 * 3600 * 1000000ULL)
+#define WAIT_DEFAULT_USEC (5ULL * 60 * 1000000)
+#define WAIT_MAX_USEC (24ULL * 3600 * 1000000)
 
 struct verb {
         const char *name;
@@ -260,6 +261,10 @@ int main(int argc, char *argv[]) {
                 return r < 0 ? EXIT_USAGE : EXIT_OK;
         log_set_max_level(o.verbosity > 0 ? LOG_DEBUG : o.verbosity < 0 ? LOG_WARNING : LOG_INFO);
 
+        if (api_time_scale() > 1)
+                log_warning("VPR_BENCH_API_SCALE=%u: API time runs %u times faster (limits, windows, api_interval); "
+                            "for benchmarks only",
+                            api_time_scale(), api_time_scale());
         if (load_config(&o, &c) < 0)
                 return EXIT_USAGE;
         if (c->source == SOURCE_API && strncmp(c->api_url, "http://", 7) == 0)

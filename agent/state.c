@@ -90,6 +90,16 @@ int state_write(const char *path, const struct agent_state *s) {
                 cJSON_AddNumberToObject(o, "pause_ms", (double) f->pause / 1000.0);
                 cJSON_AddItemToArray(fights, o);
         }
+        if (s->pace) {
+                cJSON *pace = cJSON_AddObjectToObject(root, "api_pacing");
+                if (pace) {
+                        cJSON_AddNumberToObject(pace, "interval_seconds", (double) s->pace->interval / 1e6);
+                        cJSON_AddNumberToObject(pace, "fleet", s->pace->fleet);
+                        cJSON_AddNumberToObject(pace, "token_used", (double) s->pace->used);
+                        cJSON_AddNumberToObject(pace, "token_limit", (double) s->pace->limit);
+                }
+        } else
+                cJSON_AddNullToObject(root, "api_pacing");
         counters = cJSON_AddObjectToObject(root, "counters");
         if (counters) {
                 cJSON_AddNumberToObject(counters, "reconciles", (double) s->reconciles);
@@ -123,7 +133,7 @@ static void get_text(const cJSON *root, const char *key, char *buf, size_t size)
 int state_parse(const char *text, size_t size, struct state_summary *ret, char *err, size_t errlen) {
         _cleanup_cjson_ cJSON *root = NULL;
         struct state_summary s = {};
-        const cJSON *counters, *fights;
+        const cJSON *counters, *fights, *pace;
         int r;
 
         r = json_parse_object(text, size, &root, err, errlen);
@@ -144,6 +154,13 @@ int state_parse(const char *text, size_t size, struct state_summary *ret, char *
                 s.fights[s.n_fights].removals = get_number(f, "removals");
                 s.fights[s.n_fights].pause_ms = get_number(f, "pause_ms");
                 s.n_fights++;
+        }
+        pace = cJSON_GetObjectItemCaseSensitive(root, "api_pacing");
+        if (cJSON_IsObject(pace)) {
+                s.api_interval_sec = get_number(pace, "interval_seconds");
+                s.api_fleet = get_number(pace, "fleet");
+                s.api_used = get_number(pace, "token_used");
+                s.api_limit = get_number(pace, "token_limit");
         }
         counters = cJSON_GetObjectItemCaseSensitive(root, "counters");
         if (cJSON_IsObject(counters)) {
@@ -172,8 +189,25 @@ int state_read(const char *path, struct state_summary *ret, char *err, size_t er
 int metrics_write(const char *path, const struct agent_state *s) {
         _cleanup_free_ char *text = NULL;
         size_t conflicts = s->plan ? s->plan->count[PLAN_CONFLICT] : 0;
+        _cleanup_free_ char *pace = NULL;
         int n, r;
 
+        if (s->pace && asprintf(&pace,
+                                "# HELP vpc_peer_routes_api_interval_seconds Time between API rounds, stretched when a fleet shares the token.\n"
+                                "# TYPE vpc_peer_routes_api_interval_seconds gauge\n"
+                                "vpc_peer_routes_api_interval_seconds %llu\n"
+                                "# HELP vpc_peer_routes_api_fleet_estimate Agents like this one the token's use suggests (1 alone).\n"
+                                "# TYPE vpc_peer_routes_api_fleet_estimate gauge\n"
+                                "vpc_peer_routes_api_fleet_estimate %.1f\n"
+                                "# HELP vpc_peer_routes_api_token_used Requests of the token in the API's window (ratelimit-limit minus ratelimit-remaining).\n"
+                                "# TYPE vpc_peer_routes_api_token_used gauge\n"
+                                "vpc_peer_routes_api_token_used %llu\n"
+                                "# HELP vpc_peer_routes_api_token_limit The token's limit in that window (ratelimit-limit).\n"
+                                "# TYPE vpc_peer_routes_api_token_limit gauge\n"
+                                "vpc_peer_routes_api_token_limit %lld\n",
+                                (unsigned long long) (s->pace->interval / 1000000ULL), s->pace->fleet,
+                                (unsigned long long) s->pace->used, (long long) s->pace->limit) < 0)
+                return -ENOMEM;
         n = asprintf(&text,
                      "# HELP vpc_peer_routes_routes_desired Routes the agent wants in place.\n"
                      "# TYPE vpc_peer_routes_routes_desired gauge\n"
@@ -204,11 +238,11 @@ int metrics_write(const char *path, const struct agent_state *s) {
                      "vpc_peer_routes_fetch_duration_seconds %.6f\n"
                      "# HELP vpc_peer_routes_poll_cpu_seconds CPU time the last poll spent after its HTTP exchange.\n"
                      "# TYPE vpc_peer_routes_poll_cpu_seconds gauge\n"
-                     "vpc_peer_routes_poll_cpu_seconds %.6f\n",
+                     "vpc_peer_routes_poll_cpu_seconds %.6f\n%s",
                      s->desired ? s->desired->n : 0, s->installed ? s->installed->n : 0, conflicts,
                      (unsigned long long) s->reconciles, (unsigned long long) s->heals, (unsigned long long) s->heal_backoffs,
                      (unsigned long long) s->metadata_errors, (unsigned long long) s->last_success,
-                     (double) s->fetch_duration_usec / 1e6, (double) s->poll_cpu_usec / 1e6);
+                     (double) s->fetch_duration_usec / 1e6, (double) s->poll_cpu_usec / 1e6, pace ? pace : "");
         if (n < 0) {
                 text = NULL;
                 return -ENOMEM;

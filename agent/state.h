@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include "api_pace.h"
 #include "api_peers.h"
 #include "fight.h"
 #include "metadata_parse.h"
@@ -33,6 +34,7 @@ struct agent_state {
         const struct plan *plan;           /* for conflicts, may be NULL */
         const struct api_peers *peers;     /* source = api: where each desired route comes from */
         const struct fights *fights;       /* may be NULL */
+        const struct api_pace *pace;       /* source = api, once the API has sent rate-limit headers */
         uint64_t now;                      /* CLOCK_MONOTONIC usec, to tell which fights go on */
 
         uint64_t reconciles;
@@ -58,6 +60,11 @@ struct state_summary {
         uint64_t heals;
         uint64_t heal_backoffs;
         uint64_t metadata_errors;
+        /* source = api: how often the service asks, and what it saw of the token (0: unknown). */
+        uint64_t api_interval_sec;
+        uint64_t api_fleet;
+        uint64_t api_used;
+        uint64_t api_limit;
         /* Own routes another program keeps removing, with the pause before the next re-add. */
         struct {
                 char destination[CIDR_STRLEN];

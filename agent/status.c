@@ -65,6 +65,15 @@ static void print_daemon(FILE *f, const struct state_summary *s) {
                 fprintf(f, "             no successful sync yet\n");
         if (s->last_error[0])
                 fprintf(f, "             last error: %s\n", s->last_error);
+        if (s->api_limit) {
+                fprintf(f, "             API: asking every %s; the token used %llu of %llu requests in its window",
+                        format_ago(s->api_interval_sec, ago, sizeof ago), (unsigned long long) s->api_used,
+                        (unsigned long long) s->api_limit);
+                if (s->api_fleet > 1)
+                        fprintf(f, ", shared by about %llu agents\n", (unsigned long long) s->api_fleet);
+                else
+                        fprintf(f, " (this agent alone)\n");
+        }
         for (size_t i = 0; i < s->n_fights; i++)
                 fprintf(f, "             %s is removed again and again by another program (%llu times): "
                            "re-adding it after %llu ms\n",
@@ -234,6 +243,16 @@ static int print_json(FILE *f, const struct config *c, const struct reconcile *r
                         cJSON_AddNumberToObject(dm, "heals", (double) daemon->heals);
                         cJSON_AddNumberToObject(dm, "heal_backoffs", (double) daemon->heal_backoffs);
                         cJSON_AddNumberToObject(dm, "metadata_errors", (double) daemon->metadata_errors);
+                        if (daemon->api_limit) {
+                                cJSON *p = cJSON_AddObjectToObject(dm, "api_pacing");
+                                if (p) {
+                                        cJSON_AddNumberToObject(p, "interval_seconds", (double) daemon->api_interval_sec);
+                                        cJSON_AddNumberToObject(p, "fleet", (double) daemon->api_fleet);
+                                        cJSON_AddNumberToObject(p, "token_used", (double) daemon->api_used);
+                                        cJSON_AddNumberToObject(p, "token_limit", (double) daemon->api_limit);
+                                }
+                        } else
+                                cJSON_AddNullToObject(dm, "api_pacing");
                 }
         } else
                 cJSON_AddNullToObject(root, "daemon");

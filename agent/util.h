@@ -16,6 +16,14 @@
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+/* Arguments are evaluated twice: plain values only. */
+#ifndef MAX
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+#define CLAMP(x, lo, hi) MIN(MAX((x), (lo)), (hi))
 
 #define TAKE_PTR(p)                             \
         ({                                      \

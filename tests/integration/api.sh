@@ -359,6 +359,31 @@ sleep 1
 check "a steady-state round costs two requests" test $(($(api_requests) - before)) -eq 2
 api_set "c['page_size'] = 2"
 
+# A token the rest of a fleet uses too: 3,000 of its 5,000 requests an hour are others'. The
+# agent's share of 95 % of api_budget (50 %) stretches its interval beyond api_interval (10 s).
+lines=$(wc -l <"$DAEMON_LOG")
+api_set "c['rate_limit'] = {'limit': 5000, 'window': 3600, 'others': 3000}"
+kill -HUP "$DAEMON_PID"
+within 5 "a token shared with a fleet: the log says so" logged_since "$lines" "API: the token is shared by about [0-9]* agents like this one (300[0-9] of 5000 requests in its window); asking every [0-9]* s to keep them under 50%"
+if "$PYTHON" -c '
+import json, sys
+p = json.load(open(sys.argv[1]))["api_pacing"]
+assert p["interval_seconds"] > 10 and p["token_used"] >= 3000 and p["token_limit"] == 5000 and p["fleet"] > 1, p
+' "$TESTDIR/state.json"; then ok "the state file has the pacing"; else not_ok "state file pacing"; diag "$(cat "$TESTDIR/state.json")"; fi
+check "the metrics have the interval" awk '/^vpc_peer_routes_api_interval_seconds/ {exit !($2 > 10)}' "$TESTDIR/metrics.prom"
+check "the metrics have the token's use" grep -q '^vpc_peer_routes_api_token_used 300[0-9]$' "$TESTDIR/metrics.prom"
+vpr status
+case $OUT in *"API: asking every "*" s; the token used 300"*" of 5000 requests in its window, shared by about "*" agents"*) ok "status shows the pacing" ;; *) not_ok "status shows the pacing"; vpr_diag ;; esac
+# Nearly spent: the next round waits for the window to drain, and says so.
+lines=$(wc -l <"$DAEMON_LOG")
+api_set "c['rate_limit']['others'] = 4999"
+kill -HUP "$DAEMON_PID"
+within 5 "a spent token: the agent waits and says why" logged_since "$lines" "API: the token has 0 of 5000 requests left in its window; waiting"
+lines=$(wc -l <"$DAEMON_LOG")
+api_set "c.pop('rate_limit')"
+kill -HUP "$DAEMON_PID"
+within 5 "the token to itself again: back to api_interval" logged_since "$lines" "API: the token's use (.* of 5000 requests in its window) leaves room; asking every 10 s"
+
 # Failures in the daemon: every route kept, the daemon alive, one warning.
 for mode in status:500 429 garbage hang; do
         api_set "c['mode'] = '$mode'"

@@ -17,16 +17,25 @@ request:
    "list_key": "peerings" | "vpc_peerings" (godo's shape) | "both" | "none",
    "droplet_vpc_null": true (a droplet in no VPC),
    "forbid": "droplets" | "peerings" | "vpcs" (403 on that endpoint, as for a token without its scope),
+   "any_droplet": true (every droplet id is a droplet of own_vpc: a fleet),
+   "rate_limit": {"limit": 5000, "window": 3600, "minute": 250, "minute_window": 60, "others": 0}
+       (DigitalOcean's per-token sliding windows, in seconds; a benchmark divides the windows to
+       run time faster: ratelimit-* headers follow them, and 429 with Retry-After when spent;
+       "others": requests the rest of a fleet keeps in the window, spread over all of it: counted
+       in ratelimit-remaining, never refused),
    "total_offset": 1, "total_offset_page": 2}   (meta.total off by 1, on page 2 only or on every page)
 
 Requests are logged one JSON line each: path, whether an Authorization header came, and whether
 it carried the right token (never the token itself). Binds only the address it is given.
 """
 import argparse
+import collections
+import math
 import os
 import json
 import ssl
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -46,13 +55,41 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("ratelimit-limit", "5000")
-        self.send_header("ratelimit-remaining", "4999")
-        self.send_header("ratelimit-reset", str(int(time.time()) + 60))
+        for k, v in (self.rate_headers or {"ratelimit-limit": "5000", "ratelimit-remaining": "4999",
+                                            "ratelimit-reset": str(int(time.time()) + 60)}).items():
+            self.send_header(k, v)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(body)
+
+    def count_request(self, token, limits):
+        """DigitalOcean's limits for one token: sliding windows of request times. Returns None when the
+        request may go (and counts it), or the seconds to wait. Sets the ratelimit-* headers."""
+        if not limits:
+            return None
+        now = time.time()
+        hour_w, minute_w = limits.get("window", 3600), limits.get("minute_window", 60)
+        limit, minute, others = limits.get("limit", 5000), limits.get("minute", 250), limits.get("others", 0)
+        with self.server.rate_lock:
+            hour, mins = self.server.rate.setdefault(token, (collections.deque(), collections.deque()))
+            while hour and hour[0] <= now - hour_w:
+                hour.popleft()
+            while mins and mins[0] <= now - minute_w:
+                mins.popleft()
+            wait = None
+            if len(hour) >= limit:
+                wait = hour[0] + hour_w - now
+            elif len(mins) >= minute:
+                wait = mins[0] + minute_w - now
+            else:
+                hour.append(now)
+                mins.append(now)
+            # The others' oldest request is as old as the window: it expires in a second.
+            reset = now + 1 if others else hour[0] + hour_w if hour else now
+            self.rate_headers = {"ratelimit-limit": str(limit), "ratelimit-remaining": str(max(limit - len(hour) - others, 0)),
+                                 "ratelimit-reset": str(math.ceil(reset))}
+        return None if wait is None else max(1, math.ceil(wait))
 
     def do_GET(self):
         try:
@@ -62,9 +99,16 @@ class Handler(BaseHTTPRequestHandler):
             ctl = {}
         auth = self.headers.get("Authorization")
         token_ok = auth == "Bearer " + ctl.get("token", "")
+        self.rate_headers = None
+        retry = self.count_request(auth, ctl.get("rate_limit")) if token_ok else None
         with open(self.server.log_path, "a") as log:
             log.write(json.dumps({"path": self.path, "authorization": auth is not None, "token_ok": token_ok,
-                                  "user_agent": self.headers.get("User-Agent"), "time": time.time()}) + "\n")
+                                  "user_agent": self.headers.get("User-Agent"), "time": time.time(),
+                                  "client": self.client_address[0], "limited": retry is not None}) + "\n")
+        if retry is not None:
+            self.send_json(429, {"id": "too_many_requests", "message": "API Rate limit exceeded."},
+                           {"Retry-After": str(retry)})
+            return
         mode = ctl.get("mode", "ok")
         if self.server.role == "other":
             self.send_json(200, {"peerings": [], "links": {}, "meta": {"total": 0}})
@@ -116,7 +160,7 @@ class Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query)
         vpcs = ctl.get("vpcs", {})
         if parts[:2] == ["v2", "droplets"] and len(parts) == 3:
-            if parts[2] != str(ctl.get("droplet_id", 3164444)):
+            if parts[2] != str(ctl.get("droplet_id", 3164444)) and not ctl.get("any_droplet"):
                 self.send_json(404, {"id": "not_found", "message": "The resource you were accessing could not be found."})
                 return
             vpc = None if ctl.get("droplet_vpc_null") else ctl["own_vpc"]
@@ -187,6 +231,8 @@ def main():
     srv.control_path = args.control
     srv.log_path = args.log
     srv.role = args.role
+    srv.rate = {}
+    srv.rate_lock = threading.Lock()
     print("ready", flush=True)
     srv.serve_forever()
 

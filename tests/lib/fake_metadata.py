@@ -11,6 +11,8 @@ the file:
 modes: ok, status:<code>, html, truncated, empty, garbage, hang, trickle, big:<bytes>, deep:<n>,
        reset (close without answering), raw ("raw": the body), replace ("find"/"with": edit the
        normal document's text)
+With --per-client FILE ({"<client address>": {"<path>": value, ...}}), each client gets its own
+document (a fleet of droplets behind one metadata address, as bench/fleet builds it).
 Every request is appended to the log file as one JSON line (path, user agent, headers).
 Only ever binds the address it is given, inside a namespace the test created.
 """
@@ -68,6 +70,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def document(self, ctl):
         doc = copy.deepcopy(self.server.fixture)
+        for path, value in self.server.per_client.get(self.client_address[0], {}).items():
+            set_path(doc, path, value)
         for path, value in ctl.get("set", {}).items():
             set_path(doc, path, value)
         for path in ctl.get("delete", []):
@@ -147,6 +151,7 @@ def main():
     ap.add_argument("--fixture", required=True)
     ap.add_argument("--control", required=True)
     ap.add_argument("--log", required=True)
+    ap.add_argument("--per-client")
     args = ap.parse_args()
 
     ThreadingHTTPServer.daemon_threads = True
@@ -154,6 +159,10 @@ def main():
     srv = ThreadingHTTPServer((args.address, args.port), Handler)
     with open(args.fixture) as f:
         srv.fixture = json.load(f)
+    srv.per_client = {}
+    if args.per_client:
+        with open(args.per_client) as f:
+            srv.per_client = json.load(f)
     srv.control_path = args.control
     srv.log_path = args.log
     print("ready", flush=True)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The API parsers against DigitalOcean's response shapes and every way a field can be wrong,
  * the overlap check that keeps peer ranges off connected subnets, and same-origin checks. */
+#include "api_pace.h"
 #include "api_parse.h"
 #include "desired.h"
 #include "http.h"
@@ -151,6 +152,108 @@ static void test_droplet_shapes(void **state) {
                         fail_msg("%s: %s", cases[i].doc, err);
                 assert_string_equal(uuid, cases[i].want);
         }
+}
+
+/* ---- pacing a fleet that shares one token (api_pace.h) ---- */
+
+#define S 1000000ULL
+
+static struct api_pace_in pace_in(int64_t limit, int64_t remaining, uint64_t reset_in_sec, uint64_t own_interval_sec) {
+        return (struct api_pace_in) {
+                .limit = limit, .remaining = remaining, .has_reset = true, .reset_in = reset_in_sec * S,
+                .own_interval = own_interval_sec * S, .per_round = 2, .window = API_PACE_WINDOW_USEC,
+                .interval_min = 60 * S, .budget = 50,
+        };
+}
+
+/* The aim: 95 % of api_budget (50 %) of 5,000 = 2,375 requests an hour. The fair interval of N
+ * agents at two requests a round is 2 * N * 3600 / 2375 s: 151.6 s for 50, 3,031.6 s for 1,000. */
+static void test_pace(void **state) {
+        struct api_pace_in in;
+        struct api_pace p;
+        (void) state;
+
+        /* No rate-limit headers: api_interval, nothing known. */
+        in = pace_in(-1, -1, 0, 60);
+        api_pace_compute(&in, &p);
+        assert_int_equal(p.interval, 60 * S);
+        assert_int_equal(p.limit, 0);
+
+        /* Alone with its token for hours: 120 requests an hour, all its own. */
+        in = pace_in(5000, 4880, 1, 60);
+        api_pace_compute(&in, &p);
+        assert_true(p.fleet < 1.01);
+        assert_int_equal(p.interval, 60 * S);
+        assert_int_equal(p.used, 120);
+
+        /* 50 agents at the fair interval: the fleet reads 50, the interval stays. */
+        in = pace_in(5000, 5000 - 2375, 1, 152);
+        api_pace_compute(&in, &p);
+        assert_true(p.fleet > 49.5 && p.fleet < 50.5);
+        assert_true(p.interval > 151 * S && p.interval < 153 * S);
+        assert_false(p.exhausted);
+
+        /* The same 50 started together, each after its first round (no interval of its own yet:
+         * api_interval): the token's use is as young as the fleet, and it reads 50 at once. */
+        in = pace_in(5000, 4900, 3600, 0);
+        api_pace_compute(&in, &p);
+        assert_true(p.fleet > 49.5 && p.fleet < 50.5);
+        assert_true(p.interval > 151 * S && p.interval < 153 * S);
+
+        /* api_budget = 100 %: half the interval. */
+        in.budget = 100;
+        api_pace_compute(&in, &p);
+        assert_true(p.interval > 75 * S && p.interval < 77 * S);
+
+        /* 1,000 agents: 3,031.6 s; 2,000 would need more than the window: the window at most. */
+        in = pace_in(5000, 5000 - 2375, 1, 3032);
+        api_pace_compute(&in, &p);
+        assert_true(p.interval > 3025 * S && p.interval < 3040 * S);
+        in = pace_in(5000, 5000 - 2375, 1, 6064);
+        api_pace_compute(&in, &p);
+        assert_int_equal(p.interval, API_PACE_WINDOW_USEC);
+
+        /* Twice the aim in the window (a fleet that just started): twice the fleet, and four
+         * times slower still until the window drains. */
+        in = pace_in(5000, 5000 - 4750, 1, 152);
+        api_pace_compute(&in, &p);
+        assert_true(p.interval > 1210 * S && p.interval < 1225 * S);
+
+        /* One request left: too little for a round; wait for the oldest to expire. */
+        in = pace_in(5000, 1, 30, 60);
+        api_pace_compute(&in, &p);
+        assert_true(p.exhausted);
+        assert_true(p.interval >= 31 * S);
+
+        /* remaining above the limit (another window, a proxy): nothing used, api_interval. */
+        in = pace_in(5000, 6000, 1, 60);
+        api_pace_compute(&in, &p);
+        assert_int_equal(p.used, 0);
+        assert_int_equal(p.interval, 60 * S);
+}
+
+/* own_interval: the mean of the intervals planned after the rounds of the last window, and of
+ * at least the last API_PACE_ROUNDS. */
+static void test_pace_history(void **state) {
+        struct api_pace_history h = {};
+        (void) state;
+
+        assert_int_equal(api_pace_history_mean(&h, 1000 * S, 3600 * S), 0);
+        /* 100 rounds 100 s apart, planning 100 s, then 10 planning 200 s: the window (3,600 s)
+         * holds the last 36, of which 10 planned 200 s. */
+        for (uint64_t i = 0; i < 110; i++)
+                api_pace_history_add(&h, i * 100 * S, (i < 100 ? 100 : 200) * S);
+        assert_int_equal(api_pace_history_mean(&h, 109 * 100 * S, 3600 * S), (26 * 100 + 10 * 200) * S / 36);
+        /* Rounds an hour apart: the window holds one, the mean takes the last eight. */
+        struct api_pace_history sparse = {};
+        for (uint64_t i = 0; i < 20; i++)
+                api_pace_history_add(&sparse, i * 3600 * S, (i < 12 ? 3000 : 3600) * S);
+        assert_int_equal(api_pace_history_mean(&sparse, 19 * 3600 * S, 3600 * S), 3600 * S);
+        /* Ten of them, 3,000 s apart: the window holds two; still the last eight. */
+        struct api_pace_history two = {};
+        for (uint64_t i = 0; i < 10; i++)
+                api_pace_history_add(&two, i * 3000 * S, (i < 2 ? 6000 : 3000) * S);
+        assert_int_equal(api_pace_history_mean(&two, 9 * 3000 * S, 3600 * S), 3000 * S);
 }
 
 static void test_peerings_last_page(void **state) {
@@ -386,6 +489,8 @@ int main(void) {
         UNIT_ADD(&u, test_peerings_valid);
         UNIT_ADD(&u, test_peerings_last_page);
         UNIT_ADD(&u, test_peerings_client_shapes);
+        UNIT_ADD(&u, test_pace);
+        UNIT_ADD(&u, test_pace_history);
         UNIT_ADD(&u, test_droplet_shapes);
         UNIT_ADD(&u, test_peering_statuses);
         UNIT_ADD(&u, test_name_quoted);

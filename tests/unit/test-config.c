@@ -24,6 +24,7 @@ static void test_defaults(void **state) {
         assert_int_equal(c->peering_flag, PEERING_FLAG_HONOR);
         assert_false(c->allow_non_private);
         assert_int_equal(c->max_routes, 256);
+        assert_int_equal(c->api_budget, 50);
         assert_null(c->interface);
         assert_int_equal(c->gateway, 0);
         assert_int_equal(c->n_routes, 3);
@@ -50,7 +51,8 @@ static void test_full_file(void **state) {
                            "protocol = 250\n"
                            "peering_flag = ignore\n"
                            "allow_non_private = yes\n"
-                           "max_routes = 2\n";
+                           "max_routes = 2\n"
+                           "api_budget = 75%\n";
         char err[CONFIG_ERR_MAX] = "";
         (void) state;
 
@@ -75,6 +77,7 @@ static void test_full_file(void **state) {
         assert_int_equal(c->peering_flag, PEERING_FLAG_IGNORE);
         assert_true(c->allow_non_private);
         assert_int_equal(c->max_routes, 2);
+        assert_int_equal(c->api_budget, 75);
 }
 
 struct bad_case {
@@ -94,6 +97,11 @@ static const struct bad_case bad_cases[] = {
         { "connect_timeout word", "connect_timeout = soon\n", "test.conf:1: connect_timeout \"soon\" is not a duration" },
         { "connect_timeout zero", "connect_timeout = 0\n", "connect_timeout \"0\" is not a duration" },
         { "timeout huge", "timeout = 1h\n", "timeout \"1h\" is not a duration" },
+        { "api_budget zero", "api_budget = 0%\n", "test.conf:1: api_budget \"0%\" is not a percentage from 1% to 100% (e.g. \"50%\")" },
+        { "api_budget over", "api_budget = 101\n", "api_budget \"101\" is not a percentage from 1% to 100%" },
+        { "api_budget double percent", "api_budget = 50%%\n", "api_budget \"50%%\" is not a percentage" },
+        { "api_budget fraction", "api_budget = 0.5\n", "api_budget \"0.5\" is not a percentage" },
+        { "api_interval short", "api_interval = 5s\n", "api_interval \"5s\" is not a duration from 10000 ms" },
         { "metadata_max_size small", "metadata_max_size = 1000\n", "metadata_max_size \"1000\" is not a number from 1048576" },
         { "interface slash", "interface = a/b\n", "interface \"a/b\" is not a valid interface name" },
         { "interface long", "interface = abcdefghijklmnop\n", "is not a valid interface name" },

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* Pacing API rounds when a fleet of droplets shares one token.
+ *
+ * DigitalOcean counts a token's requests in a sliding hour and answers each request with
+ * ratelimit-limit (5,000), ratelimit-remaining and ratelimit-reset (when the oldest request of
+ * the hour expires). limit - remaining is what the whole fleet spent in the window, and from
+ * ratelimit-reset, over how long. The agent knows its own pace: the interval between its rounds.
+ * The ratio of the two rates is how many agents like this one share the token (the "fleet"),
+ * and this agent's fair share of 95 % of budget percent of the limit gives its interval:
+ *
+ *     fleet    = (used / token_span) / (per_round / own_interval)
+ *     interval = per_round * fleet * window / (0.95 * budget * limit),  at least api_interval,
+ *                at most the window, and longer by (used / aim)^2 while the token is above it
+ *
+ * token_span is how long the window holds requests for: the whole window once the token has
+ * been in use that long, else since its oldest request plus one of this agent's intervals (a
+ * fleet that started together has made k rounds in k - 1 intervals). own_interval is the mean
+ * of the intervals this agent planned (before jitter) after its rounds of the last window, and
+ * at least its last API_PACE_ROUNDS: the mean follows the window the API counts, and jitter
+ * does not feed back into it. A droplet alone with its token reads fleet = 1 and keeps
+ * api_interval.
+ *
+ * What it does for fleets of 10 to 1,000 is measured by bench/fleet (real agents) and
+ * bench/fleet-model (this function alone); see bench/RESULTS.md.
+ *
+ * Pure: numbers in, numbers out (unit tests and bench/fleet-model drive it directly). */
+#pragma once
+
+#include "util.h"
+
+#define API_PACE_WINDOW_USEC (3600 * 1000000ULL) /* the hour ratelimit-limit counts */
+#define API_PACE_AIM 0.95 /* of api_budget */
+#define API_PACE_ROUNDS 8 /* own_interval: the rounds of the last window, and at least this many */
+
+struct api_pace_in {
+        /* The last answer's headers: limit <= 0 or remaining < 0 when the API said nothing. */
+        int64_t limit;
+        int64_t remaining;
+        bool has_reset;
+        uint64_t reset_in;      /* until ratelimit-reset */
+        /* The mean interval this agent planned after its recent rounds; 0 before the first. */
+        uint64_t own_interval;
+        unsigned per_round;     /* requests the last round took */
+        uint64_t window;        /* API_PACE_WINDOW_USEC, divided in benchmarks */
+        uint64_t interval_min;  /* api_interval */
+        unsigned budget;        /* api_budget, percent of the limit (1 to 100) */
+};
+
+struct api_pace {
+        uint64_t interval;      /* until the next round, before jitter */
+        int64_t limit;          /* the token's limit in the window, 0 when the API said nothing */
+        double fleet;           /* agents like this one on the token; 1 alone or when unknown */
+        uint64_t used;          /* the token's requests in the window, as the API counts them */
+        bool exhausted;         /* remaining cannot carry another round: wait for the reset */
+};
+
+void api_pace_compute(const struct api_pace_in *in, struct api_pace *ret);
+
+/* The intervals an agent planned after its rounds, for own_interval. */
+#define API_PACE_HISTORY 64
+struct api_pace_history {
+        uint64_t at[API_PACE_HISTORY];      /* when the round was (any clock, the same for now) */
+        uint64_t planned[API_PACE_HISTORY]; /* the interval planned after it */
+        size_t head, n;
+};
+
+void api_pace_history_add(struct api_pace_history *h, uint64_t at, uint64_t planned);
+/* The mean planned interval of the rounds after now - window, and at least of the last
+ * API_PACE_ROUNDS; 0 when there is none. */
+uint64_t api_pace_history_mean(const struct api_pace_history *h, uint64_t now, uint64_t window);
+
+/* VPR_BENCH_API_SCALE=S (benchmarks only): API time runs S times faster. The pacing window, the
+ * agent's own request budgets and the smallest api_interval are divided by S; counts are not.
+ * 1 when unset or invalid. */
+unsigned api_time_scale(void);
