@@ -292,6 +292,15 @@ const char *reconcile_routes_summary(const struct plan *p, size_t n_desired, con
                                  ? "vpc_peering_enabled is false"
                          : c->source == SOURCE_API ? "no ACTIVE peering to route"
                                                    : "every network lies inside the private subnet");
+        else if (n > 0 && p->count[PLAN_FOREIGN_EQUAL] == n)
+                /* Every route is another program's (DigitalOcean's own vpc-peering.service, a
+                 * network manager): say so, or "in sync" reads as the agent's doing. */
+                snprintf(buf, size, "%zu route%s present, held by another program (via %s dev %s)%s", n, n == 1 ? "" : "s",
+                         ipv4_to_string(md->gateway, gw), ifname, p->count[PLAN_CONFLICT] ? ", with conflicts" : "");
+        else if (p->count[PLAN_FOREIGN_EQUAL] > 0)
+                snprintf(buf, size, "%zu route%s via %s dev %s (%zu held by another program)%s", n, n == 1 ? "" : "s",
+                         ipv4_to_string(md->gateway, gw), ifname, p->count[PLAN_FOREIGN_EQUAL],
+                         p->count[PLAN_CONFLICT] ? ", with conflicts" : "");
         else
                 snprintf(buf, size, "%zu route%s via %s dev %s%s", n, n == 1 ? "" : "s", ipv4_to_string(md->gateway, gw), ifname,
                          p->count[PLAN_CONFLICT] ? ", with conflicts" : "");

@@ -19,6 +19,7 @@ struct status_case {
         int64_t in_sync_ago;       /* seconds before now_wall */
         const char *expect;
         size_t held;               /* routes a pending withdrawal keeps */
+        size_t foreign;            /* of the desired, held by another program's equal route */
 };
 
 #define NOW_WALL 1795856400ULL /* 2026-11-28 09:00:00 UTC */
@@ -41,6 +42,11 @@ static const struct status_case status_cases[] = {
           "no routes wanted (no ACTIVE peering to route)", 0 },
         { "a withdrawal held until a second answer", false, 0, false, 0, 0, 0, 0, TRISTATE_FALSE, 0,
           "no routes wanted (vpc_peering_enabled is false); keeping 3 routes until a second answer says the same", 3 },
+        /* DigitalOcean's own vpc-peering.service (newer images) put the three routes in place. */
+        { "every route another program's", false, 0, false, 0, 0, 0, 3, TRISTATE_TRUE, 60,
+          "3 routes present, held by another program (via 10.116.0.1 dev ens4), in sync since 08:59:00", 0, 3 },
+        { "one route another program's", false, 0, false, 0, 0, 0, 3, TRISTATE_TRUE, 60,
+          "3 routes via 10.116.0.1 dev ens4 (1 held by another program), in sync since 08:59:00", 0, 1 },
 };
 
 static void test_status(void **state) {
@@ -61,7 +67,8 @@ static void test_status(void **state) {
         d.md.gateway = 0x0a740001u;
         d.md.peering_enabled = c->flag;
         d.desired.n = c->desired;
-        d.plan.count[PLAN_KEEP] = c->desired;
+        d.plan.count[PLAN_KEEP] = c->desired - c->foreign;
+        d.plan.count[PLAN_FOREIGN_EQUAL] = c->foreign;
         snprintf(d.link.ifname, sizeof d.link.ifname, "ens4");
         d.in_sync_since = NOW_WALL - (uint64_t) c->in_sync_ago;
         d.withdrawal = (struct withdrawal) { .pending = c->held > 0, .routes = c->held };
