@@ -225,7 +225,7 @@ config_cases=(
         "source|rip" "metadata_url|gopher://x/" "connect_timeout|forever" "timeout|0" "metadata_max_size|1" "interface|a/b" "gateway|10.0.0.256" "owner_file|owner"
         "routes|10.0.0.1/8" "routes_file|relative" "metric|-1" "mtu|9999999" "table|local" "protocol|4"
         "peering_flag|sometimes" "allow_non_private|perhaps" "max_routes|0" "api_url|ftp://x" "api_token_file|token"
-        "api_ca_file|ca.pem" "api_insecure|2" "api_interval|1s" "interval|0s" "state_file|state.json" "metrics_file|m.prom"
+        "api_ca_file|ca.pem" "api_insecure|2" "api_interval|1s" "api_budget|150%" "interval|0s" "state_file|state.json" "metrics_file|m.prom"
 )
 covered=" "
 for c in "${config_cases[@]}"; do
