@@ -33,6 +33,12 @@ int command_require_net_admin(const char *what);
 /* nl_ctx_open, logging why it failed. */
 int command_open_netlink(struct nl_ctx **ret);
 int command_status(const struct config *c, bool json);
+/* Does traffic take the routes? Per destination a verdict (doctor.h); exit 0 when all are ok. */
+int command_doctor(const struct config *c, bool json);
+struct reconcile;
+/* For status: 0 when doctor would find nothing, 1 with what it would find in buf, <0 when it
+ * could not look. rc: prepared and planned with NL_LIST_FULL. */
+int doctor_summary(struct nl_ctx *nl, const struct config *c, const struct reconcile *rc, char *buf, size_t size);
 int command_flush(const struct config *c);
 /* Prints the effective configuration unless quiet; c is already loaded and checked. */
 int command_check_config(const struct config *c, bool quiet);

@@ -46,6 +46,9 @@ static void help(FILE *f) {
                 "  sync         Read the metadata (and the API) once; add, fix and remove own\n"
                 "               routes\n"
                 "  status       Show desired vs installed routes (own routes even if metadata fails)\n"
+                "  doctor       Check that traffic takes the routes: per destination ok, shadowed\n"
+                "               (a more specific route wins), rule (a policy rule sends it to another\n"
+                "               table), missing or conflict; and the gateway's ARP, MTU, rp_filter\n"
                 "  flush        Delete every route of the agent's protocol in its table, nothing else\n"
                 "  check-config Parse and check the config: print the effective one and exit 0,\n"
                 "               or the error (file:line) and exit 2; -q prints nothing on success\n"
@@ -56,8 +59,8 @@ static void help(FILE *f) {
                 "      --metadata-url URL  Metadata document (default http://169.254.169.254/metadata/v1.json)\n"
                 "      --protocol N        Route protocol number the agent owns (default 241)\n"
                 "  -n, --dry-run           sync: print the plan and change nothing\n"
-                "      --json              sync --dry-run: print the plan as JSON; status: print\n"
-                "                          JSON (both in vpc-peer-routes(8))\n"
+                "      --json              sync --dry-run: print the plan as JSON; status, doctor:\n"
+                "                          print JSON (all in vpc-peer-routes(8))\n"
                 "      --wait[=TIME]       sync with source = api: ask again every 10s until no\n"
                 "                          peering is PROVISIONING and every ACTIVE one is routed;\n"
                 "                          exit 1 naming those still waiting after TIME (default\n"
@@ -73,7 +76,8 @@ static void help(FILE *f) {
                 "  0  desired routes are in place (equal routes of other programs count)\n"
                 "  1  could not fetch, parse, validate or apply; nothing was deleted because of it\n"
                 "  2  usage or configuration error\n"
-                "  3  applied, but conflicts remain (another program's route holds a destination)\n"
+                "  3  applied, but conflicts remain (another program's route holds a destination);\n"
+                "     doctor: a destination is not ok\n"
                 "\n"
                 "See vpc-peer-routes(8) and vpc-peer-routes.conf(5).\n");
 }
@@ -87,6 +91,10 @@ static int verb_sync(struct config *c, const struct options *o) {
 
 static int verb_status(struct config *c, const struct options *o) {
         return command_status(c, o->json);
+}
+
+static int verb_doctor(struct config *c, const struct options *o) {
+        return command_doctor(c, o->json);
 }
 
 static int verb_flush(struct config *c, const struct options *o) {
@@ -106,6 +114,7 @@ static const struct verb verbs[] = {
         { "run", verb_run, OPT_INTERVAL },
         { "sync", verb_sync, OPT_DRY_RUN | OPT_JSON | OPT_WAIT },
         { "status", verb_status, OPT_JSON },
+        { "doctor", verb_doctor, OPT_JSON },
         { "flush", verb_flush, 0 },
         { "check-config", verb_check_config, 0 },
 };
@@ -194,7 +203,7 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
         }
 
         if (optind >= argc) {
-                log_error("No command given: use run, sync, status, flush or check-config; see --help");
+                log_error("No command given: use run, sync, status, doctor, flush or check-config; see --help");
                 return -EINVAL;
         }
         if (streq(argv[optind], "help")) {
@@ -206,7 +215,7 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
                         verb = &verbs[i];
         if (!verb) {
                 char q[QUOTE_BUF];
-                log_error("Unknown command \"%s\": use run, sync, status, flush or check-config; see --help",
+                log_error("Unknown command \"%s\": use run, sync, status, doctor, flush or check-config; see --help",
                           str_quote(argv[optind], strlen(argv[optind]), QUOTE_MAX, q, sizeof q));
                 return -EINVAL;
         }

@@ -16,6 +16,7 @@ struct link_info {
         bool has_mac;
         bool up;         /* IFF_UP */
         bool has_address; /* carries the address we were asked about */
+        uint32_t mtu;
 };
 
 /* ---- the socket (nl_socket.c) ---- */
@@ -83,6 +84,33 @@ int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, bool quiet_failures, 
 int nl_flush(struct nl_ctx *nl, uint32_t table, uint8_t protocol, struct apply_result *ret);
 
 
+
+/* ---- what doctor asks (nl_inspect.c): read only ---- */
+
+/* Every IPv4 route of every table but local: unicast, and those that end traffic (blackhole,
+ * unreachable, prohibit: route.type). Sorted. */
+int nl_route_dump_all(struct nl_ctx *nl, struct route_set *ret);
+/* The route the kernel would take for a packet this host sends to address, as `ip route get`
+ * finds it, rules included: the matching entry with its prefix, protocol, table and device.
+ * -ENETUNREACH (or another -errno) when there is none. */
+int nl_route_lookup(struct nl_ctx *nl, uint32_t address, struct route *ret);
+
+/* One IPv4 policy rule. */
+struct nl_rule {
+        uint32_t priority;
+        uint32_t table;         /* action FR_ACT_TO_TBL */
+        uint8_t action;         /* FR_ACT_* */
+        bool has_src, has_dst;
+        struct cidr src, dst;
+        char iifname[IF_NAMESIZE];
+        bool invert;            /* "not" */
+        bool selective;         /* matches some packets only: fwmark, oif, uid, tos, ports, iif other than lo */
+        int32_t suppress_prefixlen; /* -1 when not set */
+};
+int nl_rule_dump(struct nl_ctx *nl, struct nl_rule **ret, size_t *ret_n);
+
+/* NUD_* of address on ifindex in the neighbour table; 0 when the kernel has no entry. */
+int nl_neigh_state(struct nl_ctx *nl, int ifindex, uint32_t address, uint16_t *ret_state);
 
 /* ---- events (nl_monitor.c) ---- */
 

@@ -45,6 +45,12 @@ int nl_send_request(struct nl_ctx *nl, struct nl_msg *msg, uint32_t *ret_seq);
  * then returned (negative: error, positive: the caller's "done"). 0 means "read more". */
 int nl_recv_batch(struct nl_ctx *nl, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata);
 
+/* Sends a dump request (msg: its header and attributes, freshly built: a retry builds another)
+ * and hands each answer to fn until the kernel's NLMSG_DONE. fn returns 0 to go on or -errno.
+ * Returns 0, fn's or the kernel's -errno, or -EAGAIN when the kernel says the dump was
+ * interrupted (what it walked changed midway: ask again). */
+int nl_dump_request(struct nl_ctx *nl, struct nl_msg *msg, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata);
+
 /* Reads acknowledgements until every seq in [first, last] is answered; cb is called for each
  * with the index seq - first. */
 int nl_collect_acks(struct nl_ctx *nl, uint32_t first, uint32_t last,
@@ -53,6 +59,9 @@ int nl_collect_acks(struct nl_ctx *nl, uint32_t first, uint32_t last,
 /* Parses one RTM_NEWROUTE into a route. Returns 0, or -EINVAL for routes we never consider
  * (not IPv4 unicast, cloned, ...). */
 int nl_route_from_msg(struct nlmsghdr *hdr, struct route *ret);
+/* The same, and with any_type also the routes that end traffic (blackhole, unreachable,
+ * prohibit; route.type says which). */
+int nl_route_parse(struct nlmsghdr *hdr, bool any_type, struct route *ret);
 
 static inline void nlmsg_freep(struct nl_msg **m) {
         if (*m)

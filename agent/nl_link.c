@@ -16,6 +16,7 @@ static void link_from_object(struct rtnl_link *l, struct link_info *ret) {
         *ret = (struct link_info) {
                 .ifindex = rtnl_link_get_ifindex(l),
                 .up = flags & IFF_UP,
+                .mtu = rtnl_link_get_mtu(l),
         };
         snprintf(ret->ifname, sizeof ret->ifname, "%s", rtnl_link_get_name(l) ? rtnl_link_get_name(l) : "");
         if (a && nl_addr_get_len(a) == 6) {
@@ -27,7 +28,6 @@ static void link_from_object(struct rtnl_link *l, struct link_info *ret) {
 struct addr_dump {
         int (*fn)(int ifindex, uint32_t address, uint8_t prefixlen, void *userdata);
         void *userdata;
-        uint32_t seq;
 };
 
 static int addr_msg(struct nlmsghdr *hdr, void *userdata) {
@@ -37,14 +37,6 @@ static int addr_msg(struct nlmsghdr *hdr, void *userdata) {
         struct nlattr *a;
         uint32_t be;
 
-        if (hdr->nlmsg_seq != st->seq)
-                return 0; /* a leftover of an earlier request */
-        if (hdr->nlmsg_type == NLMSG_DONE)
-                return 1;
-        if (hdr->nlmsg_type == NLMSG_ERROR) {
-                struct nlmsgerr *e = nlmsg_data(hdr);
-                return (size_t) nlmsg_datalen(hdr) >= sizeof *e && e->error < 0 ? e->error : -EIO;
-        }
         if (hdr->nlmsg_type != RTM_NEWADDR || (size_t) nlmsg_datalen(hdr) < sizeof *ifa)
                 return 0;
         ifa = nlmsg_data(hdr);
@@ -61,23 +53,17 @@ static int addr_msg(struct nlmsghdr *hdr, void *userdata) {
  * for each. The request carries a proper ifaddrmsg header, which strict checking requires
  * (libnl's address cache request does not pass it). */
 static int dump_addresses(struct nl_ctx *nl, int ifindex, int (*fn)(int, uint32_t, uint8_t, void *), void *userdata) {
-        _cleanup_nlmsg_ struct nl_msg *msg = NULL;
         struct ifaddrmsg ifa = { .ifa_family = AF_INET, .ifa_index = nl->strict && ifindex > 0 ? (uint32_t) ifindex : 0 };
         struct addr_dump st = { .fn = fn, .userdata = userdata };
+        _cleanup_nlmsg_ struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
         int r;
 
-        msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
-        if (!msg)
+        if (!msg || nlmsg_append(msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0)
                 return -ENOMEM;
-        if (nlmsg_append(msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0)
-                return -ENOMEM;
-        r = nl_send_request(nl, msg, &st.seq);
-        if (r < 0)
-                return r;
-        do
-                r = nl_recv_batch(nl, addr_msg, &st);
-        while (r == 0);
-        return r < 0 ? r : 0;
+        r = nl_dump_request(nl, msg, addr_msg, &st);
+        /* An address that changed while the kernel walked them comes with its own event, and
+         * the reconcile it causes reads them again. */
+        return r == -EAGAIN ? 0 : r;
 }
 
 struct has_address {

@@ -36,7 +36,11 @@ static bool name_from(const struct route_set *known, struct route_set *s) {
         return all;
 }
 
-int nl_route_from_msg(struct nlmsghdr *hdr, struct route *ret) {
+static bool carries_traffic(uint8_t type, bool any) {
+        return type == RTN_UNICAST || (any && (type == RTN_BLACKHOLE || type == RTN_UNREACHABLE || type == RTN_PROHIBIT));
+}
+
+int nl_route_parse(struct nlmsghdr *hdr, bool any_type, struct route *ret) {
         struct nlattr *tb[NL_RTA_MAX + 1];
         struct rtmsg *rtm;
         struct route r = {};
@@ -46,8 +50,9 @@ int nl_route_from_msg(struct nlmsghdr *hdr, struct route *ret) {
         if ((size_t) nlmsg_datalen(hdr) < sizeof *rtm)
                 return -EBADMSG;
         rtm = nlmsg_data(hdr);
-        if (rtm->rtm_family != AF_INET || rtm->rtm_type != RTN_UNICAST || (rtm->rtm_flags & RTM_F_CLONED))
+        if (rtm->rtm_family != AF_INET || !carries_traffic(rtm->rtm_type, any_type) || (rtm->rtm_flags & RTM_F_CLONED))
                 return -EINVAL;
+        r.type = rtm->rtm_type;
         if (nlmsg_parse(hdr, sizeof *rtm, tb, NL_RTA_MAX, NULL) < 0)
                 return -EBADMSG;
 
@@ -87,6 +92,10 @@ int nl_route_from_msg(struct nlmsghdr *hdr, struct route *ret) {
         return 0;
 }
 
+int nl_route_from_msg(struct nlmsghdr *hdr, struct route *ret) {
+        return nl_route_parse(hdr, false, ret);
+}
+
 struct dump_state {
         uint32_t table;
         uint8_t protocol;
@@ -94,8 +103,6 @@ struct dump_state {
         struct route_set *own;
         struct route_set *foreign;
         bool want_own;
-        bool interrupted;
-        uint32_t seq;
 };
 
 static bool desired_has_key(const struct route_set *desired, const struct route *r) {
@@ -130,21 +137,8 @@ static int dump_route(struct nlmsghdr *hdr, struct dump_state *st) {
         return 0;
 }
 
-/* Per message of a dump: 1 when the dump is complete. */
 static int dump_msg(struct nlmsghdr *hdr, void *userdata) {
-        struct dump_state *st = userdata;
-
-        if (hdr->nlmsg_seq != st->seq)
-                return 0; /* a leftover of an earlier request */
-        if (hdr->nlmsg_flags & NLM_F_DUMP_INTR)
-                st->interrupted = true;
-        if (hdr->nlmsg_type == NLMSG_DONE)
-                return 1;
-        if (hdr->nlmsg_type == NLMSG_ERROR) {
-                struct nlmsgerr *e = nlmsg_data(hdr);
-                return (size_t) nlmsg_datalen(hdr) >= sizeof *e && e->error < 0 ? e->error : -EIO;
-        }
-        return dump_route(hdr, st);
+        return dump_route(hdr, userdata);
 }
 
 /* One dump of IPv4 routes in table; protocol and oif are kernel-side filters (0: none). */
@@ -155,7 +149,6 @@ static int dump_routes_once(struct nl_ctx *nl, struct dump_state *st, uint8_t pr
                 .rtm_table = st->table < 256 ? (uint8_t) st->table : RT_TABLE_UNSPEC,
                 .rtm_protocol = protocol,
         };
-        int r;
 
         msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
         if (!msg)
@@ -163,16 +156,7 @@ static int dump_routes_once(struct nl_ctx *nl, struct dump_state *st, uint8_t pr
         if (nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 || nla_put_u32(msg, RTA_TABLE, st->table) < 0 ||
             (oif > 0 && nla_put_u32(msg, RTA_OIF, (uint32_t) oif) < 0))
                 return -ENOMEM;
-        r = nl_send_request(nl, msg, &st->seq);
-        if (r < 0)
-                return r;
-        st->interrupted = false;
-        do
-                r = nl_recv_batch(nl, dump_msg, st);
-        while (r == 0);
-        if (r < 0)
-                return r;
-        return st->interrupted ? -EAGAIN : 0;
+        return nl_dump_request(nl, msg, dump_msg, st);
 }
 
 /* The routing table changed while the kernel walked it: the dump is inconsistent, start again. */

@@ -132,6 +132,12 @@ int reconcile_prepare_blocking(struct reconcile *rc, struct nl_ctx *nl, const st
         return reconcile_use_peers(rc, nl, c, peers, true);
 }
 
+int reconcile_prepare_full(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, struct api_peers *peers) {
+        int r = reconcile_prepare_blocking(rc, nl, c, peers);
+
+        return r < 0 ? r : reconcile_plan(rc, nl, c, NL_LIST_FULL);
+}
+
 struct skip_log {
         int level;
 };

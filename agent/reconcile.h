@@ -74,6 +74,9 @@ int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct co
 /* For one-shot commands: fetch and parse the metadata, find the NIC, and with source = api ask
  * the API for the peers (into peers, which must outlive rc). Any failure here changes nothing. */
 int reconcile_prepare_blocking(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, struct api_peers *peers);
+/* reconcile_prepare_blocking, then the plan with every foreign route at a desired slot: what
+ * status and doctor look at. */
+int reconcile_prepare_full(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, struct api_peers *peers);
 /* Reads owner_file into rc->previous (a missing file is no record; a garbled one is logged and
  * ignored). */
 void reconcile_load_owner(struct reconcile *rc, const struct config *c);

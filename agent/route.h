@@ -29,6 +29,7 @@ struct route {
         uint32_t mtu;       /* 0 when the route carries no mtu */
         uint32_t table;
         uint8_t protocol;
+        uint8_t type;       /* RTN_* as the kernel reported it; 0 for routes built here */
         bool multipath;     /* more than one nexthop: never equal to anything we want */
 };
 

@@ -304,9 +304,7 @@ int command_status(const struct config *c, bool json) {
 
         if (command_open_netlink(&nl) < 0)
                 return EXIT_FAILED;
-        r = reconcile_prepare_blocking(&rc, nl, c, &peers);
-        if (r >= 0)
-                r = reconcile_plan(&rc, nl, c, NL_LIST_FULL);
+        r = reconcile_prepare_full(&rc, nl, c, &peers);
         if (r < 0) {
                 /* Still show what is installed: that is what an operator needs most when the
                  * metadata service is down. */
@@ -325,7 +323,12 @@ int command_status(const struct config *c, bool json) {
         if (json) {
                 if (print_json(stdout, c, &rc, r >= 0 ? &daemon : NULL) < 0)
                         return log_oom(), EXIT_FAILED;
-        } else
+        } else {
+                char hint[512];
                 print_text(stdout, c, &rc, r >= 0 ? &daemon : NULL);
+                /* Installed is not the same as taken: one line when doctor would say more. */
+                if (rc.have_plan && doctor_summary(nl, c, &rc, hint, sizeof hint) > 0)
+                        printf("Doctor:      %s; see vpc-peer-routes doctor\n", hint);
+        }
         return ret;
 }

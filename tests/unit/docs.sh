@@ -16,7 +16,7 @@ help=$("$VPR" --help)
 options=$(printf '%s\n' "$help" | grep -oE -- '--[a-z][a-z-]+' | sort -u)
 commands=$(printf '%s\n' "$help" | sed -n '/^Commands:/,/^$/p' | awk 'NF && $1 !~ /:$/ && /^  [a-z]/ {print $1}')
 
-check "--help lists the five commands" test "$(printf '%s\n' "$commands" | sort | tr '\n' ' ')" = "check-config flush run status sync "
+check "--help lists the six commands" test "$(printf '%s\n' "$commands" | sort | tr '\n' ' ')" = "check-config doctor flush run status sync "
 for c in $commands; do
         check "command $c described in vpc-peer-routes(8)" grep -qx ".B $c" "$man8"
         check "command $c in the README" grep -q "| \`$c\` |" "$readme"
