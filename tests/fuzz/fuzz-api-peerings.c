@@ -9,10 +9,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char err[API_ERR_MAX];
 
         if (api_parse_peerings_page((const char *) data, size, &page, err, sizeof err) >= 0) {
-                for (size_t i = 0; i < page.n; i++)
-                        if (!uuid_valid(page.peerings[i].id) || !uuid_valid(page.peerings[i].vpc_ids[0]) ||
-                            !uuid_valid(page.peerings[i].vpc_ids[1]))
+                /* One VPC id or two (godo's answers name one), each a UUID. */
+                for (size_t i = 0; i < page.n; i++) {
+                        const struct api_peering *p = &page.peerings[i];
+                        if (!uuid_valid(p->id) || !uuid_valid(p->vpc_ids[0]) || p->n_vpc_ids < 1 || p->n_vpc_ids > 2 ||
+                            (p->n_vpc_ids == 2 ? !uuid_valid(p->vpc_ids[1]) : p->vpc_ids[1][0] != '\0'))
                                 __builtin_trap();
+                }
                 api_peerings_page_done(&page);
         }
         return 0;
