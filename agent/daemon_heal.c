@@ -11,6 +11,11 @@
 /* A route that vanishes this soon after a link or address event of the NIC went with them, by
  * the kernel's hand: that is no fight. */
 #define NIC_CHANGE_GRACE_USEC (100 * 1000ULL)
+/* After a link or address event of the NIC, its manager (systemd-networkd, NetworkManager,
+ * ifupdown) is at work: routes it declares itself come a few milliseconds after the address.
+ * Heals wait until the NIC has been quiet this long, so that such a route takes its slot first
+ * and counts as present, rather than the manager finding ours there and giving up on its own. */
+#define NIC_SETTLE_USEC (30 * 1000ULL)
 
 static void set_waiting(struct daemon *d, const char *why) {
         if (streq(d->waiting, why))
@@ -248,10 +253,16 @@ static void schedule_heal(struct daemon *d, const char *why) {
 
 int daemon_on_heal_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct daemon *d = userdata;
+        uint64_t now = now_usec_monotonic();
 
-        (void) s;
         (void) usec;
-        d->last_heal = now_usec_monotonic();
+        /* The NIC is still settling (its manager at work): once it has been quiet long enough. */
+        if (d->nic_changed && usec_until(now, d->nic_changed) < NIC_SETTLE_USEC) {
+                (void) sd_event_source_set_time(s, d->nic_changed + NIC_SETTLE_USEC);
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                return 0;
+        }
+        d->last_heal = now;
         (void) daemon_reconcile(d, TRIGGER_EVENT);
         daemon_publish(d);
         return 0;

@@ -9,81 +9,30 @@
 # StateDirectory, serves metrics to node_exporter as the README says, and logs structured fields
 # to the journal.
 #
-# The Debian root is cached in $VPR_ROOTFS_CACHE (default /var/cache/vpc-peer-routes-tests),
-# outside the checkout; each run boots a copy of it, removed at the end.
+# The Debian root is cached outside the checkout (tests/lib/nspawn.sh); each run boots a copy of
+# it, removed at the end.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/droplet.sh"
+. "$(dirname "$0")/../lib/nspawn.sh"
 export LC_ALL=C.UTF-8
 
 require_root
-for tool in debootstrap systemd-nspawn nsenter dpkg-buildpackage; do
-        if ! command -v "$tool" >/dev/null; then
-                not_ok "$tool is installed (tests/deps installs it)"
-                tap_done
-                exit 1
-        fi
-done
-
-CACHE=${VPR_ROOTFS_CACHE:-/var/cache/vpc-peer-routes-tests}
-MIRROR=${VPR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-ROOT_PACKAGES=systemd,systemd-sysv,dbus,iproute2,iputils-ping,procps,libnl-3-200,libnl-route-3-200,libcurl4,libcjson1,libsystemd0,prometheus-node-exporter
-
-NSPAWN_PID=
-INACCESSIBLE_MADE=
-NSPAWN_DIR_MADE=
-[ -e /run/systemd/nspawn ] || NSPAWN_DIR_MADE=1
-system_cleanup() {
-        if [ -n "$NSPAWN_PID" ]; then
-                kill -TERM "$NSPAWN_PID" 2>/dev/null
-                for _ in $(seq 100); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
-                kill -KILL "$NSPAWN_PID" 2>/dev/null
-                wait "$NSPAWN_PID" 2>/dev/null
-        fi
-        [ -n "$INACCESSIBLE_MADE" ] && rm -rf /run/systemd/inaccessible
-        [ -n "$NSPAWN_DIR_MADE" ] && rm -rf /run/systemd/nspawn
-        droplet_cleanup
-}
-
+nspawn_require_tools
 droplet_test_start
-trap system_cleanup EXIT
+trap nspawn_cleanup EXIT
 
-# ---- the package ----
-if "$top_srcdir/packaging/build-deb" "$TESTDIR/debs" >"$TESTDIR/build-deb.log" 2>&1; then
-        ok "the .deb builds"
-else
-        not_ok "the .deb builds"
-        diag "$(tail -n 30 "$TESTDIR/build-deb.log")"
-        tap_done
-        exit 1
-fi
-DEB=$(ls "$TESTDIR"/debs/vpc-peer-routes_*.deb | head -n 1)
-
-# ---- the Debian root, cached between runs ----
-mkdir -p "$CACHE"
-(
-        flock 9
-        if [ ! -e "$CACHE/bookworm/.complete" ] || [ "$(cat "$CACHE/bookworm/.complete")" != "$ROOT_PACKAGES" ]; then
-                rm -rf "$CACHE/bookworm"
-                debootstrap --variant=minbase --include="$ROOT_PACKAGES" bookworm "$CACHE/bookworm" "$MIRROR" \
-                        >"$CACHE/debootstrap.log" 2>&1 || exit 1
-                echo "$ROOT_PACKAGES" >"$CACHE/bookworm/.complete"
-        fi
-) 9>"$CACHE/.lock"
-if [ $? -eq 0 ]; then
-        ok "a Debian 12 root with systemd (cached in $CACHE)"
+nspawn_build_deb
+if nspawn_root bookworm prometheus-node-exporter; then
+        ok "a Debian 12 root with systemd (cached in $NSPAWN_CACHE)"
 else
         not_ok "a Debian 12 root with systemd"
-        diag "$(tail -n 20 "$CACHE/debootstrap.log")"
+        diag "$(tail -n 20 "$NSPAWN_CACHE/debootstrap-bookworm.log")"
         tap_done
         exit 1
 fi
 ROOT=$TESTDIR/root
-cp -a "$CACHE/bookworm" "$ROOT"
-# Not /tmp: the booted container mounts a tmpfs there.
-cp "$DEB" "$ROOT/root/vpc-peer-routes.deb"
-# Outside a booted system the package's scripts enable the unit and start nothing.
-if chroot "$ROOT" dpkg -i /root/vpc-peer-routes.deb >"$TESTDIR/dpkg.log" 2>&1; then
+if nspawn_copy_root bookworm "$ROOT"; then
         ok "the .deb installs, with its dependencies already in the root"
 else
         not_ok "the .deb installs"
@@ -91,43 +40,7 @@ else
 fi
 check "the package enabled the unit" test -L "$ROOT/etc/systemd/system/multi-user.target.wants/vpc-peer-routes.service"
 
-# ---- boot ----
-# systemd-nspawn needs these inaccessible nodes; a host whose PID 1 is systemd has them.
-if [ ! -d /run/systemd/inaccessible ]; then
-        INACCESSIBLE_MADE=1
-        mkdir -p /run/systemd/inaccessible
-        (
-                cd /run/systemd/inaccessible &&
-                touch reg && mkdir dir && mknod chr c 0 0 && mknod blk b 0 0 && mkfifo fifo &&
-                "$PYTHON" -c "import socket; socket.socket(socket.AF_UNIX).bind('sock')" &&
-                chmod 000 reg dir chr blk fifo sock
-        )
-fi
-# --keep-unit and --register=no: no systemd or machined on the host to ask.
-# CAP_NET_ADMIN: the container owns the droplet namespace, which this test made.
-systemd-nspawn --quiet --directory="$ROOT" --boot --register=no --keep-unit --capability=CAP_NET_ADMIN \
-        --network-namespace-path="/run/netns/$DR" --machine="vpr-$$" --console=passive \
-        >"$TESTDIR/nspawn.log" 2>&1 &
-NSPAWN_PID=$!
-
-ct_pid() {
-        local p
-        for p in $(pgrep -P "$NSPAWN_PID"); do
-                [ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] && { echo "$p"; return 0; }
-        done
-        return 1
-}
-wait_for 30 ct_pid
-CT=$(ct_pid)
-in_ct() {
-        nsenter -t "$CT" -a "$@"
-}
-booted() {
-        local s
-        s=$(in_ct systemctl is-system-running 2>/dev/null)
-        [ "$s" = running ] || [ "$s" = degraded ]
-}
-if [ -n "$CT" ] && wait_for 90 booted; then
+if nspawn_boot "$ROOT"; then
         ok "the container boots systemd ($(in_ct systemctl is-system-running))"
 else
         not_ok "the container boots systemd"
@@ -135,18 +48,6 @@ else
         tap_done
         exit 1
 fi
-
-svc() {
-        in_ct systemctl show -P "$1" vpc-peer-routes.service
-}
-running() {
-        [ "$(svc ActiveState)/$(svc SubState)" = active/running ]
-}
-within() {
-        local secs=$1 what=$2
-        shift 2
-        if wait_for "$secs" "$@"; then ok "$what"; else not_ok "$what"; diag "$(in_ct systemctl status --no-pager vpc-peer-routes 2>&1)"; fi
-}
 
 within 30 "the packaged unit is active (running)" running
 check "it went through the notify handshake (Type=notify, STATUS= set)" test "$(svc Type)" = notify -a -n "$(svc StatusText)"
@@ -248,9 +149,6 @@ check "every route stayed in place through the upgrade" sampler_stop
 ip -n "$DR" route del 10.0.0.0/8 proto 241
 within 5 "the service heals a deleted route" own_is_expected
 
-in_ct systemctl poweroff >/dev/null 2>&1
-if wait_for 60 sh -c "! kill -0 $NSPAWN_PID 2>/dev/null"; then ok "the container powers off"; else not_ok "the container powers off"; fi
-wait "$NSPAWN_PID" 2>/dev/null
-NSPAWN_PID=
+if nspawn_poweroff; then ok "the container powers off"; else not_ok "the container powers off"; fi
 check "routes stay after the whole system shut down" own_is_expected
 tap_done
