@@ -74,6 +74,20 @@ check "droplet, three pages and three VPCs: seven requests" test "$(api_requests
 check "every request carried the token" test "$(grep -c '"token_ok": true' "$API_LOG")" -eq 7
 check "pages were followed" grep -q 'peerings?page=3&per_page=2' "$API_LOG"
 
+# doctor with source = api: each peered VPC's range, looked up in the kernel.
+vpr doctor
+collect
+expect_rc 0 "doctor with source = api: both peered ranges ok"
+case $OUT in *"10.120.0.0/20      ok "*"10.130.0.0/16      ok "*"2 of 2 destinations ok"*) ok "doctor lists the peered ranges" ;; *) not_ok "doctor lists the peered ranges"; vpr_diag ;; esac
+ip -n "$DR" link add wg0 type bridge
+ip -n "$DR" link set wg0 up
+ip -n "$DR" route add 10.120.8.0/21 dev wg0
+vpr doctor
+collect
+expect_rc 3 "doctor with source = api: a VPN route inside a peered range"
+case $OUT in *"10.120.0.0/20      shadowed  10.120.8.0/21 dev wg0 metric 0 proto boot (WireGuard) takes 10.120.15.254"*) ok "doctor names the VPN's route in the peered range" ;; *) not_ok "doctor names the VPN route"; vpr_diag ;; esac
+ip -n "$DR" link del wg0
+
 # droplet_id as cloud-init's capture has it, a string of digits; and one that is no id at all.
 md_control '{"mode": "ok", "set": {"droplet_id": "3164444"}}'
 : >"$API_LOG"
