@@ -587,7 +587,9 @@ void api_pace_next(struct api_client *a, const struct config *c, struct api_pace
                 in.reset_in = reset > now_real ? reset - now_real : 0;
         }
         api_pace_compute(&in, ret);
-        api_pace_history_add(&a->pace_history, now, ret->interval);
+        /* A wait for the window to drain says nothing of this agent's pace. */
+        if (!ret->exhausted)
+                api_pace_history_add(&a->pace_history, now, ret->interval);
 }
 
 bool api_error_is_transient(int error) {

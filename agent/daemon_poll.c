@@ -61,7 +61,9 @@ uint64_t daemon_api_interval(struct daemon *d) {
 }
 
 static void api_failed(struct daemon *d, const char *msg) {
-        uint64_t backoff = backoff_delay(d->api_failures, RETRY_MIN_USEC, d->config->api_interval_usec);
+        /* Up to the paced interval: a fleet whose API fails together must not retry faster than
+         * it asks when all is well. */
+        uint64_t backoff = backoff_delay(d->api_failures, RETRY_MIN_USEC, MAX(d->config->api_interval_usec, d->pace.interval));
 
         d->api_failures++;
         snprintf(d->api_error, sizeof d->api_error, "%s", msg);

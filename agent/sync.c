@@ -169,7 +169,9 @@ static void sync_pass(const struct config *c, const struct sync_options *o, cons
                 return;
         }
         if (o->dry_run) {
-                if (o->json ? print_plan_json(stdout, c, &rc, peers) < 0 : (print_plan(stdout, &rc.plan), false)) {
+                if (!o->json)
+                        print_plan(stdout, &rc.plan);
+                else if (print_plan_json(stdout, c, &rc, peers) < 0) {
                         log_oom();
                         return;
                 }
