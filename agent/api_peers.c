@@ -52,11 +52,12 @@ cJSON *api_waiting_to_json(const struct api_peers *p) {
 
         for (size_t i = 0; a && i < p->n_waiting; i++) {
                 cJSON *o = cJSON_CreateObject();
-                if (!o || !cJSON_AddItemToArray(a, o)) {
-                        cJSON_Delete(o);
+                /* cJSON_AddItemToArray returns nothing before cJSON 1.7.13: an array takes any item. */
+                if (!o) {
                         cJSON_Delete(a);
                         return NULL;
                 }
+                cJSON_AddItemToArray(a, o);
                 cJSON_AddStringToObject(o, "id", p->waiting[i].peering_id);
                 cJSON_AddStringToObject(o, "name", p->waiting[i].peering_name);
         }

@@ -183,10 +183,9 @@ static int print_json(FILE *f, const struct doctor_run *d) {
         for (size_t i = 0; list && i < rep->n; i++) {
                 const struct doctor_dest *x = &rep->dests[i];
                 cJSON *e, *ev;
-                if (!(e = cJSON_CreateObject()) || !cJSON_AddItemToArray(list, e)) {
-                        cJSON_Delete(e);
+                if (!(e = cJSON_CreateObject()))
                         break;
-                }
+                cJSON_AddItemToArray(list, e);
                 cJSON_AddStringToObject(e, "destination", cidr_to_string(&x->dst, net));
                 cJSON_AddStringToObject(e, "verdict", doctor_verdict_to_string(x->verdict));
                 ev = cJSON_AddArrayToObject(e, "evidence");

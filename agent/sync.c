@@ -69,10 +69,9 @@ static int print_plan_json(FILE *f, const struct config *c, const struct reconci
                 const struct api_peer *p = c->source == SOURCE_API ? api_peers_find(peers, &dst) : NULL;
                 cJSON *o = cJSON_CreateObject();
 
-                if (!o || !cJSON_AddItemToArray(actions, o)) {
-                        cJSON_Delete(o);
+                if (!o)
                         break;
-                }
+                cJSON_AddItemToArray(actions, o);
                 cJSON_AddStringToObject(o, "action", plan_kind_to_string(a->kind));
                 cJSON_AddItemToObject(o, "route", json_from_route(r));
                 if (a->kind == PLAN_REPLACE)

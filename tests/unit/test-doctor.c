@@ -35,7 +35,7 @@ static struct route rt(const char *net, uint32_t gw, int ifindex, const char *if
 /* The kernel's choice: rules by priority (main at 32766), in each table the longest prefix. */
 static int lookup(uint32_t address, struct route *ret, void *userdata) {
         struct world *w = userdata;
-        struct nl_rule main = { .priority = 32766, .table = 254, .action = FR_ACT_TO_TBL, .suppress_prefixlen = -1 };
+        struct nl_rule main_rule = { .priority = 32766, .table = 254, .action = FR_ACT_TO_TBL, .suppress_prefixlen = -1 };
 
         w->lookups++;
         for (size_t pass = 0; pass <= w->n_rules; pass++) {
@@ -45,7 +45,7 @@ static int lookup(uint32_t address, struct route *ret, void *userdata) {
                 size_t n = 0;
                 for (size_t i = 0; i < w->n_rules; i++)
                         all[n++] = w->rules[i];
-                all[n++] = main;
+                all[n++] = main_rule;
                 for (size_t i = 0; i < n; i++)
                         for (size_t k = i + 1; k < n; k++)
                                 if (all[k].priority < all[i].priority) {
