@@ -56,10 +56,10 @@ uint64_t api_pace_history_mean(const struct api_pace_history *h, uint64_t now, u
         uint64_t sum = 0;
         size_t k = 0;
 
-        /* Newest first: all of the window, and at least the last API_PACE_ROUNDS. */
+        /* Newest first: all of the window, and at least the latest. */
         for (size_t i = h->n; i-- > 0;) {
                 size_t j = (h->head + i) % API_PACE_HISTORY;
-                if (k >= API_PACE_ROUNDS && now - h->at[j] >= window)
+                if (k > 0 && now - h->at[j] >= window)
                         break;
                 sum += h->planned[j];
                 k++;

@@ -15,10 +15,13 @@
  * token_span is how long the window holds requests for: the whole window once the token has
  * been in use that long, else since its oldest request plus one of this agent's intervals (a
  * fleet that started together has made k rounds in k - 1 intervals). own_interval is the mean
- * of the intervals this agent planned (before jitter) after its rounds of the last window, and
- * at least its last API_PACE_ROUNDS: the mean follows the window the API counts, and jitter
- * does not feed back into it. A droplet alone with its token reads fleet = 1 and keeps
- * api_interval.
+ * of the intervals this agent planned (before jitter) after its rounds of the last window, or
+ * the latest one when the window holds none: the same hour as the token's count, so that both
+ * rates describe the same requests, and jitter does not feed back into it. (A mean over more
+ * rounds than the window holds mixes in a pace the token's count has forgotten; when a round
+ * takes most of an hour, that lag made the whole fleet's count swing up to 44 % above the aim
+ * for hours: bench/RESULTS.md, 2026-11-28.) A droplet alone with its token reads fleet = 1 and
+ * keeps api_interval.
  *
  * What it does for fleets of 10 to 1,000 is measured by bench/fleet (real agents) and
  * bench/fleet-model (this function alone); see bench/RESULTS.md.
@@ -30,7 +33,6 @@
 
 #define API_PACE_WINDOW_USEC (3600 * 1000000ULL) /* the hour ratelimit-limit counts */
 #define API_PACE_AIM 0.95 /* of api_budget */
-#define API_PACE_ROUNDS 8 /* own_interval: the rounds of the last window, and at least this many */
 
 struct api_pace_in {
         /* The last answer's headers: limit <= 0 or remaining < 0 when the API said nothing. */
@@ -65,8 +67,8 @@ struct api_pace_history {
 };
 
 void api_pace_history_add(struct api_pace_history *h, uint64_t at, uint64_t planned);
-/* The mean planned interval of the rounds after now - window, and at least of the last
- * API_PACE_ROUNDS; 0 when there is none. */
+/* The mean planned interval of the rounds after now - window, or the latest one when there is
+ * none in it; 0 before the first round. */
 uint64_t api_pace_history_mean(const struct api_pace_history *h, uint64_t now, uint64_t window);
 
 /* VPR_BENCH_API_SCALE=S (benchmarks only): API time runs S times faster. The pacing window, the

@@ -1,15 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The fleet pacing rule (agent/api_pace.c) in bench/fleet-model's simulation of DigitalOcean's
-# per-token limits: for fleets of 50 and 100 on one token, no 429 once settled, the token's
+# per-token limits: for fleets of 50, 100 and 300 on one token, no 429 once settled, the token's
 # busiest hour within api_budget, a new peering on every droplet within twice the fair-share
 # interval. The simulation is seeded: the same code gives the same figures on any machine.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 
-out=$(FLEET_MODEL_HOURS=6 "$top_srcdir/bench/fleet-model" 50 100 2>&1)
-check "bench/fleet-model builds and runs" test "$(printf '%s\n' "$out" | grep -c '^agents=')" -eq 2
+out=$(FLEET_MODEL_HOURS=6 "$top_srcdir/bench/fleet-model" 50 100 300 2>&1)
+check "bench/fleet-model builds and runs" test "$(printf '%s\n' "$out" | grep -c '^agents=')" -eq 3
 while read -r line; do
         n=$(sed -n 's/.*agents=\([0-9]*\).*/\1/p' <<<"$line")
         val() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$line"; }

@@ -232,8 +232,8 @@ static void test_pace(void **state) {
         assert_int_equal(p.interval, 60 * S);
 }
 
-/* own_interval: the mean of the intervals planned after the rounds of the last window, and of
- * at least the last API_PACE_ROUNDS. */
+/* own_interval: the mean of the intervals planned after the rounds of the last window, the
+ * hour the token's count covers, or the latest plan when the window holds no round. */
 static void test_pace_history(void **state) {
         struct api_pace_history h = {};
         (void) state;
@@ -244,16 +244,19 @@ static void test_pace_history(void **state) {
         for (uint64_t i = 0; i < 110; i++)
                 api_pace_history_add(&h, i * 100 * S, (i < 100 ? 100 : 200) * S);
         assert_int_equal(api_pace_history_mean(&h, 109 * 100 * S, 3600 * S), (26 * 100 + 10 * 200) * S / 36);
-        /* Rounds an hour apart: the window holds one, the mean takes the last eight. */
+        /* Rounds an hour apart: the window holds the latest only. */
         struct api_pace_history sparse = {};
         for (uint64_t i = 0; i < 20; i++)
-                api_pace_history_add(&sparse, i * 3600 * S, (i < 12 ? 3000 : 3600) * S);
+                api_pace_history_add(&sparse, i * 3600 * S, (i < 19 ? 3000 : 3600) * S);
         assert_int_equal(api_pace_history_mean(&sparse, 19 * 3600 * S, 3600 * S), 3600 * S);
-        /* Ten of them, 3,000 s apart: the window holds two; still the last eight. */
+        /* 3,000 s apart: the window holds two rounds, both planned 3,000 s; the 6,000 s planned
+         * before them are a pace the token's count no longer holds. */
         struct api_pace_history two = {};
         for (uint64_t i = 0; i < 10; i++)
-                api_pace_history_add(&two, i * 3000 * S, (i < 2 ? 6000 : 3000) * S);
+                api_pace_history_add(&two, i * 3000 * S, (i < 8 ? 6000 : 3000) * S);
         assert_int_equal(api_pace_history_mean(&two, 9 * 3000 * S, 3600 * S), 3000 * S);
+        /* Asked long after the latest round: that round's plan. */
+        assert_int_equal(api_pace_history_mean(&two, 20 * 3600 * S, 3600 * S), 3000 * S);
 }
 
 static void test_peerings_last_page(void **state) {
