@@ -6,8 +6,8 @@
 # CAP_NET_ADMIN alone and not as root, installs working routes, is restarted by systemd after
 # SIGKILL and by an upgrade with every route in place throughout, keeps routes on stop, polls at
 # once on reload, refuses a reload of a broken config visibly, keeps its owner record in its
-# StateDirectory, serves metrics to node_exporter as the README says, and logs structured fields
-# to the journal.
+# StateDirectory, serves metrics to node_exporter as the README says, logs structured fields
+# to the journal, and follows the API with the token handed over as the README says.
 #
 # The Debian root is cached outside the checkout (tests/lib/nspawn.sh); each run boots a copy of
 # it, removed at the end.
@@ -149,6 +149,73 @@ check "every route stayed in place through the upgrade" sampler_stop
 ip -n "$DR" route del 10.0.0.0/8 proto 241
 within 5 "the service heals a deleted route" own_is_expected
 
+# The README's API recipe under the real systemd (source = api, step 3, and the Fleets user
+# data): the token root's own with mode 0600, handed to the dynamic user as a credential by a
+# drop-in that also opens the API's address.
+if api_start; then ok "the fake API runs"; else not_ok "the fake API runs"; fi
+install -d -m 0755 "$ROOT/etc/vpc-peer-routes"
+install -m 0600 -o 0 -g 0 "$TOKEN_FILE" "$ROOT/etc/vpc-peer-routes/do-api-token"
+cat "$TESTDIR/good.conf" - >"$ROOT/etc/vpc-peer-routes.conf" <<'CONF'
+source = api
+api_url = http://192.0.2.1:8080
+api_insecure = yes
+api_token_file = /etc/vpc-peer-routes/do-api-token
+api_interval = 10s
+CONF
+api_journal() {
+        in_ct journalctl -u vpc-peer-routes.service --no-pager -o cat
+}
+# Without the drop-in the dynamic user cannot read the root-only token: a clear error, and the
+# routes already there stay.
+in_ct systemctl restart vpc-peer-routes.service
+token_refused() {
+        api_journal | grep -F "API token file /etc/vpc-peer-routes/do-api-token: Permission denied (as uid " |
+                grep -qF "; under systemd pass it as a credential: LoadCredential=do-api-token:/etc/vpc-peer-routes/do-api-token)"
+}
+within 15 "without the credential, the journal says the token cannot be read, and what to do" token_refused
+diag "$(api_journal | grep -m 1 "do-api-token")"
+check "and every route stays" own_is_expected
+mkdir -p "$ROOT/etc/systemd/system/vpc-peer-routes.service.d"
+printf '%s\n' "[Service]" "LoadCredential=do-api-token:/etc/vpc-peer-routes/do-api-token" "IPAddressAllow=any" \
+        >"$ROOT/etc/systemd/system/vpc-peer-routes.service.d/api.conf"
+in_ct systemctl daemon-reload
+in_ct systemctl restart vpc-peer-routes.service
+API_EXPECTED="10.120.0.0/20 via 10.116.0.1 dev ens4 metric 101 mtu 1500
+10.130.0.0/16 via 10.116.0.1 dev ens4 metric 101 mtu 1500"
+api_routes_expected() {
+        own_routes_are "$API_EXPECTED"
+}
+api_added() {
+        own_count '^10\.120\.0\.0/20 ' 1 && own_count '^10\.130\.0\.0/16 ' 1
+}
+within 30 "with the recipe's drop-in: the ACTIVE peers' ranges, from the API" api_added
+held() {
+        api_journal | grep -qF "The API's answer would remove 3 of 3 routes at once; keeping them until a second answer"
+}
+check "the three documented routes wait for a second answer" held
+within 30 "then exactly the ACTIVE peers' ranges are routed" api_routes_expected
+check "the peered host answers" can_ping
+check "every API request carried the token" test "$(grep -c '"token_ok": true' "$API_LOG")" -eq "$(api_requests)" -a "$(api_requests)" -gt 0
+check "the token is nowhere in the journal" sh -c "! nsenter -t $CT -a journalctl --no-pager -o cat | grep -qF '$API_TOKEN'"
+
+# The README's way for a systemd older than 247, which has no LoadCredential= (Ubuntu 20.04,
+# EL 8): DynamicUser=no, and the service reads the root-only file itself.
+printf '%s\n' "[Service]" "DynamicUser=no" "IPAddressAllow=any" \
+        >"$ROOT/etc/systemd/system/vpc-peer-routes.service.d/api.conf"
+in_ct systemctl daemon-reload
+before=$(api_requests)
+in_ct systemctl restart vpc-peer-routes.service
+asked_again() {
+        running && [ "$(api_requests)" -gt "$before" ] &&
+                case "$(svc StatusText)" in "2 routes via 10.116.0.1 dev ens4, in sync"*) true ;; *) false ;; esac
+}
+within 30 "with DynamicUser=no instead: the service reads the token file and the API again" asked_again
+diag "StatusText: $(svc StatusText)"
+MAIN=$(svc MainPID)
+cap_eff=$(in_ct awk '/^CapEff/ {print $2}' "/proc/$MAIN/status")
+check "still CAP_NET_ADMIN alone ($cap_eff)" test "$cap_eff" = 0000000000001000
+check "every API request carried the token" test "$(grep -c '"token_ok": true' "$API_LOG")" -eq "$(api_requests)"
+
 if nspawn_poweroff; then ok "the container powers off"; else not_ok "the container powers off"; fi
-check "routes stay after the whole system shut down" own_is_expected
+check "routes stay after the whole system shut down" api_routes_expected
 tap_done
