@@ -8,6 +8,13 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 
+# make's built-in rule "X: X.c" would compile a script X over itself whenever X.c looks newer
+# (a fresh clone's timestamps decide): no script may have a C file of its name beside it.
+shadowed=$(cd "$top_srcdir" && for f in bench/* tests/* tests/*/*; do
+        [ -f "$f" ] && [ -e "$f.c" ] && [ "$(head -c 2 "$f")" = "#!" ] && printf '%s ' "$f"
+done)
+check "no script in bench/ or tests/ has a C file named after it${shadowed:+ (${shadowed% })}" test -z "$shadowed"
+
 out=$(FLEET_MODEL_HOURS=6 "$top_srcdir/bench/fleet-model" 50 100 300 2>&1)
 check "bench/fleet-model builds and runs" test "$(printf '%s\n' "$out" | grep -c '^agents=')" -eq 3
 while read -r line; do
