@@ -47,8 +47,9 @@ int config_load_api_token(struct config *c, char *err, size_t errlen) {
         }
         if (r == -EACCES && geteuid() != 0 && c->api_token_file && streq(path, c->api_token_file)) {
                 /* The service's dynamic user meets a root-only file: say how to hand it over. */
-                snprintf(err, errlen, "API token file %s: %s (as uid %u; under systemd pass it as a credential: "
-                         "LoadCredential=" API_CREDENTIAL_NAME ":%s)", path, strerror(-r), (unsigned) geteuid(), path);
+                snprintf(err, errlen, "API token file %s: %s (as uid %u; hand it to the service with LoadCredential="
+                         API_CREDENTIAL_NAME ":%s, or DynamicUser=no before systemd 247)", path, strerror(-r),
+                         (unsigned) geteuid(), path);
                 return -EINVAL;
         }
         if (r < 0) {

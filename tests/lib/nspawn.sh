@@ -136,7 +136,7 @@ nspawn_cleanup() {
 }
 
 svc() {
-        in_ct systemctl show -P "$1" vpc-peer-routes.service
+        in_ct systemctl show --value -p "$1" vpc-peer-routes.service
 }
 
 running() {

@@ -170,7 +170,7 @@ api_journal() {
 in_ct systemctl restart vpc-peer-routes.service
 token_refused() {
         api_journal | grep -F "API token file /etc/vpc-peer-routes/do-api-token: Permission denied (as uid " |
-                grep -qF "; under systemd pass it as a credential: LoadCredential=do-api-token:/etc/vpc-peer-routes/do-api-token)"
+                grep -qF "; hand it to the service with LoadCredential=do-api-token:/etc/vpc-peer-routes/do-api-token, or DynamicUser=no before systemd 247)"
 }
 within 15 "without the credential, the journal says the token cannot be read, and what to do" token_refused
 diag "$(api_journal | grep -m 1 "do-api-token")"
