@@ -14,7 +14,7 @@ static int dump_once(struct nl_ctx *nl, int type, const void *hdr, size_t hdrlen
 
         if (!msg || nlmsg_append(msg, (void *) hdr, hdrlen, NLMSG_ALIGNTO) < 0)
                 return -ENOMEM;
-        return nl_dump_request(nl, msg, fn, userdata);
+        return nl_request(nl, msg, fn, userdata);
 }
 
 /* ---- routes ---- */
@@ -42,7 +42,6 @@ int nl_route_dump_all(struct nl_ctx *nl, struct route_set *ret) {
 }
 
 struct lookup {
-        uint32_t seq;
         struct route *ret;
         bool found;
 };
@@ -50,12 +49,6 @@ struct lookup {
 static int lookup_msg(struct nlmsghdr *hdr, void *userdata) {
         struct lookup *l = userdata;
 
-        if (hdr->nlmsg_seq != l->seq)
-                return 0;
-        if (hdr->nlmsg_type == NLMSG_ERROR) {
-                struct nlmsgerr *e = nlmsg_data(hdr);
-                return (size_t) nlmsg_datalen(hdr) >= sizeof *e && e->error < 0 ? e->error : 1;
-        }
         if (hdr->nlmsg_type != RTM_NEWROUTE)
                 return 0;
         if (nl_route_parse(hdr, true, l->ret) < 0)
@@ -80,12 +73,7 @@ int nl_route_lookup(struct nl_ctx *nl, uint32_t address, struct route *ret) {
         *ret = (struct route) {};
         if (!msg || nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 || nla_put(msg, RTA_DST, 4, &be) < 0)
                 return -ENOMEM;
-        r = nl_send_request(nl, msg, &l.seq);
-        if (r < 0)
-                return r;
-        do
-                r = nl_recv_batch(nl, lookup_msg, &l);
-        while (r == 0);
+        r = nl_request(nl, msg, lookup_msg, &l);
         if (r < 0)
                 return r;
         return l.found ? 0 : -ENOENT;

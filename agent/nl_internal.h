@@ -45,11 +45,12 @@ int nl_send_request(struct nl_ctx *nl, struct nl_msg *msg, uint32_t *ret_seq);
  * then returned (negative: error, positive: the caller's "done"). 0 means "read more". */
 int nl_recv_batch(struct nl_ctx *nl, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata);
 
-/* Sends a dump request (msg: its header and attributes, freshly built: a retry builds another)
- * and hands each answer to fn until the kernel's NLMSG_DONE. fn returns 0 to go on or -errno.
- * Returns 0, fn's or the kernel's -errno, or -EAGAIN when the kernel says the dump was
+/* Sends a request (msg: its header and attributes, freshly built: a retry builds another), a
+ * dump or a query, and hands each answer to fn until the kernel's NLMSG_DONE or acknowledgement,
+ * or until fn says it has what it asked for. fn returns 0 to go on, 1 when done, or -errno.
+ * Returns 0, fn's or the kernel's -errno, or -EAGAIN when the kernel says a dump was
  * interrupted (what it walked changed midway: ask again). */
-int nl_dump_request(struct nl_ctx *nl, struct nl_msg *msg, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata);
+int nl_request(struct nl_ctx *nl, struct nl_msg *msg, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata);
 
 /* Reads acknowledgements until every seq in [first, last] is answered; cb is called for each
  * with the index seq - first. */

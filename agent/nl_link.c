@@ -60,7 +60,7 @@ static int dump_addresses(struct nl_ctx *nl, int ifindex, int (*fn)(int, uint32_
 
         if (!msg || nlmsg_append(msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0)
                 return -ENOMEM;
-        r = nl_dump_request(nl, msg, addr_msg, &st);
+        r = nl_request(nl, msg, addr_msg, &st);
         /* An address that changed while the kernel walked them comes with its own event, and
          * the reconcile it causes reads them again. */
         return r == -EAGAIN ? 0 : r;

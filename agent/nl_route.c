@@ -156,7 +156,7 @@ static int dump_routes_once(struct nl_ctx *nl, struct dump_state *st, uint8_t pr
         if (nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 || nla_put_u32(msg, RTA_TABLE, st->table) < 0 ||
             (oif > 0 && nla_put_u32(msg, RTA_OIF, (uint32_t) oif) < 0))
                 return -ENOMEM;
-        return nl_dump_request(nl, msg, dump_msg, st);
+        return nl_request(nl, msg, dump_msg, st);
 }
 
 /* The routing table changed while the kernel walked it: the dump is inconsistent, start again. */

@@ -175,15 +175,15 @@ int nl_collect_acks(struct nl_ctx *nl, uint32_t first, uint32_t last,
         return 0;
 }
 
-struct dump {
+struct request {
         uint32_t seq;
         bool interrupted;
         int (*fn)(struct nlmsghdr *hdr, void *userdata);
         void *userdata;
 };
 
-static int dump_msg(struct nlmsghdr *hdr, void *userdata) {
-        struct dump *d = userdata;
+static int answer_msg(struct nlmsghdr *hdr, void *userdata) {
+        struct request *d = userdata;
 
         if (hdr->nlmsg_seq != d->seq)
                 return 0; /* a leftover of an earlier request */
@@ -192,21 +192,24 @@ static int dump_msg(struct nlmsghdr *hdr, void *userdata) {
         if (hdr->nlmsg_type == NLMSG_DONE)
                 return 1;
         if (hdr->nlmsg_type == NLMSG_ERROR) {
+                /* An error, or an acknowledgement (error 0) that ends the answer. */
                 struct nlmsgerr *e = nlmsg_data(hdr);
-                return (size_t) nlmsg_datalen(hdr) >= sizeof *e && e->error < 0 ? e->error : -EIO;
+                if ((size_t) nlmsg_datalen(hdr) < sizeof *e)
+                        return -EIO;
+                return e->error < 0 ? e->error : 1;
         }
         return d->fn(hdr, d->userdata);
 }
 
-int nl_dump_request(struct nl_ctx *nl, struct nl_msg *msg, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata) {
-        struct dump d = { .fn = fn, .userdata = userdata };
+int nl_request(struct nl_ctx *nl, struct nl_msg *msg, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata) {
+        struct request d = { .fn = fn, .userdata = userdata };
         int r;
 
         r = nl_send_request(nl, msg, &d.seq);
         if (r < 0)
                 return r;
         do
-                r = nl_recv_batch(nl, dump_msg, &d);
+                r = nl_recv_batch(nl, answer_msg, &d);
         while (r == 0);
         if (r < 0)
                 return r;
