@@ -742,17 +742,6 @@ static const char *format_value(const struct config *c, const char *key, char *b
                 return c->interface;
         if (streq(key, "gateway"))
                 return c->gateway ? snprintf(buf, size, "%s", ipv4_to_string(c->gateway, a)), buf : NULL;
-        if (streq(key, "routes")) {
-                size_t n = 0;
-                if (c->routes_file)
-                        return NULL;
-                buf[0] = '\0';
-                for (size_t i = 0; i < c->n_routes && n < size; i++) {
-                        char cs[CIDR_STRLEN];
-                        n += (size_t) snprintf(buf + n, size - n, "%s%s", i ? " " : "", cidr_to_string(&c->routes[i], cs));
-                }
-                return buf;
-        }
         if (streq(key, "routes_file"))
                 return c->routes_file;
         if (streq(key, "metric"))
@@ -797,7 +786,19 @@ static const char *format_value(const struct config *c, const char *key, char *b
 void config_print(FILE *f, const struct config *c) {
         for (size_t i = 0; i < ELEMENTSOF(setters); i++) {
                 char buf[4096];
-                const char *v = format_value(c, setters[i].key, buf, sizeof buf);
+                const char *v;
+
+                if (streq(setters[i].key, "routes") && !c->routes_file) {
+                        /* Any number of networks (max_routes): written out whole, not through buf. */
+                        fputs("routes = ", f);
+                        for (size_t k = 0; k < c->n_routes; k++) {
+                                char cs[CIDR_STRLEN];
+                                fprintf(f, "%s%s", k ? " " : "", cidr_to_string(&c->routes[k], cs));
+                        }
+                        fputc('\n', f);
+                        continue;
+                }
+                v = format_value(c, setters[i].key, buf, sizeof buf);
                 if (v)
                         fprintf(f, "%s = %s\n", setters[i].key, v);
                 else
@@ -807,4 +808,21 @@ void config_print(FILE *f, const struct config *c) {
                 fprintf(f, "# routes_file holds %zu network%s\n", c->n_routes, c->n_routes == 1 ? "" : "s");
         if (c->api_token)
                 fprintf(f, "# source = api: a token of %zu characters was read\n", strlen(c->api_token));
+}
+
+uint64_t config_fingerprint(const struct config *c) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+        FILE *f;
+
+        f = open_memstream(&text, &size);
+        if (!f)
+                return 0;
+        config_print(f, c);
+        if (fclose(f) != 0)
+                return 0;
+        for (size_t i = 0; i < size; i++)
+                h = (h ^ (unsigned char) text[i]) * 1099511628211ULL;
+        return h;
 }

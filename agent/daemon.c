@@ -12,6 +12,7 @@
 
 #include "daemon_internal.h"
 #include "event.h"
+#include "instance.h"
 #include "log.h"
 
 uint64_t daemon_now_sec(void) {
@@ -61,6 +62,37 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+static int on_instance(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct daemon *d = userdata;
+
+        (void) s;
+        (void) revents;
+        instance_answer(fd, config_fingerprint(d->config));
+        return 0;
+}
+
+/* Lets `flush` and `sync` see this service: without it, a flush would be undone at once. */
+static void daemon_setup_instance(struct daemon *d) {
+        struct instance other;
+        int r;
+
+        r = instance_listen(&d->instance_fd);
+        if (r == -EADDRINUSE && instance_query(&other) > 0) {
+                log_warning("Another \"vpc-peer-routes run\" (PID %d) keeps routes in this network namespace; "
+                            "two services with different configurations undo each other's changes",
+                            (int) other.pid);
+                return;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Could not listen on @%s: %m; flush and sync cannot tell that the service runs",
+                                  INSTANCE_SOCKET_NAME);
+                return;
+        }
+        r = sd_event_add_io(d->event, &d->instance_source, d->instance_fd, EPOLLIN, on_instance, d);
+        if (r < 0)
+                log_warning_errno(r, "Could not watch @%s: %m", INSTANCE_SOCKET_NAME);
+}
+
 static int daemon_setup(struct daemon *d) {
         static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
         sigset_t mask;
@@ -80,6 +112,7 @@ static int daemon_setup(struct daemon *d) {
                 if (r < 0)
                         return log_error_errno(r, "Could not watch signal %d: %m", sigs[i]);
         }
+        daemon_setup_instance(d);
         /* WATCHDOG=1 at half of $WATCHDOG_USEC, from the loop itself: a stuck loop stops it. */
         r = sd_event_set_watchdog(d->event, true);
         if (r < 0)
@@ -124,6 +157,9 @@ static void daemon_free(struct daemon *d) {
         fights_done(&d->fights);
         for (size_t i = 0; i < ELEMENTSOF(d->signals); i++)
                 event_source_disable_unref(d->signals[i]);
+        event_source_disable_unref(d->instance_source);
+        if (d->instance_fd >= 0)
+                close(d->instance_fd);
         sd_event_unref(d->event);
         route_set_done(&d->desired);
         route_set_done(&d->own);
@@ -133,7 +169,7 @@ static void daemon_free(struct daemon *d) {
 }
 
 int daemon_run(const struct daemon_options *o, struct config *config) {
-        struct daemon d = { .options = o, .config = config };
+        struct daemon d = { .options = o, .config = config, .instance_fd = -1 };
         char t[12];
         int r;
 

@@ -181,7 +181,8 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
                 }
                 d->peers_changed = false;
         }
-        reconcile_load_owner(&rc, d->config);
+        /* A bad record is said once, until it changes or goes (the next save replaces it). */
+        d->owner_warned = reconcile_load_owner(&rc, d->config, !d->owner_warned) < 0;
         r = reconcile_plan(&rc, d->nl, d->config, NL_LIST_FAST);
         if (r < 0) {
                 log_error("%s", rc.error_msg);

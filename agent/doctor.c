@@ -55,14 +55,10 @@ const char *doctor_device_kind(const char *ifname) {
 
 /* "blackhole 10.1.0.0/16 ... (a Docker bridge)" */
 static const char *describe(const struct route *r, char *buf, size_t size) {
-        const char *type = r->type == RTN_BLACKHOLE     ? "blackhole "
-                           : r->type == RTN_UNREACHABLE ? "unreachable "
-                           : r->type == RTN_PROHIBIT    ? "prohibit "
-                                                        : "";
         const char *kind = doctor_device_kind(r->ifname);
         char s[ROUTE_STRLEN];
 
-        snprintf(buf, size, "%s%s%s%s%s", type, route_to_string(r, s), kind ? " (" : "", kind ? kind : "", kind ? ")" : "");
+        snprintf(buf, size, "%s%s%s%s", route_to_string(r, s), kind ? " (" : "", kind ? kind : "", kind ? ")" : "");
         return buf;
 }
 

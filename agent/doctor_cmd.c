@@ -202,7 +202,7 @@ static int print_json(FILE *f, const struct doctor_run *d) {
 
 int command_doctor(const struct config *c, bool json) {
         _cleanup_(api_peers_done) struct api_peers peers = {};
-        _cleanup_reconcile_ struct reconcile rc = {};
+        _cleanup_reconcile_ struct reconcile rc = { .read_only = true };
         _cleanup_(doctor_run_done) struct doctor_run d = {};
         _cleanup_nl_ struct nl_ctx *nl = NULL;
         int r;

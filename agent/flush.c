@@ -2,9 +2,11 @@
 /* `vpc-peer-routes flush`: every route of the agent's protocol in its table goes, and those
  * under the protocol and table owner_file says own routes carried before; nothing else. */
 #include "commands.h"
+#include "instance.h"
 #include "log.h"
 #include "nl.h"
 #include "owner.h"
+#include "reconcile.h"
 
 static int flush_one(struct nl_ctx *nl, uint8_t protocol, uint32_t table, struct apply_result *res) {
         struct apply_result one = {};
@@ -24,18 +26,29 @@ static int flush_one(struct nl_ctx *nl, uint8_t protocol, uint32_t table, struct
 int command_flush(const struct config *c) {
         _cleanup_nl_ struct nl_ctx *nl = NULL;
         struct apply_result res = {};
-        struct owner previous, now = { .protocol = c->protocol, .table = c->table };
-        int r, r2;
+        _cleanup_reconcile_ struct reconcile rc = {};
+        struct owner now = { .protocol = c->protocol, .table = c->table };
+        struct instance svc;
+        int r;
 
+        /* A running service heals what this deletes within milliseconds: a "Flushed 3 routes"
+         * would be a lie a second later. */
+        if (instance_query(&svc) > 0) {
+                log_error("The vpc-peer-routes service (PID %d) runs in this network namespace and would put the routes "
+                          "back at once; stop it first: systemctl stop vpc-peer-routes (add disable to keep them away "
+                          "after a reboot), then run flush again",
+                          (int) svc.pid);
+                return EXIT_USAGE;
+        }
         if (command_open_netlink(&nl) < 0)
                 return EXIT_FAILED;
         if (command_require_net_admin("flush") < 0)
                 return EXIT_FAILED;
         r = flush_one(nl, c->protocol, c->table, &res);
         /* Routes still under the protocol or table own routes carried before a config change. */
-        r2 = c->track_owner ? owner_read(c->owner_file, &previous) : -ENOENT;
-        if (r >= 0 && r2 >= 0 && !owner_equal(&previous, &now))
-                r = flush_one(nl, previous.protocol, previous.table, &res);
+        (void) reconcile_load_owner(&rc, c, true);
+        if (r >= 0 && rc.have_previous && !owner_equal(&rc.previous, &now))
+                r = flush_one(nl, rc.previous.protocol, rc.previous.table, &res);
         if (r < 0)
                 return EXIT_FAILED;
         if (c->track_owner && res.failed == 0 && unlink(c->owner_file) < 0 && errno != ENOENT)

@@ -255,6 +255,7 @@ cJSON *json_from_route(const struct route *r) {
                 cJSON_AddNullToObject(o, "mtu");
         cJSON_AddNumberToObject(o, "table", r->table);
         cJSON_AddNumberToObject(o, "protocol", r->protocol);
+        cJSON_AddStringToObject(o, "type", route_type_to_string(r->type));
         return o;
 }
 

@@ -2,6 +2,7 @@
 /* Command line: a table of subcommands (run, sync, status, flush, check-config), global options,
  * exit codes. */
 #include <getopt.h>
+#include <signal.h>
 
 #include "api_pace.h"
 #include "commands.h"
@@ -49,7 +50,8 @@ static void help(FILE *f) {
                 "  doctor       Check that traffic takes the routes: per destination ok, shadowed\n"
                 "               (a more specific route wins), rule (a policy rule sends it to another\n"
                 "               table), missing or conflict; and the gateway's ARP, MTU, rp_filter\n"
-                "  flush        Delete every route of the agent's protocol in its table, nothing else\n"
+                "  flush        Delete every route of the agent's protocol in its table, nothing else;\n"
+                "               refused while the service runs (stop it first)\n"
                 "  check-config Parse and check the config: print the effective one and exit 0,\n"
                 "               or the error (file:line) and exit 2; -q prints nothing on success\n"
                 "\n"
@@ -264,6 +266,10 @@ int main(int argc, char *argv[]) {
         const struct verb *verb = NULL;
         int r;
 
+        /* libcurl runs with CURLOPT_NOSIGNAL, so a write to a connection the peer already closed
+         * (OpenSSL shutting down a reused TLS connection) would raise SIGPIPE and end the
+         * process; the error comes back as EPIPE instead. */
+        (void) signal(SIGPIPE, SIG_IGN);
         log_setup(LOG_TARGET_AUTO);
         r = parse_argv(argc, argv, &o, &verb);
         if (r <= 0)

@@ -58,10 +58,8 @@ int nl_collect_acks(struct nl_ctx *nl, uint32_t first, uint32_t last,
                     void (*cb)(size_t index, const struct nl_ack *ack, void *userdata), void *userdata);
 
 /* Parses one RTM_NEWROUTE into a route. Returns 0, or -EINVAL for routes we never consider
- * (not IPv4 unicast, cloned, ...). */
-int nl_route_from_msg(struct nlmsghdr *hdr, struct route *ret);
-/* The same, and with any_type also the routes that end traffic (blackhole, unreachable,
- * prohibit; route.type says which). */
+ * (not IPv4, cloned, ...). Unicast routes only, and with any_type also the routes that end
+ * traffic (blackhole, unreachable, prohibit; route.type says which). */
 int nl_route_parse(struct nlmsghdr *hdr, bool any_type, struct route *ret);
 
 static inline void nlmsg_freep(struct nl_msg **m) {

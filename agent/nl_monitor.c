@@ -76,7 +76,7 @@ static void dispatch(struct nl_monitor *m, struct nlmsghdr *hdr) {
         case RTM_NEWROUTE:
         case RTM_DELROUTE:
                 ev.kind = NL_EVENT_ROUTE;
-                r = nl_route_from_msg(hdr, &ev.route);
+                r = nl_route_parse(hdr, true, &ev.route);
                 break;
         case RTM_NEWLINK:
         case RTM_DELLINK:

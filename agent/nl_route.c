@@ -92,10 +92,6 @@ int nl_route_parse(struct nlmsghdr *hdr, bool any_type, struct route *ret) {
         return 0;
 }
 
-int nl_route_from_msg(struct nlmsghdr *hdr, struct route *ret) {
-        return nl_route_parse(hdr, false, ret);
-}
-
 struct dump_state {
         uint32_t table;
         uint8_t protocol;
@@ -125,7 +121,8 @@ static bool desired_has_key(const struct route_set *desired, const struct route 
 static int dump_route(struct nlmsghdr *hdr, struct dump_state *st) {
         struct route r;
 
-        if (nl_route_from_msg(hdr, &r) < 0)
+        /* Every type: a blackhole, unreachable or prohibit route in a wanted slot is a conflict. */
+        if (nl_route_parse(hdr, true, &r) < 0)
                 return 0;
         /* The kernel may not have filtered (old kernels): check everything here again. */
         if (r.table != st->table)
@@ -182,7 +179,6 @@ int nl_route_list(struct nl_ctx *nl, enum nl_route_mode mode, uint32_t table, ui
                 .foreign = &foreign,
                 .want_own = true,
         };
-        bool need_foreign = false;
         int r;
 
         if (mode == NL_LIST_FULL || !nl->strict) {
@@ -197,14 +193,12 @@ int nl_route_list(struct nl_ctx *nl, enum nl_route_mode mode, uint32_t table, ui
                         return r;
                 route_set_sort(&own);
 
-                /* Foreign routes only matter where no own route holds a desired slot; a foreign
-                 * route that does our job uses our device, so the kernel can filter by it. */
-                for (size_t i = 0, k = 0; i < desired->n && !need_foreign; i++) {
-                        while (k < own.n && route_key_compare(&own.routes[k], &desired->routes[i]) < 0)
-                                k++;
-                        need_foreign = k == own.n || route_key_compare(&own.routes[k], &desired->routes[i]) != 0;
-                }
-                if (need_foreign && ifindex > 0) {
+                /* Foreign routes matter in every desired slot: where none of ours is, and beside
+                 * ours too (an equal route another program appended means ours must go). One
+                 * that does our job uses our device, so the kernel can filter by it; any other
+                 * in the slot (another device, a blackhole) makes our add fail with EEXIST, and
+                 * the full read that follows names it. */
+                if (desired->n > 0 && ifindex > 0) {
                         st.desired = desired;
                         st.want_own = false;
                         r = dump_routes(nl, &st, 0, ifindex);

@@ -10,6 +10,10 @@ int owner_parse(const char *text, struct owner *ret) {
         if (sscanf(text, "protocol = %u table = %u %c", &protocol, &table, &tail) != 2 || protocol == 0 || protocol > 255 ||
             table == 0 || table == ROUTE_TABLE_LOCAL)
                 return -EBADMSG;
+        /* The same rule as the protocol key: a record naming the kernel's or another program's
+         * number would make every route of theirs "ours from before" (static, boot, ...). */
+        if (route_protocol_name((uint8_t) protocol))
+                return -EPROTO;
         *ret = (struct owner) { .protocol = (uint8_t) protocol, .table = table };
         return 0;
 }

@@ -15,7 +15,8 @@ static inline bool owner_equal(const struct owner *a, const struct owner *b) {
         return a->protocol == b->protocol && a->table == b->table;
 }
 
-/* Pure: "protocol = N" and "table = N" lines. -EBADMSG for anything else. */
+/* Pure: "protocol = N" and "table = N" lines. -EBADMSG for anything else, -EPROTO for a
+ * protocol number of the kernel or another program (route_protocol_name()). */
 int owner_parse(const char *text, struct owner *ret);
 /* -ENOENT when there is no record yet. */
 int owner_read(const char *path, struct owner *ret);

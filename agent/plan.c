@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Computes the actions that bring the kernel to the desired routes, touching only own routes.
  * A sorted merge by destination, as wireguard-tools merges peers in setconf.c. */
+#include <linux/rtnetlink.h>
+
 #include "plan.h"
 
 static bool is_sorted(const struct route_set *s) {
@@ -15,7 +17,7 @@ static bool is_sorted(const struct route_set *s) {
 /* An own route we may keep: identical in everything we set (an own route of an earlier protocol
  * number is moved to the current one). */
 static bool own_equal(const struct route *have, const struct route *want) {
-        return !have->multipath && have->gateway == want->gateway && have->ifindex == want->ifindex &&
+        return !have->multipath && (have->type == 0 || have->type == RTN_UNICAST) && have->gateway == want->gateway && have->ifindex == want->ifindex &&
                have->metric == want->metric && have->mtu == want->mtu && have->protocol == want->protocol &&
                route_same_prefix(have, want);
 }
@@ -23,7 +25,7 @@ static bool own_equal(const struct route *have, const struct route *want) {
 /* A foreign route that does our job: same destination, gateway, device and metric (its mtu is
  * its owner's business — DigitalOcean's own image routes are such routes). */
 static bool foreign_equal(const struct route *have, const struct route *want) {
-        return !have->multipath && have->gateway == want->gateway && have->ifindex == want->ifindex &&
+        return !have->multipath && (have->type == 0 || have->type == RTN_UNICAST) && have->gateway == want->gateway && have->ifindex == want->ifindex &&
                route_same_key(have, want);
 }
 
@@ -80,15 +82,14 @@ static int plan_prefix(struct plan *p, const struct route *d, const struct route
                         at_key = &own[i];
 
         if (fe) {
-                /* Someone else already routes this destination exactly as we would. Keep an
-                 * identical own route if there is one, drop any other own route. */
+                /* Someone else already routes this destination exactly as we would (a network
+                 * manager that appended its route beside ours): one route per destination, so
+                 * ours go. Traffic takes the same path; ours come back if theirs leaves. */
                 if ((r = plan_push(p, PLAN_FOREIGN_EQUAL, d, fe)) < 0)
                         return r;
-                for (size_t i = 0; i < n_own; i++) {
-                        bool keep = &own[i] == at_key && own_equal(&own[i], d);
-                        if ((r = plan_push(p, keep ? PLAN_KEEP : PLAN_DELETE, keep ? d : NULL, &own[i])) < 0)
+                for (size_t i = 0; i < n_own; i++)
+                        if ((r = plan_push(p, PLAN_DELETE, NULL, &own[i])) < 0)
                                 return r;
-                }
                 return 0;
         }
 
@@ -103,9 +104,16 @@ static int plan_prefix(struct plan *p, const struct route *d, const struct route
                 return 0;
         }
 
-        /* No foreign route in the slot. Reuse an own route: the one at the desired metric, else
-         * the first (a metric change), and delete the rest. */
+        /* No foreign route in the slot. Reuse an own route: one already as desired, else the one
+         * at the desired metric, else the first (a metric change); delete the rest. Two own
+         * routes can share the slot (an interrupted run, a protocol move): replacing the stale
+         * one would collide with the right one. */
         const struct route *base = at_key ? at_key : (n_own > 0 ? &own[0] : NULL);
+        for (size_t i = 0; i < n_own; i++)
+                if (own_equal(&own[i], d)) {
+                        base = &own[i];
+                        break;
+                }
         if (!base)
                 return plan_push(p, PLAN_ADD, d, NULL);
         if ((r = plan_push(p, own_equal(base, d) ? PLAN_KEEP : PLAN_REPLACE, d, base)) < 0)

@@ -108,7 +108,9 @@ int reconcile_prepare_blocking(struct reconcile *rc, struct nl_ctx *nl, const st
         int r;
 
         rc->times.start = now_usec_monotonic();
-        reconcile_load_owner(rc, c);
+        /* status and doctor only look: a record they cannot read (the service's, mode 0600)
+         * changes nothing they show. */
+        reconcile_load_owner(rc, c, !rc->read_only);
         r = metadata_fetch_blocking(c, &body, &size, NULL, err, sizeof err);
         if (r < 0)
                 return reconcile_fail(rc, r, "metadata: %s", err);
@@ -170,17 +172,21 @@ int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct co
         return 0;
 }
 
-void reconcile_load_owner(struct reconcile *rc, const struct config *c) {
+int reconcile_load_owner(struct reconcile *rc, const struct config *c, bool loud) {
         int r;
 
         if (!c->track_owner)
-                return;
+                return 0;
         r = owner_read(c->owner_file, &rc->previous);
-
         rc->have_previous = r >= 0;
-        if (r < 0 && r != -ENOENT)
-                log_warning("Ignoring %s: %s; routes of an earlier protocol or table are not moved",
-                            c->owner_file, r == -EBADMSG ? "not an owner record" : strerror(-r));
+        if (r >= 0 || r == -ENOENT)
+                return 0;
+        if (loud)
+                log_warning("Ignoring %s: %s; no route of an earlier protocol or table is adopted", c->owner_file,
+                            r == -EBADMSG ? "not an owner record"
+                            : r == -EPROTO ? "it names the protocol number of the kernel or another program"
+                                           : strerror(-r));
+        return r;
 }
 
 void reconcile_save_owner(struct reconcile *rc, const struct config *c) {

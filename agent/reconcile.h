@@ -21,6 +21,8 @@ struct reconcile {
          * protocol or table the config no longer names are moved by the plan. */
         bool have_previous;
         struct owner previous;
+        /* Set by commands that change nothing (status, doctor): no warning about owner_file. */
+        bool read_only;
 
         struct metadata md;
         bool have_metadata;
@@ -77,9 +79,10 @@ int reconcile_prepare_blocking(struct reconcile *rc, struct nl_ctx *nl, const st
 /* reconcile_prepare_blocking, then the plan with every foreign route at a desired slot: what
  * status and doctor look at. */
 int reconcile_prepare_full(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, struct api_peers *peers);
-/* Reads owner_file into rc->previous (a missing file is no record; a garbled one is logged and
- * ignored). */
-void reconcile_load_owner(struct reconcile *rc, const struct config *c);
+/* Reads owner_file into rc->previous. A missing file is no record; one that cannot be read,
+ * is garbled or names another program's protocol is ignored (adopting nothing), with a warning
+ * when loud, and its error returned. */
+int reconcile_load_owner(struct reconcile *rc, const struct config *c, bool loud);
 /* After an apply with no failure: records the config's protocol and table in owner_file when
  * they are not what it says already. */
 void reconcile_save_owner(struct reconcile *rc, const struct config *c);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* IPv4 and CIDR text, CIDR maths and the rules for routable destinations, route sets. */
+#include <linux/rtnetlink.h>
+
 #include "route.h"
 
 int ipv4_parse(const char *s, uint32_t *ret) {
@@ -185,6 +187,19 @@ const char *route_protocol_name(uint8_t protocol) {
         return NULL;
 }
 
+const char *route_type_to_string(uint8_t type) {
+        switch (type) {
+        case RTN_BLACKHOLE:
+                return "blackhole";
+        case RTN_UNREACHABLE:
+                return "unreachable";
+        case RTN_PROHIBIT:
+                return "prohibit";
+        default:
+                return "unicast"; /* 0: a route built here, which is always unicast */
+        }
+}
+
 const char *route_to_string(const struct route *r, char buf[static ROUTE_STRLEN]) {
         char dst[CIDR_STRLEN], gw[IPV4_STRLEN], table[24] = "", mtu[16] = "", via[IPV4_STRLEN + 6] = "",
              dev[IF_NAMESIZE + 24] = "";
@@ -208,8 +223,10 @@ const char *route_to_string(const struct route *r, char buf[static ROUTE_STRLEN]
                 snprintf(proto, sizeof proto, "%u", r->protocol);
                 pname = proto;
         }
-        snprintf(buf, ROUTE_STRLEN, "%s%s%s metric %u%s proto %s%s", cidr_to_string(&c, dst), via, dev, r->metric, mtu,
-                 pname, table);
+        /* As ip route writes them: a type word only for the routes that end traffic. */
+        const char *type = route_type_to_string(r->type);
+        snprintf(buf, ROUTE_STRLEN, "%s%s%s%s%s metric %u%s proto %s%s", streq(type, "unicast") ? "" : type,
+                 streq(type, "unicast") ? "" : " ", cidr_to_string(&c, dst), via, dev, r->metric, mtu, pname, table);
         return buf;
 }
 

@@ -75,6 +75,8 @@ enum cidr_verdict {
 enum cidr_verdict cidr_check(const struct cidr *c, bool allow_non_private);
 const char *cidr_verdict_to_string(enum cidr_verdict v);
 
+/* "unicast", "blackhole", "unreachable" or "prohibit" (the only types the agent reads). */
+const char *route_type_to_string(uint8_t type);
 /* Name of a protocol number owned by the kernel or other routing software, or NULL. */
 const char *route_protocol_name(uint8_t protocol);
 

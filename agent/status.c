@@ -295,7 +295,7 @@ static int print_json(FILE *f, const struct config *c, const struct reconcile *r
 
 int command_status(const struct config *c, bool json) {
         _cleanup_(api_peers_done) struct api_peers peers = {};
-        _cleanup_reconcile_ struct reconcile rc = {};
+        _cleanup_reconcile_ struct reconcile rc = { .read_only = true };
         _cleanup_route_set_ struct route_set none = {}, foreign = {};
         _cleanup_nl_ struct nl_ctx *nl = NULL;
         struct state_summary daemon;

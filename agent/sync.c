@@ -7,6 +7,7 @@
 
 #include "api_fetch.h"
 #include "commands.h"
+#include "instance.h"
 #include "json.h"
 #include "log.h"
 #include "reconcile.h"
@@ -207,12 +208,24 @@ static void sleep_until(uint64_t when) {
                 ;
 }
 
+/* A service with another configuration puts its own routes back right after this sync. */
+static void warn_other_service(const struct config *c) {
+        struct instance svc;
+
+        if (instance_query(&svc) <= 0 || !svc.have_fingerprint || svc.fingerprint == config_fingerprint(c))
+                return;
+        log_warning("The vpc-peer-routes service (PID %d) runs with another configuration and will put its own routes "
+                    "back; to change them for good, edit its configuration and run: systemctl reload vpc-peer-routes",
+                    (int) svc.pid);
+}
+
 int command_sync(const struct config *c, const struct sync_options *o, const struct command_hooks *hooks) {
         bool wait = o->wait_usec > 0 && c->source == SOURCE_API;
         uint64_t start = now_usec_monotonic(), deadline = start + o->wait_usec;
         char names[256], took[32];
         struct pass pass;
 
+        warn_other_service(c);
         if (o->wait_usec > 0 && !wait)
                 log_debug("source = metadata: no peering to wait for; syncing once");
         for (unsigned n = 1;; n++) {

@@ -307,13 +307,31 @@ pub=$(mktemp -d /tmp/vpr-public.XXXXXX)
 chmod 755 "$pub"
 printf 'state_file = %s/state.json\nowner_file = %s/owner\n' "$pub" "$pub" >"$pub/user.conf"
 chown 65534 "$pub/user.conf"
+# The service's owner record is readable by the service alone (DynamicUser, mode 0600).
+printf 'protocol = 241\ntable = 254\n' >"$pub/owner"
+chmod 600 "$pub/owner"
 ip netns exec "$DR" setpriv --reuid=65534 --regid=65534 --clear-groups "$VPR" --config "$pub/user.conf" status \
         >/dev/null 2>"$TESTDIR/err"
 RC=$? ERR=$(cat "$TESTDIR/err") OUT=
 expect_rc 0 "a non-root user's status with the config it owns"
+check_not "status says nothing about an owner record it cannot read" grep -q "owner" <<<"$ERR"
 vpr --config "$pub/user.conf" status
 expect_rc 2 "root does not take a config that another user owns"
 rm -rf "$pub"
 check "every own route survived the config faults" own_is_expected
+
+# /dev/null is the usual way to ask for the defaults; other devices, FIFOs and folders are not.
+ip netns exec "$DR" "$VPR" --config /dev/null check-config >"$TESTDIR/out" 2>"$TESTDIR/err"
+RC=$? OUT=$(cat "$TESTDIR/out") ERR=$(cat "$TESTDIR/err")
+expect_rc 0 "--config /dev/null is the defaults"
+check "check-config shows the default metric" grep -qx "metric = 101" <<<"$OUT"
+ip netns exec "$DR" "$VPR" --config /dev/zero check-config >/dev/null 2>"$TESTDIR/err"
+RC=$? ERR=$(cat "$TESTDIR/err")
+expect_rc 2 "--config /dev/zero is refused"
+expect_err "config file /dev/zero: is not a regular file" "the refusal names the file"
+mkfifo "$TESTDIR/fifo"
+ip netns exec "$DR" "$VPR" --config "$TESTDIR/fifo" check-config >/dev/null 2>"$TESTDIR/err"
+RC=$? ERR=$(cat "$TESTDIR/err")
+expect_rc 2 "a FIFO as the config is refused"
 
 tap_done

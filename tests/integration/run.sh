@@ -77,6 +77,61 @@ check "the equal static route is still the static one" test -n "$(ip -n "$DR" ro
 ip -n "$DR" route del 10.0.0.0/8 proto static
 within 3 "our route returns when the equal static route goes" own_is_expected
 
+# An equal route appended beside ours (what NetworkManager's reapply does): one route per
+# destination, so ours goes; traffic keeps its path, and ours returns when theirs goes.
+only_static_10() {
+        [ "$(ip -n "$DR" route show 10.0.0.0/8 | grep -c 'metric 101')" -eq 1 ] &&
+                [ -n "$(ip -n "$DR" route show 10.0.0.0/8 proto static)" ]
+}
+ip -n "$DR" route append 10.0.0.0/8 via "$GW_IP" dev "$NIC" metric 101 mtu 1500 proto static
+within 3 "an equal route appended beside ours: ours goes, one route for the destination" only_static_10
+check "the peered host answers through the other program's route" can_ping
+vpr status
+check "status lists 10.0.0.0/8 once" test "$(grep -c ' 10.0.0.0/8 ' <<<"$OUT")" -eq 1
+ip -n "$DR" route del 10.0.0.0/8 proto static
+within 3 "ours returns when the appended route goes" own_is_expected
+
+# A blackhole in a wanted slot is another program's route that ends the traffic: a conflict.
+ip -n "$DR" route replace blackhole 10.0.0.0/8 metric 101
+within 3 "STATUS= does not count a blackholed destination as in place" notified "STATUS=2 routes via 10.116.0.1 dev ens4, with conflicts"
+vpr status
+case $OUT in *"conflict   10.0.0.0/8 via 10.116.0.1 dev ens4 metric 101 mtu 1500 proto 241  (held by: blackhole 10.0.0.0/8 metric 101 proto boot)"*)
+        ok "status names the blackhole as the conflict" ;;
+*) not_ok "status names the blackhole as the conflict"; vpr_diag ;; esac
+vpr status --json
+if "$PYTHON" -c '
+import json, sys
+s = json.load(sys.stdin)
+r = [r for r in s["routes"] if r["destination"] == "10.0.0.0/8"]
+assert len(r) == 1 and r[0]["state"] == "conflict" and r[0]["kernel"]["type"] == "blackhole", r
+' <<<"$OUT"; then ok "status --json says conflict, held by a blackhole"; else not_ok "status --json says conflict, held by a blackhole"; vpr_diag; fi
+ip -n "$DR" route del blackhole 10.0.0.0/8 metric 101
+within 3 "ours returns when the blackhole goes" own_is_expected
+
+# SIGPIPE (libcurl writing to a TLS connection the API reset) does not end the service.
+kill -PIPE "$DAEMON_PID"
+ip -n "$DR" route del 10.0.0.0/8 proto 241
+within 3 "after a SIGPIPE the service still heals" own_is_expected
+check "the service is still running after a SIGPIPE" kill -0 "$DAEMON_PID"
+
+# flush while the service runs would be undone within milliseconds: refused, routes untouched.
+vpr flush
+expect_rc 2 "flush while the service runs is refused"
+expect_err "The vpc-peer-routes service (PID $DAEMON_PID) runs in this network namespace" "the refusal names the service and its PID"
+expect_err "systemctl stop vpc-peer-routes" "the refusal names the command that stops it"
+check "the refused flush left every route" own_is_expected
+# sync with the service's own configuration says nothing; with another one it warns.
+vpr sync
+expect_rc 0 "sync beside the service with its configuration"
+check "sync with the same configuration does not warn" test -z "$(grep 'runs with another configuration' <<<"$ERR")"
+cp "$CONF" "$TESTDIR/service.conf"
+conf "interval = 10min" "metrics_file = $TESTDIR/metrics.prom" "metric = 102"
+vpr sync
+expect_err "The vpc-peer-routes service (PID $DAEMON_PID) runs with another configuration and will put its own routes back" \
+        "sync with another configuration says that the service will put its own routes back"
+within 3 "and the service does" own_is_expected
+cp "$TESTDIR/service.conf" "$CONF"
+
 # A program that keeps removing an own route: re-adds back off instead of fighting every 10 ms.
 lines=$(wc -l <"$DAEMON_LOG")
 end=$(($(date +%s%N) + 2000000000))

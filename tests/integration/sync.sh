@@ -297,6 +297,47 @@ check "sync --wait with source = metadata installs the routes" own_is_expected
 check "sync --wait with source = metadata asks the metadata once" test $(($(wc -l <"$REQLOG") - before)) -eq 1
 vpr flush
 
+# ---- two own routes in one slot (an interrupted run): the right one stays, the stale one goes ----
+md_control '{"mode": "ok", "set": {"interfaces.private.0.ipv4.gateway": "10.116.0.3"}}'
+vpr sync
+ip -n "$DR" route append 10.0.0.0/8 via 10.116.0.2 dev "$NIC" metric 101 mtu 1500 proto 241
+vpr sync
+expect_rc 0 "sync with a stale own route beside the right one in its slot"
+check "the own route that matches stays" own_count "10.0.0.0/8 via 10.116.0.3 dev ens4 metric 101 mtu 1500" 1
+check "the stale own route is gone" own_count "via 10.116.0.2" 0
+md_control '{"mode": "ok"}'
+vpr sync
+check "back to the documented routes" own_is_expected
+
+# ---- an equal route of another program appended beside ours: one route per destination ----
+ip -n "$DR" route append 10.0.0.0/8 via "$GW_IP" dev "$NIC" metric 101 mtu 1500 proto static
+vpr sync
+expect_rc 0 "sync beside an equal route of another program"
+check "one route for 10.0.0.0/8, the other program's" test "$(ip -n "$DR" route show 10.0.0.0/8 | wc -l)" -eq 1 -a \
+        -n "$(ip -n "$DR" route show 10.0.0.0/8 proto static)"
+check "the peered host answers through it" can_ping
+vpr status
+check "status lists 10.0.0.0/8 once, as present" test "$(grep -c ' 10.0.0.0/8 ' <<<"$OUT")" -eq 1 -a \
+        "$(grep -c 'present    10.0.0.0/8 ' <<<"$OUT")" -eq 1
+ip -n "$DR" route del 10.0.0.0/8 proto static
+vpr sync
+check "ours is back once the other program's goes" own_is_expected
+
+# ---- an owner record naming another program's protocol adopts nothing ----
+ip -n "$DR" route add 10.203.0.0/24 via "$GW_IP" dev "$NIC" proto static
+printf 'protocol = 4\ntable = 254\n' >"$TESTDIR/owner"
+vpr sync
+expect_rc 0 "sync with an owner record naming protocol 4 (static)"
+expect_err "Ignoring $TESTDIR/owner: it names the protocol number of the kernel or another program" "one warning says why"
+check "a static route survives that sync" test -n "$(ip -n "$DR" route show 10.203.0.0/24 proto static)"
+check "the record now names the agent's protocol" grep -qx "protocol = 241" "$TESTDIR/owner"
+printf 'protocol = 4\ntable = 254\n' >"$TESTDIR/owner"
+vpr flush
+expect_rc 0 "flush with an owner record naming protocol 4"
+check "a static route survives that flush" test -n "$(ip -n "$DR" route show 10.203.0.0/24 proto static)"
+check "flush removed the agent's own routes" no_own_routes
+ip -n "$DR" route del 10.203.0.0/24
+
 # ---- without CAP_NET_ADMIN ----
 ip netns exec "$DR" setpriv --bounding-set=-net_admin --inh-caps=-net_admin "$VPR" --config "$CONF" sync >/dev/null 2>"$TESTDIR/err"
 RC=$? ERR=$(cat "$TESTDIR/err")

@@ -84,9 +84,33 @@ in_ct systemctl kill -s KILL vpc-peer-routes.service
 restarted() {
         [ "$(svc NRestarts)" -ge 1 ] && running
 }
-within 30 "after SIGKILL systemd restarts it (Restart=on-failure)" restarted
+within 30 "after SIGKILL systemd restarts it" restarted
 check "a new process serves" test "$(svc MainPID)" != "$MAIN"
 check "every route stayed in place through the kill and restart ($(wc -l <"$TESTDIR/samples") samples)" sampler_stop
+
+# SIGPIPE (libcurl closing a TLS connection the API reset) leaves the service running.
+MAIN=$(svc MainPID)
+in_ct systemctl kill -s PIPE --kill-who=main vpc-peer-routes.service
+ip -n "$DR" route del 10.0.0.0/8 proto 241
+within 5 "after a SIGPIPE the service still heals" own_is_expected
+check "the same process still serves after a SIGPIPE" test "$(svc MainPID)" = "$MAIN"
+# A death by a signal the service did not ask for (SIGTERM from kill, not from systemctl stop)
+# counts as clean for Restart=on-failure: the unit restarts it all the same.
+restarts=$(svc NRestarts)
+in_ct systemctl kill -s TERM --kill-who=main vpc-peer-routes.service
+restarted_again() {
+        [ "$(svc NRestarts)" -gt "$restarts" ] && running && [ "$(svc MainPID)" != "$MAIN" ]
+}
+within 30 "after a SIGTERM it did not ask for, systemd restarts it" restarted_again
+
+# flush while the service runs would be undone at once: refused, naming the service.
+if in_ct vpc-peer-routes flush >"$TESTDIR/flush.out" 2>&1; then
+        not_ok "flush is refused while the service runs"
+else
+        ok "flush is refused while the service runs"
+fi
+check "the refusal names the running service and how to stop it" grep -q "PID $(svc MainPID)) runs in this network namespace.*systemctl stop vpc-peer-routes" "$TESTDIR/flush.out"
+check "the refused flush left every route" own_is_expected
 
 sampler_start
 in_ct systemctl stop vpc-peer-routes.service

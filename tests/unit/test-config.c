@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "owner.h"
 #include "unit.h"
 
 static void test_defaults(void **state) {
@@ -305,6 +306,96 @@ static void test_keys_listed(void **state) {
         assert_true(n >= 15);
 }
 
+/* --config /dev/null: the defaults. Other devices stay refused. */
+static void test_dev_null(void **state) {
+        _cleanup_config_ struct config *c = NULL, *def = NULL;
+        char err[CONFIG_ERR_MAX + 256] = "";
+        (void) state;
+
+        if (config_load("/dev/null", true, &c, err, sizeof err) < 0)
+                fail_msg("/dev/null refused: %s", err);
+        assert_int_equal(config_new_default(&def), 0);
+        assert_int_equal(config_fingerprint(c), config_fingerprint(def));
+        config_free(TAKE_PTR(c));
+        assert_true(config_load("/dev/zero", true, &c, err, sizeof err) < 0);
+        assert_contains(err, "is not a regular file");
+}
+
+/* check-config prints every network of a long list, not what fits a buffer. */
+static void test_print_long_routes(void **state) {
+        _cleanup_config_ struct config *c = NULL;
+        _cleanup_free_ char *text = NULL, *printed = NULL;
+        char err[CONFIG_ERR_MAX] = "";
+        size_t len = 0, n = 0;
+        FILE *f;
+        (void) state;
+
+        f = open_memstream(&text, &len);
+        assert_non_null(f);
+        fprintf(f, "max_routes = 300\nroutes =");
+        for (unsigned i = 0; i < 300; i++)
+                fprintf(f, " 10.%u.%u.0/24", 100 + i / 200, i % 200);
+        fputc('\n', f);
+        fclose(f);
+        assert_int_equal(config_new_default(&c), 0);
+        if (config_parse_text(c, text, len, "long.conf", err, sizeof err) < 0 || config_finalize(c, err, sizeof err) < 0)
+                fail_msg("%s", err);
+        assert_int_equal(c->n_routes, 300);
+        f = open_memstream(&printed, &len);
+        assert_non_null(f);
+        config_print(f, c);
+        fclose(f);
+        for (const char *p = strstr(printed, "\nroutes = "); p && *p && *p != '\n'; p++)
+                n += *p == '/';
+        if (n == 0) /* "routes = " may be the first line */
+                for (const char *p = strstr(printed, "routes = "); p && *p && *p != '\n'; p++)
+                        n += *p == '/';
+        assert_int_equal(n, 300);
+        assert_contains(printed, " 10.101.99.0/24\n");
+}
+
+/* The fingerprint the service answers with tells configurations apart. */
+static void test_fingerprint(void **state) {
+        _cleanup_config_ struct config *a = NULL, *b = NULL;
+        char err[CONFIG_ERR_MAX] = "";
+        (void) state;
+
+        assert_int_equal(config_new_default(&a), 0);
+        assert_int_equal(config_new_default(&b), 0);
+        assert_int_equal(config_fingerprint(a), config_fingerprint(b));
+        assert_int_equal(config_set(b, "metric", "7", "x", err, sizeof err), 0);
+        assert_true(config_fingerprint(a) != config_fingerprint(b));
+}
+
+/* The owner record obeys the protocol key's rule: another program's number adopts nothing. */
+static void test_owner_record(void **state) {
+        static const struct {
+                const char *text;
+                int r;
+        } rows[] = {
+                { "protocol = 241\ntable = 254\n", 0 },
+                { "protocol = 250\ntable = 100\n", 0 },
+                { "protocol = 4\ntable = 254\n", -EPROTO },   /* static */
+                { "protocol = 3\ntable = 254\n", -EPROTO },   /* boot */
+                { "protocol = 2\ntable = 254\n", -EPROTO },   /* kernel */
+                { "protocol = 186\ntable = 254\n", -EPROTO }, /* bgp */
+                { "protocol = 0\ntable = 254\n", -EBADMSG },
+                { "protocol = 241\ntable = 255\n", -EBADMSG },
+                { "protocol = 241\n", -EBADMSG },
+                { "garbage", -EBADMSG },
+        };
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                struct owner o = { .protocol = 99, .table = 99 };
+                int r = owner_parse(rows[i].text, &o);
+                if (r != rows[i].r)
+                        fail_msg("owner_parse(\"%s\") = %d, expected %d", rows[i].text, r, rows[i].r);
+                if (r < 0 && (o.protocol != 99 || o.table != 99))
+                        fail_msg("owner_parse(\"%s\") wrote its result on failure", rows[i].text);
+        }
+}
+
 int main(void) {
         struct unit_tests u = {};
 
@@ -315,5 +406,9 @@ int main(void) {
         UNIT_ADD(&u, test_routes_text);
         UNIT_ADD(&u, test_load);
         UNIT_ADD(&u, test_keys_listed);
+        UNIT_ADD(&u, test_dev_null);
+        UNIT_ADD(&u, test_print_long_routes);
+        UNIT_ADD(&u, test_fingerprint);
+        UNIT_ADD(&u, test_owner_record);
         return unit_run(&u, "config");
 }

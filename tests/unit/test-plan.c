@@ -138,9 +138,36 @@ static void build_cases(void) {
         O(R("10.0.0.0/8", GW, NIC, 101, 9000, OURS)); O(R("10.0.0.0/8", GW, NIC, 7, 1500, OURS));
         EXPECT(PLAN_CONFLICT, 1); EXPECT(PLAN_DELETE, 1);
 
-        CASE("foreign equal and own equal both stay");
+        CASE("foreign equal beside own equal: ours goes, one route per destination");
         D(WANT("10.0.0.0/8")); F(R("10.0.0.0/8", GW, NIC, 101, 0, 4)); O(WANT("10.0.0.0/8"));
-        EXPECT(PLAN_FOREIGN_EQUAL, 1); EXPECT(PLAN_KEEP, 1);
+        EXPECT(PLAN_FOREIGN_EQUAL, 1); EXPECT(PLAN_DELETE, 1);
+
+        CASE("foreign equal with mtu beside own equal: ours goes");
+        D(WANT("10.0.0.0/8")); F(R("10.0.0.0/8", GW, NIC, 101, 1500, 4)); O(WANT("10.0.0.0/8"));
+        EXPECT(PLAN_FOREIGN_EQUAL, 1); EXPECT(PLAN_DELETE, 1);
+
+        CASE("two own in one slot keep the right one when it sorts last");
+        D(R("10.0.0.0/8", GW2, NIC, 101, 1500, OURS)); O(R("10.0.0.0/8", GW2, NIC, 101, 1500, OURS));
+        O(R("10.0.0.0/8", GW, NIC, 101, 1500, OURS));
+        EXPECT(PLAN_KEEP, 1); EXPECT(PLAN_DELETE, 1);
+
+        CASE("blackhole of another program in the slot is a conflict");
+        D(WANT("10.0.0.0/8"));
+        {
+                struct route b = R("10.0.0.0/8", 0, 0, 101, 0, 3);
+                b.type = 6; /* RTN_BLACKHOLE */
+                F(b);
+        }
+        EXPECT(PLAN_CONFLICT, 1);
+
+        CASE("own route of another type is replaced");
+        D(WANT("10.0.0.0/8"));
+        {
+                struct route u = WANT("10.0.0.0/8");
+                u.type = 7; /* RTN_UNREACHABLE, gateway and device as wanted */
+                O(u);
+        }
+        EXPECT(PLAN_REPLACE, 1);
 
         CASE("two own in one slot keep one");
         D(WANT("10.0.0.0/8")); O(WANT("10.0.0.0/8")); O(R("10.0.0.0/8", GW2, NIC, 101, 1500, OURS));
@@ -205,6 +232,12 @@ static void test_action_strings(void **state) {
         a.kind = PLAN_ADD;
         strcpy(a.want.ifname, "ens4");
         assert_string_equal(plan_action_to_string(&a, buf, sizeof buf), "add 10.0.0.0/8 via 10.116.0.1 dev ens4 metric 101 mtu 1500 proto 241");
+        a.kind = PLAN_CONFLICT;
+        a.have = R("10.0.0.0/8", 0, 0, 101, 0, 3);
+        a.have.type = 6; /* RTN_BLACKHOLE */
+        assert_string_equal(plan_action_to_string(&a, buf, sizeof buf),
+                            "conflict: want 10.0.0.0/8 via 10.116.0.1 dev ens4 metric 101 mtu 1500 proto 241, but blackhole "
+                            "10.0.0.0/8 metric 101 proto boot holds that destination and metric; not installing");
 }
 
 /* ---- a model kernel for the randomized check ---- */

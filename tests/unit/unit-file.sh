@@ -51,7 +51,7 @@ else
         diag "$(systemd-analyze --version | head -n 1) cannot rate a unit offline; not rated here"
 fi
 
-for key in "Type=notify" "vpc-peer-routes -q check-config" "ExecReload=/bin/kill -HUP \$MAINPID" "Restart=on-failure" "WatchdogSec=" \
+for key in "Type=notify" "vpc-peer-routes -q check-config" "ExecReload=/bin/kill -HUP \$MAINPID" "Restart=always" "WatchdogSec=" \
         "CapabilityBoundingSet=CAP_NET_ADMIN" "AmbientCapabilities=CAP_NET_ADMIN" "DynamicUser=yes" \
         "After=network.target systemd-networkd.service NetworkManager.service"; do
         check "unit has $key" grep -qF -- "$key" "$unit"
