@@ -184,6 +184,15 @@ static void api_get(struct api_client *a, char *url) {
 
         free(a->url);
         a->url = url;
+        /* The last answer of this round said the token has nothing left in its window
+         * (ratelimit-remaining: 0): the next request would only meet a 429. */
+        if (a->retry_after > now) {
+                char wait[32];
+                round_fail(a, -EBUSY, "API: the token has no request left in its window (ratelimit-remaining: 0); "
+                           "next request in %s",
+                           format_ago(usec_until(a->retry_after, now) / 1000000ULL + 1, wait, sizeof wait));
+                return;
+        }
         slot = api_budget_next_slot(&a->budget, now);
         if (slot) {
                 a->retry_after = slot;

@@ -31,12 +31,16 @@ void api_pace_compute(const struct api_pace_in *in, struct api_pace *ret) {
                 double over = (double) ret->used / (budget * (double) in->limit);
                 paced *= over * over;
         }
-        ret->interval = paced >= (double) in->window ? in->window : MAX((uint64_t) paced, in->interval_min);
+        /* At most the window (the fleet's share cannot need longer), never under api_interval,
+         * which the user may set longer than the window. */
+        ret->interval = MAX(paced >= (double) in->window ? in->window : (uint64_t) paced, in->interval_min);
 
-        /* Too little left for a round: the next one waits for the oldest requests to expire. */
+        /* Too little left for a round: the next one waits for the oldest requests to expire.
+         * ratelimit-reset is read against the droplet's clock, which may be hours off: no
+         * oldest request expires later than a window from now. */
         if (in->remaining < (int64_t) per_round) {
                 ret->exhausted = true;
-                ret->interval = MAX(ret->interval, in->has_reset ? in->reset_in + 1000000ULL : in->window / 60);
+                ret->interval = MAX(ret->interval, in->has_reset ? MIN(in->reset_in, in->window) + 1000000ULL : in->window / 60);
         }
 }
 

@@ -46,6 +46,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         else {
                 config_free(d->config);
                 d->config = c;
+                daemon_api_reload(d);
                 log_info("Reloaded the configuration; polling the metadata now");
                 /* A new config may mean a new metadata_url or different routes: parse again. */
                 free(d->body);

@@ -137,4 +137,7 @@ uint64_t daemon_api_interval(struct daemon *d);
 void daemon_start_fetch(struct daemon *d);
 int daemon_on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata);
 void daemon_start_api_round(struct daemon *d);
+/* After a reload: forgets the API's failures, and with a source other than api everything the
+ * API said (STATUS=, last_error and the pacing then speak of the metadata alone). */
+void daemon_api_reload(struct daemon *d);
 int daemon_on_api_timer(sd_event_source *s, uint64_t usec, void *userdata);

@@ -60,6 +60,21 @@ uint64_t daemon_api_interval(struct daemon *d) {
         return every;
 }
 
+void daemon_api_reload(struct daemon *d) {
+        /* A failure of the old configuration is no news about the new one: the round the reload
+         * starts says again if the API still fails. */
+        d->api_failures = 0;
+        d->api_failing_since = 0;
+        d->api_error[0] = '\0';
+        if (d->config->source == SOURCE_API)
+                return; /* the last good answer stays the desired set until the next one */
+        api_peers_done(&d->peers);
+        d->have_api = false;
+        d->peers_changed = false;
+        d->pace = (struct api_pace) {};
+        d->pace_logged = 0;
+}
+
 static void api_failed(struct daemon *d, const char *msg) {
         /* Up to the paced interval: a fleet whose API fails together must not retry faster than
          * it asks when all is well. */

@@ -113,6 +113,29 @@ static int64_t header_int(const char *v, size_t len) {
         return x;
 }
 
+int64_t http_retry_after_parse(const char *v, size_t len, int64_t now_sec) {
+        char date[64];
+        int64_t x;
+        time_t t;
+
+        x = header_int(v, len);
+        if (x >= 0)
+                return x;
+        /* RFC 9110 also allows an HTTP-date ("Wed, 21 Oct 2026 07:28:00 GMT"). */
+        while (len > 0 && (*v == ' ' || *v == '\t'))
+                v++, len--;
+        while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+                len--;
+        if (len == 0 || len >= sizeof date)
+                return -1;
+        memcpy(date, v, len);
+        date[len] = '\0';
+        t = curl_getdate(date, NULL);
+        if (t < 0)
+                return -1;
+        return (int64_t) t > now_sec ? (int64_t) t - now_sec : 0;
+}
+
 /* Only the headers the API client acts on; everything else is ignored. */
 static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata) {
         struct http_transfer *t = userdata;
@@ -131,7 +154,9 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata) {
                 size_t l = strlen(wanted[i].name);
                 if (n > l && strncasecmp(data, wanted[i].name, l) == 0) {
                         int64_t *field = (int64_t *) ((char *) &t->resp + wanted[i].offset);
-                        *field = header_int(data + l, n - l);
+                        *field = wanted[i].offset == offsetof(struct http_response, retry_after_sec)
+                                         ? http_retry_after_parse(data + l, n - l, (int64_t) (now_usec_realtime() / 1000000ULL))
+                                         : header_int(data + l, n - l);
                 }
         }
         return n;

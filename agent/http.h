@@ -34,6 +34,10 @@ struct http_response {
 
 struct http_client;
 
+/* A Retry-After value: delay-seconds, or an HTTP-date read against now_sec (Unix seconds; a
+ * date in the past is 0). -1 when it is neither. */
+int64_t http_retry_after_parse(const char *v, size_t len, int64_t now_sec);
+
 /* Called once per request, from the event loop. The response and its body belong to the client
  * and are freed after the callback returns; take resp->body (TAKE_PTR) to keep it. */
 typedef void (*http_done_fn)(struct http_response *resp, void *userdata);

@@ -163,7 +163,25 @@ vpr sync
 collect
 expect_rc 1 "API 429 with Retry-After: 0: sync fails"
 expect_err "rate limited (HTTP 429); next request in 1 s" "Retry-After: 0 reads as a second, not as an underflow"
-api_set "c['retry_after'] = 30"
+# Retry-After as an HTTP-date (RFC 9110 allows both forms): its wait, not the 60 s default.
+api_set "c['mode'] = '429'; c['retry_after'] = 300; c['retry_after_date'] = True"
+vpr sync
+collect
+expect_rc 1 "API 429 with Retry-After as an HTTP-date: sync fails"
+case $ERR in *"rate limited (HTTP 429); next request in 5 min"* | *"rate limited (HTTP 429); next request in 4 min"*)
+        ok "Retry-After as an HTTP-date is read as the wait it names" ;;
+*) not_ok "Retry-After as an HTTP-date is read as the wait it names"; vpr_diag ;; esac
+api_set "c['retry_after'] = 30; c.pop('retry_after_date')"
+# ratelimit-remaining: 0 on a good answer: the round's next request would meet a 429, so it is
+# not sent.
+api_set "c['mode'] = 'ok'; c['headers'] = {'ratelimit-remaining': 0, 'reset_in': 40}"
+before=$(api_requests)
+vpr sync
+collect
+expect_rc 1 "ratelimit-remaining: 0 on the droplet's answer: sync fails"
+expect_err "the token has no request left in its window (ratelimit-remaining: 0); next request in 4" "the exhausted token is named with its wait"
+check "no request went after the answer that said nothing was left" test "$(api_requests)" -eq $((before + 1))
+api_set "c.pop('headers')"
 api_set "c['mode'] = 'ok'; c['token'] = 'another-token'"
 vpr sync
 collect
@@ -388,11 +406,14 @@ check "the metrics have the interval" awk '/^vpc_peer_routes_api_interval_second
 check "the metrics have the token's use" grep -q '^vpc_peer_routes_api_token_used 300[0-9]$' "$TESTDIR/metrics.prom"
 vpr status
 case $OUT in *"API: asking every "*" s; the token used 300"*" of 5000 requests in its window, shared by about "*" agents"*) ok "status shows the pacing" ;; *) not_ok "status shows the pacing"; vpr_diag ;; esac
-# Nearly spent: the next round waits for the window to drain, and says so.
+# Spent: the droplet's answer says nothing is left; the round stops there (its next request
+# would meet a 429) and waits for the window to drain, and says so.
 lines=$(wc -l <"$DAEMON_LOG")
 api_set "c['rate_limit']['others'] = 4999"
+before=$(api_requests)
 kill -HUP "$DAEMON_PID"
-within 5 "a spent token: the agent waits and says why" logged_since "$lines" "API: the token has 0 of 5000 requests left in its window; waiting"
+within 5 "a spent token: the agent waits and says why" logged_since "$lines" "API: the token has no request left in its window (ratelimit-remaining: 0); next request in"
+check "a spent token: no request after the answer that said so" test "$(api_requests)" -eq $((before + 1))
 lines=$(wc -l <"$DAEMON_LOG")
 api_set "c.pop('rate_limit')"
 kill -HUP "$DAEMON_PID"

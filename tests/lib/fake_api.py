@@ -13,7 +13,8 @@ request:
    "mode": "ok" | "status:<code>" | "429" | "garbage" | "hang" | "empty" | "truncated" | "trickle" |
            "big:<bytes>" | "deep:<n>" | "body" (answer "body" with "status") | "fail_page:<n>" |
            "next_host:<url>",
-   "retry_after": 30,
+   "retry_after": 30, "retry_after_date": true (Retry-After as an HTTP-date that far ahead),
+   "headers": {"ratelimit-remaining": 0, "reset_in": 30} (sent with every answer),
    "list_key": "peerings" | "vpc_peerings" (godo's shape) | "both" | "none",
    "droplet_vpc_null": true (a droplet in no VPC),
    "forbid": "droplets" | "peerings" | "vpcs" (403 on that endpoint, as for a token without its scope),
@@ -55,8 +56,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        for k, v in (self.rate_headers or {"ratelimit-limit": "5000", "ratelimit-remaining": "4999",
-                                            "ratelimit-reset": str(int(time.time()) + 60)}).items():
+        sent = dict(self.rate_headers or {"ratelimit-limit": "5000", "ratelimit-remaining": "4999",
+                                          "ratelimit-reset": str(int(time.time()) + 60)})
+        sent.update(getattr(self, "extra_headers", None) or {})
+        for k, v in sent.items():
             self.send_header(k, v)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -100,6 +103,11 @@ class Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization")
         token_ok = auth == "Bearer " + ctl.get("token", "")
         self.rate_headers = None
+        # "headers": sent with every answer, over the ratelimit-* ones ("reset_in" makes
+        # ratelimit-reset that many seconds from now).
+        self.extra_headers = {k: str(v) for k, v in ctl.get("headers", {}).items()}
+        if "reset_in" in self.extra_headers:
+            self.extra_headers["ratelimit-reset"] = str(int(time.time()) + int(self.extra_headers.pop("reset_in")))
         retry = self.count_request(auth, ctl.get("rate_limit")) if token_ok else None
         with open(self.server.log_path, "a") as log:
             log.write(json.dumps({"path": self.path, "authorization": auth is not None, "token_ok": token_ok,
@@ -120,8 +128,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(int(mode.split(":", 1)[1]), {"id": "server_error", "message": "synthetic failure"})
             return
         if mode == "429":
+            retry = ctl.get("retry_after", 30)
+            if ctl.get("retry_after_date"):  # RFC 9110's other form: an HTTP-date
+                retry = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + retry))
             self.send_json(429, {"id": "too_many_requests", "message": "API Rate limit exceeded."},
-                           {"Retry-After": str(ctl.get("retry_after", 30))})
+                           {"Retry-After": str(retry)})
             return
         if mode == "garbage":
             self.send_json(200, b"<html>Service Unavailable</html>")

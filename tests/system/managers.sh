@@ -223,6 +223,31 @@ if boot_with networkmanager; then
         within 30 "NetworkManager: the agent's routes installed" own_is_expected
         disturb own "NetworkManager: nmcli device reapply ens4" "nmcli device reapply ens4"
         disturb own "NetworkManager: nmcli connection up ens4" "nmcli connection up ens4"
+
+        # The connection declares the three routes and is reapplied while the agent's are in
+        # place: NetworkManager appends its own beside them, and the agent's go. One route per
+        # destination, the manager's.
+        one_per_destination() {
+                local net
+                for net in 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16; do
+                        [ "$(ip -n "$DR" route show "$net" | wc -l)" -eq 1 ] || {
+                                ip -n "$DR" route show "$net"
+                                return 1
+                        }
+                done
+        }
+        check "NetworkManager: the agent's routes are in place before the connection declares its own" own_is_expected
+        disturb present "NetworkManager with routes: nmcli device reapply ens4" \
+                "nmcli connection modify ens4 ipv4.routes '10.0.0.0/8 10.116.0.1 101 mtu=1500, 172.16.0.0/12 10.116.0.1 101 mtu=1500, 192.168.0.0/16 10.116.0.1 101 mtu=1500' && nmcli device reapply ens4"
+        check "NetworkManager with routes: one route per destination" one_per_destination
+        in_ct vpc-peer-routes status >"$TESTDIR/status.out" 2>&1
+        check "NetworkManager with routes: status lists each destination once, as present" \
+                test "$(grep -c '^  present ' "$TESTDIR/status.out")" -eq 3 -a "$(grep -cE '^  [a-z]+ +[0-9]' "$TESTDIR/status.out")" -eq 3
+        in_ct vpc-peer-routes doctor >"$TESTDIR/doctor.out" 2>&1
+        check "NetworkManager with routes: doctor prints one line per destination" \
+                test "$(grep -cE '^(10.0.0.0/8|172.16.0.0/12|192.168.0.0/16) ' "$TESTDIR/doctor.out")" -eq 3
+        disturb own "NetworkManager: the routes leave the connection, nmcli device reapply ens4" \
+                "nmcli connection modify ens4 ipv4.routes '' && nmcli device reapply ens4"
 fi
 
 if nspawn_poweroff; then ok "the last container powers off"; else not_ok "the last container powers off"; fi

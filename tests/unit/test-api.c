@@ -225,11 +225,43 @@ static void test_pace(void **state) {
         assert_true(p.exhausted);
         assert_true(p.interval >= 31 * S);
 
+        /* The droplet's clock is five hours behind the API's: ratelimit-reset reads as five
+         * hours away, but no request of the window expires later than the window. */
+        in = pace_in(5000, 1, 5 * 3600, 60);
+        api_pace_compute(&in, &p);
+        assert_true(p.exhausted);
+        assert_true(p.interval <= API_PACE_WINDOW_USEC + S);
+
+        /* api_interval longer than the window is the user's to set: the pacing never asks sooner. */
+        in = pace_in(5000, 4990, 1, 7200);
+        in.interval_min = 7200 * S;
+        api_pace_compute(&in, &p);
+        assert_int_equal(p.interval, 7200 * S);
+        in = pace_in(5000, 5000 - 2375, 1, 6064); /* a fleet that alone would need the window */
+        in.interval_min = 7200 * S;
+        api_pace_compute(&in, &p);
+        assert_int_equal(p.interval, 7200 * S);
+
         /* remaining above the limit (another window, a proxy): nothing used, api_interval. */
         in = pace_in(5000, 6000, 1, 60);
         api_pace_compute(&in, &p);
         assert_int_equal(p.used, 0);
         assert_int_equal(p.interval, 60 * S);
+}
+
+/* Retry-After: delay-seconds or an HTTP-date (RFC 9110), both as DigitalOcean may send them. */
+static void test_retry_after(void **state) {
+        const int64_t now = 1795856400; /* Sat, 28 Nov 2026 09:00:00 GMT */
+        static const char *const absent[] = { "", "soon", "-5", "Tomorrow", "Sat, 99 Nov 2026 09:00:00 GMT" };
+        (void) state;
+
+        assert_int_equal(http_retry_after_parse(" 30\r\n", 6, now), 30);
+        assert_int_equal(http_retry_after_parse("0", 1, now), 0);
+        assert_int_equal(http_retry_after_parse(" Sat, 28 Nov 2026 09:02:00 GMT\r\n", 33, now), 120);
+        assert_int_equal(http_retry_after_parse("Sat, 28 Nov 2026 08:00:00 GMT", 29, now), 0);
+        for (size_t i = 0; i < ELEMENTSOF(absent); i++)
+                if (http_retry_after_parse(absent[i], strlen(absent[i]), now) != -1)
+                        fail_msg("Retry-After \"%s\" is not a delay", absent[i]);
 }
 
 /* own_interval: the mean of the intervals planned after the rounds of the last window, the
@@ -494,6 +526,7 @@ int main(void) {
         UNIT_ADD(&u, test_peerings_client_shapes);
         UNIT_ADD(&u, test_pace);
         UNIT_ADD(&u, test_pace_history);
+        UNIT_ADD(&u, test_retry_after);
         UNIT_ADD(&u, test_droplet_shapes);
         UNIT_ADD(&u, test_peering_statuses);
         UNIT_ADD(&u, test_name_quoted);

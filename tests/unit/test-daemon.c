@@ -76,6 +76,48 @@ static void test_status(void **state) {
         assert_contains(buf, c->expect);
 }
 
+/* A reload from source = api to metadata: STATUS= and last_error no longer speak of the API. */
+static void test_reload_forgets_api(void **state) {
+        _cleanup_config_ struct config *cfg = NULL;
+        struct daemon d = {};
+        char buf[256];
+        (void) state;
+
+        assert_int_equal(config_new_default(&cfg), 0);
+        cfg->source = SOURCE_API;
+        d.config = cfg;
+        d.have_md = true;
+        d.have_api = true;
+        d.api_failures = 4;
+        d.api_failing_since = 10 * SEC;
+        snprintf(d.api_error, sizeof d.api_error, "API: https://api.digitalocean.com answered HTTP 503");
+        d.pace = (struct api_pace) { .limit = 5000, .used = 12, .fleet = 3 };
+        d.md.gateway = 0x0a740001u;
+        d.md.peering_enabled = TRISTATE_TRUE;
+        d.desired.n = 3;
+        d.plan.count[PLAN_KEEP] = 3;
+        snprintf(d.link.ifname, sizeof d.link.ifname, "ens4");
+        d.in_sync_since = NOW_WALL - 60;
+        daemon_format_status(&d, 700 * SEC, NOW_WALL, buf, sizeof buf);
+        assert_contains(buf, "API unreachable for 11 min");
+
+        cfg->source = SOURCE_METADATA; /* the reloaded configuration */
+        daemon_api_reload(&d);
+        daemon_format_status(&d, 700 * SEC, NOW_WALL, buf, sizeof buf);
+        assert_string_equal(buf, "3 routes via 10.116.0.1 dev ens4, in sync since 08:59:00");
+        assert_string_equal(d.api_error, "");
+        assert_int_equal(d.pace.limit, 0);
+        assert_false(d.have_api);
+
+        /* Still source = api: the failures go, the last good answer stays. */
+        cfg->source = SOURCE_API;
+        d.have_api = true;
+        d.api_failures = 2;
+        daemon_api_reload(&d);
+        assert_int_equal(d.api_failures, 0);
+        assert_true(d.have_api);
+}
+
 static const struct route ten = { .dst = 0x0a000000u, .dst_len = 8, .table = 254 };
 static const struct route other = { .dst = 0xac100000u, .dst_len = 12, .table = 254 };
 
@@ -139,6 +181,7 @@ int main(void) {
 
         setenv("TZ", "UTC", 1);
         UNIT_ADD_TABLE(&u, test_status, status_cases);
+        UNIT_ADD(&u, test_reload_forgets_api);
         UNIT_ADD(&u, test_fight_escalates);
         UNIT_ADD(&u, test_fight_ends);
         return unit_run(&u, "daemon");
