@@ -601,6 +601,39 @@ void api_pace_next(struct api_client *a, const struct config *c, struct api_pace
                 api_pace_history_add(&a->pace_history, now, ret->interval);
 }
 
+enum api_error_kind api_error_kind(int error) {
+        switch (error) {
+        case -EBUSY:
+        case -EAGAIN:
+                return API_ERROR_RATE_LIMIT;
+        case -EACCES:
+                return API_ERROR_TOKEN;
+        case -EREMOTEIO:
+                return API_ERROR_HTTP;
+        case -EBADMSG:
+        case -EINVAL:
+        case -ENOENT:
+        case -EADDRNOTAVAIL:
+        case -EFBIG:
+        case -ENXIO:
+        case -E2BIG:
+        case -ERANGE:
+        case -EMSGSIZE:
+        case -ELOOP:
+                return API_ERROR_ANSWER;
+        default:
+                return API_ERROR_NETWORK;
+        }
+}
+
+const char *api_error_kind_to_string(enum api_error_kind k) {
+        static const char *const names[_API_ERROR_KIND_MAX] = {
+                [API_ERROR_NETWORK] = "network", [API_ERROR_RATE_LIMIT] = "rate_limit", [API_ERROR_TOKEN] = "token",
+                [API_ERROR_HTTP] = "http",       [API_ERROR_ANSWER] = "answer",
+        };
+        return k < _API_ERROR_KIND_MAX ? names[k] : "network";
+}
+
 bool api_error_is_transient(int error) {
         switch (error) {
         case -ETIMEDOUT:

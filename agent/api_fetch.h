@@ -44,3 +44,16 @@ int api_round_blocking(const struct config *c, uint64_t droplet_id, struct api_p
  * list that changed under the pages), as opposed to one that asks for a change (the token, its
  * scopes, the droplet's VPC, an answer that does not parse). */
 bool api_error_is_transient(int error);
+
+/* What went wrong in an API round, for the metrics. */
+enum api_error_kind {
+        API_ERROR_NETWORK,      /* no answer: refused, timed out, broken connection, TLS */
+        API_ERROR_RATE_LIMIT,   /* 429, an exhausted token, the agent's own request budget */
+        API_ERROR_TOKEN,        /* 401, 403 */
+        API_ERROR_HTTP,         /* any other HTTP status */
+        API_ERROR_ANSWER,       /* an answer that does not pass, or says the droplet is in no VPC */
+        _API_ERROR_KIND_MAX,
+};
+enum api_error_kind api_error_kind(int error);
+/* "network", "rate_limit", "token", "http", "answer". */
+const char *api_error_kind_to_string(enum api_error_kind k);

@@ -22,19 +22,6 @@ const char *api_peering_other_vpc(const struct api_peering *p, const char *own_v
         return streq(p->vpc_ids[0], own_vpc) ? p->vpc_ids[1] : p->vpc_ids[0];
 }
 
-const char *peering_status_to_string(enum peering_status s) {
-        switch (s) {
-        case PEERING_PROVISIONING:
-                return "PROVISIONING";
-        case PEERING_ACTIVE:
-                return "ACTIVE";
-        case PEERING_DELETING:
-                return "DELETING";
-        default:
-                return "unknown";
-        }
-}
-
 /* Parses {"key": {...}}, the shape of single-resource answers; *ret_obj points into *ret_root. */
 static int parse_wrapped(const char *body, size_t size, const char *key, cJSON **ret_root, const cJSON **ret_obj,
                          char *err, size_t errlen) {

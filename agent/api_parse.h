@@ -54,4 +54,3 @@ void api_parse_error_message(const char *body, size_t size, char *buf, size_t bu
 const char *api_peering_other_vpc(const struct api_peering *p, const char *own_vpc);
 
 bool uuid_valid(const char *s);
-const char *peering_status_to_string(enum peering_status s);

@@ -53,6 +53,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 d->body = NULL;
                 d->body_size = 0;
                 d->nic_line[0] = '\0';
+                d->notes[0] = '\0';
         }
         /* Poll now: `systemctl reload` is the one-shot for a running service. */
         api_round_cancel(d->api);

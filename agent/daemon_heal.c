@@ -37,6 +37,21 @@ static void log_nic_line(struct daemon *d, const struct reconcile *rc) {
         }
 }
 
+/* The warnings every reconcile finds again (a network inside the private subnet, an interface
+ * whose MAC is not the metadata's): said once, and again when they change. */
+static void log_notes(struct daemon *d, const struct reconcile *rc) {
+        const char *p = rc->notes;
+
+        if (streq(rc->notes, d->notes))
+                return;
+        while (*p) {
+                size_t l = strcspn(p, "\n");
+                log_warning("%.*s", (int) l, p);
+                p += l + (p[l] == '\n');
+        }
+        snprintf(d->notes, sizeof d->notes, "%s", rc->notes);
+}
+
 static uint64_t answer_interval(const struct daemon *d, enum trigger by) {
         return by == TRIGGER_API ? d->config->api_interval_usec : d->config->interval_usec;
 }
@@ -141,7 +156,7 @@ static void note_readded(struct daemon *d, const struct reconcile *rc) {
 }
 
 int daemon_reconcile(struct daemon *d, enum trigger trigger) {
-        _cleanup_reconcile_ struct reconcile rc = {};
+        _cleanup_reconcile_ struct reconcile rc = { .quiet_notes = true };
         char why[256];
         bool quiet;
         int r;
@@ -167,6 +182,7 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
         d->link = rc.link;
         d->have_link = true;
         if (reconcile_link_ready(&rc, why, sizeof why) < 0) {
+                log_notes(d, &rc);
                 set_waiting(d, why);
                 return 0;
         }
@@ -184,6 +200,7 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
         /* A bad record is said once, until it changes or goes (the next save replaces it). */
         d->owner_warned = reconcile_load_owner(&rc, d->config, !d->owner_warned) < 0;
         r = reconcile_plan(&rc, d->nl, d->config, NL_LIST_FAST);
+        log_notes(d, &rc);
         if (r < 0) {
                 log_error("%s", rc.error_msg);
                 return r;

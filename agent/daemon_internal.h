@@ -65,6 +65,7 @@ struct daemon {
         struct api_pace pace;
         uint64_t pace_logged;
         unsigned api_failures;
+        uint64_t api_errors[_API_ERROR_KIND_MAX]; /* failed rounds, by kind, since start */
         uint64_t api_failing_since; /* CLOCK_MONOTONIC usec: durations never use the wall clock */
         char api_error[API_ROUND_ERR_MAX];
 
@@ -103,6 +104,7 @@ struct daemon {
         uint64_t nic_changed;       /* CLOCK_MONOTONIC usec of the last link or address event of the NIC */
         uint64_t last_heal;         /* CLOCK_MONOTONIC usec of the last heal */
         char nic_line[RECONCILE_NIC_LINE_MAX]; /* the last "Private NIC …" line logged */
+        char notes[2048];           /* the last reconcile notes logged (reconcile.h) */
 };
 
 /* Unix seconds, for what the state file and STATUS= show; durations use CLOCK_MONOTONIC. */

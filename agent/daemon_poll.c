@@ -75,12 +75,13 @@ void daemon_api_reload(struct daemon *d) {
         d->pace_logged = 0;
 }
 
-static void api_failed(struct daemon *d, const char *msg) {
+static void api_failed(struct daemon *d, int error, const char *msg) {
         /* Up to the paced interval: a fleet whose API fails together must not retry faster than
          * it asks when all is well. */
         uint64_t backoff = backoff_delay(d->api_failures, RETRY_MIN_USEC, MAX(d->config->api_interval_usec, d->pace.interval));
 
         d->api_failures++;
+        d->api_errors[api_error_kind(error)]++;
         snprintf(d->api_error, sizeof d->api_error, "%s", msg);
         if (d->api_failures == 1) {
                 d->api_failing_since = now_usec_monotonic();
@@ -98,7 +99,7 @@ static void on_api_done(int error, const char *msg, struct api_peers *peers, voi
         char ago[32];
 
         if (error < 0) {
-                api_failed(d, msg);
+                api_failed(d, error, msg);
                 return;
         }
         if (d->api_failures > 0)
@@ -127,7 +128,7 @@ void daemon_start_api_round(struct daemon *d) {
         if (d->config->source != SOURCE_API || !d->have_md || api_round_running(d->api))
                 return;
         if (metadata_require_droplet_id(&d->md, err, sizeof err) < 0) {
-                api_failed(d, err);
+                api_failed(d, -EBADMSG, err); /* the metadata has no droplet_id to ask about */
                 return;
         }
         r = api_round_start(d->api, d->config, d->md.droplet_id, on_api_done, d);

@@ -95,6 +95,7 @@ void daemon_publish(struct daemon *d) {
                 .pace = d->config->source == SOURCE_API && d->pace.limit > 0 ? &d->pace : NULL,
                 .now = now_usec_monotonic(),
                 .metadata_errors = d->metadata_errors,
+                .api_errors = d->config->source == SOURCE_API ? d->api_errors : NULL,
                 .fetch_duration_usec = d->fetch_duration_usec,
                 .poll_cpu_usec = d->poll_cpu_usec,
         };

@@ -4,10 +4,10 @@
 #include "log.h"
 
 int desired_compute(const struct config *c, const struct metadata *md, int ifindex, const char *ifname,
-                    const struct cidr *nets, size_t n_nets, struct route_set *ret) {
+                    const struct cidr *nets, size_t n_nets, desired_inside_fn inside, void *userdata,
+                    struct route_set *ret) {
         _cleanup_route_set_ struct route_set s = {};
         struct cidr subnet = { md->address & prefix_to_mask(md->prefixlen), md->prefixlen };
-        char a[CIDR_STRLEN], b[CIDR_STRLEN];
         int r;
 
         if (md->peering_enabled == TRISTATE_FALSE && c->peering_flag == PEERING_FLAG_HONOR) {
@@ -29,8 +29,8 @@ int desired_compute(const struct config *c, const struct metadata *md, int ifind
                 };
 
                 if (cidr_contains(&subnet, n)) {
-                        log_warning("Skipping %s: it lies inside the droplet's private subnet %s, which is reached directly",
-                                    cidr_to_string(n, a), cidr_to_string(&subnet, b));
+                        if (inside)
+                                inside(n, &subnet, userdata);
                         continue;
                 }
                 snprintf(rt.ifname, sizeof rt.ifname, "%s", ifname ? ifname : "");

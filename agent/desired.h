@@ -9,11 +9,16 @@
 #include "nl.h"
 #include "route.h"
 
+/* A network left out because it lies inside the droplet's private subnet. */
+typedef void (*desired_inside_fn)(const struct cidr *net, const struct cidr *subnet, void *userdata);
+
 /* Builds the routes that should exist for nets. Networks inside the droplet's own private
- * subnet are skipped with a warning (the connected route must keep reaching them directly).
- * Honors features.vpc_peering_enabled == false with an empty set unless peering_flag = ignore. */
+ * subnet are skipped and reported through inside (the connected route must keep reaching them
+ * directly). Honors features.vpc_peering_enabled == false with an empty set unless
+ * peering_flag = ignore. */
 int desired_compute(const struct config *c, const struct metadata *md, int ifindex, const char *ifname,
-                    const struct cidr *nets, size_t n_nets, struct route_set *ret);
+                    const struct cidr *nets, size_t n_nets, desired_inside_fn inside, void *userdata,
+                    struct route_set *ret);
 
 /* Why a peer's range is not routed. */
 typedef void (*desired_skip_fn)(const struct api_peer *peer, const char *why, void *userdata);

@@ -23,6 +23,7 @@
 
 struct nl_ctx {
         struct nl_sock *sock;
+        struct nl_sock *cache_sock; /* libnl's caches (nl_link_cache), opened when first needed */
         bool strict;
         /* nl_ctx_fail_send (tests only): requests left before one fails, and with what. */
         unsigned fail_countdown;
@@ -51,6 +52,13 @@ int nl_recv_batch(struct nl_ctx *nl, int (*fn)(struct nlmsghdr *hdr, void *userd
  * Returns 0, fn's or the kernel's -errno, or -EAGAIN when the kernel says a dump was
  * interrupted (what it walked changed midway: ask again). */
 int nl_request(struct nl_ctx *nl, struct nl_msg *msg, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata);
+
+/* Does hdr end the answer to a request? 0: no; 1: yes (NLMSG_DONE, an acknowledgement); or the
+ * -errno the kernel ended it with (NLMSG_ERROR, or NLMSG_DONE after a dump that failed). */
+int nl_answer_end(struct nlmsghdr *hdr);
+
+/* The link list as libnl's cache, read over libnl's own socket. */
+int nl_link_cache(struct nl_ctx *nl, struct nl_cache **ret);
 
 /* Reads acknowledgements until every seq in [first, last] is answered; cb is called for each
  * with the index seq - first. */

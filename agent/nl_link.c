@@ -120,7 +120,7 @@ int nl_link_connected(struct nl_ctx *nl, struct connected_subnet **ret, size_t *
                 free(st.list);
                 return r;
         }
-        if (st.n > 0 && rtnl_link_alloc_cache(nl->sock, AF_UNSPEC, &links) >= 0)
+        if (st.n > 0 && nl_link_cache(nl, &links) >= 0)
                 for (size_t i = 0; i < st.n; i++) {
                         struct rtnl_link *l = rtnl_link_get(links, st.list[i].ifindex);
                         if (l) {
@@ -156,9 +156,9 @@ int nl_link_find_by_mac(struct nl_ctx *nl, const uint8_t mac[static 6], uint32_t
         unsigned candidates = 0;
         int r;
 
-        r = rtnl_link_alloc_cache(nl->sock, AF_UNSPEC, &links);
+        r = nl_link_cache(nl, &links);
         if (r < 0)
-                return nl_errno(r);
+                return r;
 
         for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
                 struct rtnl_link *l = (struct rtnl_link *) o, *target;
@@ -194,9 +194,9 @@ int nl_link_find_by_name(struct nl_ctx *nl, const char *name, uint32_t address, 
         struct rtnl_link *l;
         int r;
 
-        r = rtnl_link_alloc_cache(nl->sock, AF_UNSPEC, &links);
+        r = nl_link_cache(nl, &links);
         if (r < 0)
-                return nl_errno(r);
+                return r;
         l = rtnl_link_get_by_name(links, name);
         if (!l)
                 return -ENODEV;

@@ -213,7 +213,7 @@ int nl_route_list(struct nl_ctx *nl, enum nl_route_mode mode, uint32_t table, ui
          * for the link list only when a route uses another device. */
         if (!name_from(desired, &own) || !name_from(desired, &foreign)) {
                 _cleanup_cache_ struct nl_cache *links = NULL;
-                if (rtnl_link_alloc_cache(nl->sock, AF_UNSPEC, &links) >= 0) {
+                if (nl_link_cache(nl, &links) >= 0) {
                         name_routes(links, &own);
                         name_routes(links, &foreign);
                 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The rtnetlink socket: opening it with the options the agent relies on, libnl's error codes
  * as -errno, sending requests and reading their answers and acknowledgements. */
+#include <netlink/route/link.h>
+
 #include "log.h"
 #include "nl_internal.h"
 
@@ -51,8 +53,8 @@ int nl_ctx_open(struct nl_ctx **ret) {
                 return r;
         }
         /* Our own requests (dumps, pipelined changes) are matched by sequence number here, which
-         * libnl's per-socket "expected sequence" does not follow: let libnl's own cache refills
-         * on this socket skip that check. */
+         * libnl's per-socket "expected sequence" does not follow. libnl's caches use a socket of
+         * their own (nl_link_cache). */
         nl_socket_disable_seq_check(nl->sock);
         /* Whole datagrams in one read, no MSG_PEEK round trip; kernel dump skbs stay below 32 KiB. */
         nl_socket_disable_msg_peek(nl->sock);
@@ -71,9 +73,32 @@ int nl_ctx_open(struct nl_ctx **ret) {
         return 0;
 }
 
+int nl_link_cache(struct nl_ctx *nl, struct nl_cache **ret) {
+        int r;
+
+        /* libnl's own socket, with libnl's sequence checks: on the agent's socket an answer left
+         * unread (a pipelined window's late acknowledgement) would be taken for part of the
+         * link list. */
+        if (!nl->cache_sock) {
+                nl->cache_sock = nl_socket_alloc();
+                if (!nl->cache_sock)
+                        return -ENOMEM;
+                r = nl_connect(nl->cache_sock, NETLINK_ROUTE);
+                if (r < 0) {
+                        nl_socket_free(nl->cache_sock);
+                        nl->cache_sock = NULL;
+                        return nl_errno(r);
+                }
+        }
+        r = rtnl_link_alloc_cache(nl->cache_sock, AF_UNSPEC, ret);
+        return r < 0 ? nl_errno(r) : 0;
+}
+
 void nl_ctx_close(struct nl_ctx *nl) {
         if (!nl)
                 return;
+        if (nl->cache_sock)
+                nl_socket_free(nl->cache_sock);
         nl_socket_free(nl->sock);
         free(nl);
 }
@@ -182,15 +207,18 @@ struct request {
         void *userdata;
 };
 
-static int answer_msg(struct nlmsghdr *hdr, void *userdata) {
-        struct request *d = userdata;
+int nl_answer_end(struct nlmsghdr *hdr) {
+        int error;
 
-        if (hdr->nlmsg_seq != d->seq)
-                return 0; /* a leftover of an earlier request */
-        if (hdr->nlmsg_flags & NLM_F_DUMP_INTR)
-                d->interrupted = true;
-        if (hdr->nlmsg_type == NLMSG_DONE)
-                return 1;
+        if (hdr->nlmsg_type == NLMSG_DONE) {
+                /* A dump that failed in the kernel midway (a full socket buffer, a table that
+                 * changed under a multi-part answer) ends with NLMSG_DONE carrying -errno: the
+                 * answer is incomplete, not done. */
+                if ((size_t) nlmsg_datalen(hdr) < sizeof error)
+                        return 1;
+                memcpy(&error, nlmsg_data(hdr), sizeof error);
+                return error < 0 ? error : 1;
+        }
         if (hdr->nlmsg_type == NLMSG_ERROR) {
                 /* An error, or an acknowledgement (error 0) that ends the answer. */
                 struct nlmsgerr *e = nlmsg_data(hdr);
@@ -198,7 +226,19 @@ static int answer_msg(struct nlmsghdr *hdr, void *userdata) {
                         return -EIO;
                 return e->error < 0 ? e->error : 1;
         }
-        return d->fn(hdr, d->userdata);
+        return 0;
+}
+
+static int answer_msg(struct nlmsghdr *hdr, void *userdata) {
+        struct request *d = userdata;
+        int r;
+
+        if (hdr->nlmsg_seq != d->seq)
+                return 0; /* a leftover of an earlier request */
+        if (hdr->nlmsg_flags & NLM_F_DUMP_INTR)
+                d->interrupted = true;
+        r = nl_answer_end(hdr);
+        return r != 0 ? r : d->fn(hdr, d->userdata);
 }
 
 int nl_request(struct nl_ctx *nl, struct nl_msg *msg, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata) {

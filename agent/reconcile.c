@@ -56,6 +56,26 @@ const char *reconcile_nic_line(const struct reconcile *rc, const struct config *
         return buf;
 }
 
+void reconcile_note(struct reconcile *rc, const char *fmt, ...) {
+        char line[512];
+        size_t n = strlen(rc->notes);
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        if (!rc->quiet_notes)
+                log_warning("%s", line);
+        snprintf(rc->notes + n, sizeof rc->notes - n, "%s\n", line);
+}
+
+static void note_inside(const struct cidr *net, const struct cidr *subnet, void *userdata) {
+        char a[CIDR_STRLEN], b[CIDR_STRLEN];
+
+        reconcile_note(userdata, "Skipping %s: it lies inside the droplet's private subnet %s, which is reached directly",
+                       cidr_to_string(net, a), cidr_to_string(subnet, b));
+}
+
 int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct config *c) {
         char mac[MAC_STRLEN], other[MAC_STRLEN];
         int r;
@@ -69,9 +89,9 @@ int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct co
                 if (r < 0)
                         return reconcile_fail(rc, r, "Could not read network interfaces: %s", strerror(-r));
                 if (!rc->link.has_mac || memcmp(rc->link.mac, rc->md.mac, 6) != 0)
-                        log_warning("interface = %s has MAC %s, but the metadata's private NIC has %s; using %s as configured",
-                                    c->interface, rc->link.has_mac ? mac_to_string(rc->link.mac, other) : "none", mac,
-                                    c->interface);
+                        reconcile_note(rc, "interface = %s has MAC %s, but the metadata's private NIC has %s; using %s as configured",
+                                       c->interface, rc->link.has_mac ? mac_to_string(rc->link.mac, other) : "none", mac,
+                                       c->interface);
         } else {
                 r = nl_link_find_by_mac(nl, rc->md.mac, rc->md.address, &rc->link);
                 if (r == -ENODEV)
@@ -239,7 +259,7 @@ int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config 
         int r;
 
         r = desired_compute(c, &rc->md, rc->link.ifindex, rc->link.ifname, rc->have_nets ? rc->nets : c->routes,
-                            rc->have_nets ? rc->n_nets : c->n_routes, &rc->desired);
+                            rc->have_nets ? rc->n_nets : c->n_routes, note_inside, rc, &rc->desired);
         if (r < 0)
                 return reconcile_fail(rc, r, "Could not compute the desired routes: %s", strerror(-r));
         r = nl_route_list(nl, mode, c->table, c->protocol, rc->link.ifindex, &rc->desired, &rc->own, &rc->foreign);

@@ -23,6 +23,10 @@ struct reconcile {
         struct owner previous;
         /* Set by commands that change nothing (status, doctor): no warning about owner_file. */
         bool read_only;
+        /* Warnings about how the configuration fits this droplet, which every reconcile finds
+         * again: logged as they come unless quiet_notes (the service logs them when they change). */
+        bool quiet_notes;
+        char notes[2048];
 
         struct metadata md;
         bool have_metadata;
@@ -82,6 +86,8 @@ int reconcile_prepare_full(struct reconcile *rc, struct nl_ctx *nl, const struct
 /* Reads owner_file into rc->previous. A missing file is no record; one that cannot be read,
  * is garbled or names another program's protocol is ignored (adopting nothing), with a warning
  * when loud, and its error returned. */
+/* Adds a line to rc->notes, and logs it as a warning unless rc->quiet_notes. */
+void reconcile_note(struct reconcile *rc, const char *fmt, ...) _printf_(2, 3);
 int reconcile_load_owner(struct reconcile *rc, const struct config *c, bool loud);
 /* After an apply with no failure: records the config's protocol and table in owner_file when
  * they are not what it says already. */

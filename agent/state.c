@@ -3,6 +3,7 @@
  * metadata body): only routes, counters, times and the last error line. */
 #include <sys/stat.h>
 
+#include "api_fetch.h"
 #include "json.h"
 #include "state.h"
 
@@ -189,9 +190,22 @@ int state_read(const char *path, struct state_summary *ret, char *err, size_t er
 int metrics_write(const char *path, const struct agent_state *s) {
         _cleanup_free_ char *text = NULL;
         size_t conflicts = s->plan ? s->plan->count[PLAN_CONFLICT] : 0;
-        _cleanup_free_ char *pace = NULL;
+        _cleanup_free_ char *pace = NULL, *errors = NULL;
         int n, r;
 
+        if (s->api_errors) {
+                size_t len = 0;
+                FILE *f = open_memstream(&errors, &len);
+                if (!f)
+                        return -ENOMEM;
+                fputs("# HELP vpc_peer_routes_api_errors_total Failed API rounds, by kind.\n"
+                      "# TYPE vpc_peer_routes_api_errors_total counter\n", f);
+                for (size_t k = 0; k < _API_ERROR_KIND_MAX; k++)
+                        fprintf(f, "vpc_peer_routes_api_errors_total{kind=\"%s\"} %llu\n", api_error_kind_to_string(k),
+                                (unsigned long long) s->api_errors[k]);
+                if (fclose(f) != 0)
+                        return -ENOMEM;
+        }
         if (s->pace && asprintf(&pace,
                                 "# HELP vpc_peer_routes_api_interval_seconds Time between API rounds, stretched when a fleet shares the token.\n"
                                 "# TYPE vpc_peer_routes_api_interval_seconds gauge\n"
@@ -238,11 +252,11 @@ int metrics_write(const char *path, const struct agent_state *s) {
                      "vpc_peer_routes_fetch_duration_seconds %.6f\n"
                      "# HELP vpc_peer_routes_poll_cpu_seconds CPU time the last poll spent after its HTTP exchange.\n"
                      "# TYPE vpc_peer_routes_poll_cpu_seconds gauge\n"
-                     "vpc_peer_routes_poll_cpu_seconds %.6f\n%s",
+                     "vpc_peer_routes_poll_cpu_seconds %.6f\n%s%s",
                      s->desired ? s->desired->n : 0, s->installed ? s->installed->n : 0, conflicts,
                      (unsigned long long) s->reconciles, (unsigned long long) s->heals, (unsigned long long) s->heal_backoffs,
                      (unsigned long long) s->metadata_errors, (unsigned long long) s->last_success,
-                     (double) s->fetch_duration_usec / 1e6, (double) s->poll_cpu_usec / 1e6, pace ? pace : "");
+                     (double) s->fetch_duration_usec / 1e6, (double) s->poll_cpu_usec / 1e6, errors ? errors : "", pace ? pace : "");
         if (n < 0) {
                 text = NULL;
                 return -ENOMEM;

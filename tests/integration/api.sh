@@ -419,16 +419,25 @@ api_set "c.pop('rate_limit')"
 kill -HUP "$DAEMON_PID"
 within 5 "the token to itself again: back to api_interval" logged_since "$lines" "API: the token's use (.* of 5000 requests in its window) leaves room; asking every 10 s"
 
-# Failures in the daemon: every route kept, the daemon alive, one warning.
-for mode in status:500 429 garbage hang; do
+# Failures in the daemon: every route kept, the daemon alive, one warning, each counted by its
+# kind in the metrics (which is also how the test knows the failing round happened). The 429
+# comes last: its Retry-After holds every round after it.
+api_errors() {
+        sed -n "s/^vpc_peer_routes_api_errors_total{kind=\"$1\"} //p" "$TESTDIR/metrics.prom"
+}
+for c in status:500/http garbage/answer hang/network 429/rate_limit; do
+        mode=${c%/*} kind=${c#*/}
+        before=$(api_errors "$kind")
         api_set "c['mode'] = '$mode'"
         kill -HUP "$DAEMON_PID"
-        sleep 3
+        counted() { [ "$(api_errors "$kind")" -gt "${before:-0}" ]; }
+        within 10 "daemon, API $mode: the failed round is counted as $kind" counted
         check "daemon, API $mode: alive" kill -0 "$DAEMON_PID"
         check "daemon, API $mode: every route kept" api_routes_expected
         api_set "c['mode'] = 'ok'"
 done
 check "the daemon logged API failures as warnings" grep -q "warning: API: " "$DAEMON_LOG"
+check "no token error was counted" grep -q '^vpc_peer_routes_api_errors_total{kind="token"} 0$' "$TESTDIR/metrics.prom"
 api_set "c['mode'] = '429'; c['retry_after'] = 30"
 kill -HUP "$DAEMON_PID"
 sleep 1

@@ -281,6 +281,18 @@ ip -n "$DR" addr add "$PRIV_IP/20" dev ens5
 ip -n "$DR" link set ens5 up
 within 3 "routes follow a hot-plugged NIC with the metadata's MAC" own_count "dev ens5" 3
 check "peered host answers through the new NIC" can_ping
+# A warning that every reconcile finds again is said once, not at every heal.
+lines=$(wc -l <"$DAEMON_LOG")
+conf "interval = 1s" "routes = 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 10.116.0.0/24"
+kill -HUP "$DAEMON_PID"
+within 3 "a network inside the private subnet is named" logged_since "$lines" "Skipping 10.116.0.0/24: it lies inside the droplet's private subnet"
+for i in 1 2 3; do
+        ip -n "$DR" route del 10.0.0.0/8 proto 241
+        within 3 "heal $i with that network in the config" own_total 3
+done
+check "three heals happened" test "$(tail -n +"$((lines + 1))" "$DAEMON_LOG" | grep -c 'added 10.0.0.0/8')" -ge 3
+check "the skipped network is named once over those heals" \
+        test "$(tail -n +"$((lines + 1))" "$DAEMON_LOG" | grep -c 'Skipping 10.116.0.0/24')" -eq 1
 daemon_stop
 check "second daemon exits 0" test "$DAEMON_RC" -eq 0
 

@@ -81,6 +81,12 @@ if "$top_srcdir/packaging/build-rpm" "$tmp/rpm" >"$tmp/rpm.log" 2>&1; then
         check "a preset enables the service" grep -qx /usr/lib/systemd/system-preset/80-vpc-peer-routes.preset <<<"$files"
         check "%check ran the unit tests" grep -qE '^# PASS: +[1-9]' "$tmp/rpm.log"
         check "%check had no failure" grep -qE '^# FAIL: +0$' "$tmp/rpm.log"
+        # Debian's rpmlint applies Fedora's rules where they fit: long description lines and an
+        # unstripped program are real faults; no-signature, no-group-tag and the like are not.
+        rpmlint "$rpm" "$top_srcdir/packaging/rpm/vpc-peer-routes.spec" >"$tmp/rpmlint.log" 2>&1
+        check_not "rpmlint: no description line over 80 columns" grep -q 'description-line-too-long' "$tmp/rpmlint.log"
+        check_not "rpmlint: the program is stripped" grep -q 'unstripped-binary-or-object' "$tmp/rpmlint.log"
+        check "rpmlint checked the package" grep -q '1 packages and 1 specfiles checked' "$tmp/rpmlint.log"
 else
         not_ok "packaging/build-rpm builds the package"
         diag "$(tail -n 40 "$tmp/rpm.log")"
