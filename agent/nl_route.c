@@ -141,6 +141,7 @@ static int dump_msg(struct nlmsghdr *hdr, void *userdata) {
 /* One dump of IPv4 routes in table; protocol and oif are kernel-side filters (0: none). */
 static int dump_routes_once(struct nl_ctx *nl, struct dump_state *st, uint8_t protocol, int oif) {
         _cleanup_nlmsg_ struct nl_msg *msg = NULL;
+        int r;
         struct rtmsg rtm = {
                 .rtm_family = AF_INET,
                 .rtm_table = st->table < 256 ? (uint8_t) st->table : RT_TABLE_UNSPEC,
@@ -153,7 +154,10 @@ static int dump_routes_once(struct nl_ctx *nl, struct dump_state *st, uint8_t pr
         if (nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 || nla_put_u32(msg, RTA_TABLE, st->table) < 0 ||
             (oif > 0 && nla_put_u32(msg, RTA_OIF, (uint32_t) oif) < 0))
                 return -ENOMEM;
-        return nl_request(nl, msg, dump_msg, st);
+        r = nl_request(nl, msg, dump_msg, st);
+        /* A dump filtered by table (strict checking) ends with ENOENT when that table does not
+         * exist yet ("ipv4: FIB table does not exist"): it holds no route. */
+        return r == -ENOENT ? 0 : r;
 }
 
 /* The routing table changed while the kernel walked it: the dump is inconsistent, start again. */

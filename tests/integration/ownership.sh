@@ -19,11 +19,19 @@ has_route() {
 # ---- a foreign route in the slot of an own route that is being replaced ----
 vpr sync
 expect_rc 0 "first sync"
-# Another program puts its route first in the slot of 10.0.0.0/8 (same destination and metric).
-ip -n "$DR" route prepend 10.0.0.0/8 via 10.116.0.9 dev "$NIC" metric 101 proto static
-# The gateway moves: the own route must be replaced.
+# The gateway moves: the own route must be replaced. Between the plan (which saw no foreign
+# route) and the apply, another program puts its route first in the slot of 10.0.0.0/8 (same
+# destination and metric): the replacement must not touch it.
 md_control '{"mode": "ok", "set": {"interfaces.private.0.ipv4.gateway": "10.116.0.3"}}'
-vpr sync
+mkdir -p "$TESTDIR/pause"
+ip netns exec "$DR" "$top_builddir/tests/integration/sync-hooked" "$CONF" pause "$TESTDIR/pause" >/dev/null 2>"$TESTDIR/err" &
+paused=$!
+if wait_for 10 test -e "$TESTDIR/pause/planned"; then
+        ip -n "$DR" route prepend 10.0.0.0/8 via 10.116.0.9 dev "$NIC" metric 101 proto static
+        touch "$TESTDIR/pause/go"
+fi
+wait "$paused"
+RC=$? ERR=$(cat "$TESTDIR/err") OUT=
 expect_rc 0 "sync after the gateway moved"
 expect_err "replaced 10.0.0.0/8 via 10.116.0.3 dev ens4 metric 101 mtu 1500 proto 241 (was 10.0.0.0/8 via 10.116.0.1" \
         "the change is logged as a replacement"
@@ -31,6 +39,13 @@ check "the other program's route in that slot survives" has_route "10.0.0.0/8 vi
 check "the new own route is in" own_count "10.0.0.0/8 via 10.116.0.3 dev ens4 metric 101 mtu 1500" 1
 check "the old own route is gone" own_count "via 10.116.0.1" 0
 check "exactly one own route per destination" own_total 3
+# The next sync sees the other program's route in the slot, beside ours: a conflict it reports
+# and leaves as it is.
+vpr sync
+expect_rc 3 "a sync that sees another program's route first in an own route's slot"
+expect_err "conflict: want 10.0.0.0/8 via 10.116.0.3 dev ens4 metric 101 mtu 1500 proto 241, but 10.0.0.0/8 via 10.116.0.9" \
+        "the conflict names the route in the way"
+check "the own route in that slot is left as it is" own_count "10.0.0.0/8 via 10.116.0.3 dev ens4 metric 101 mtu 1500" 1
 ip -n "$DR" route del 10.0.0.0/8 via 10.116.0.9 dev "$NIC" metric 101 proto static
 md_control '{"mode": "ok"}'
 vpr sync

@@ -12,7 +12,8 @@ static struct nlmsghdr *msg_with(uint16_t type, const void *payload, size_t len,
         struct nlmsghdr *h = (struct nlmsghdr *) buf;
 
         *h = (struct nlmsghdr) { .nlmsg_len = (uint32_t) NLMSG_LENGTH(len), .nlmsg_type = type, .nlmsg_seq = 7 };
-        memcpy(NLMSG_DATA(h), payload, len);
+        if (len > 0)
+                memcpy(NLMSG_DATA(h), payload, len);
         return h;
 }
 
