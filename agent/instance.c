@@ -25,8 +25,7 @@ int instance_listen(int *ret_fd) {
                 return -errno;
         if (bind(fd, (struct sockaddr *) &sa, len) < 0 || listen(fd, 8) < 0)
                 return -errno;
-        *ret_fd = fd;
-        fd = -1;
+        *ret_fd = TAKE_FD(fd);
         return 0;
 }
 

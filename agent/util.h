@@ -32,6 +32,14 @@
                 *_pp = NULL;                    \
                 _p;                             \
         })
+/* The same for a file descriptor under _cleanup_close_. */
+#define TAKE_FD(fd)                             \
+        ({                                      \
+                int *_pfd = &(fd);              \
+                int _fd = *_pfd;                \
+                *_pfd = -1;                     \
+                _fd;                            \
+        })
 
 static inline void freep(void *p) {
         free(*(void **) p);
