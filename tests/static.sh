@@ -22,8 +22,16 @@ fi
 if command -v clang-tidy >/dev/null; then
         for f in agent/*.c; do
                 # shellcheck disable=SC2086
-                out=$(clang-tidy --quiet "$f" -- $cflags 2>&1 | grep -E 'warning:|error:')
-                if [ -z "$out" ]; then ok "clang-tidy: $f"; else not_ok "clang-tidy: $f"; diag "$out"; fi
+                all=$(clang-tidy --quiet "$f" -- $cflags 2>&1)
+                rc=$?
+                out=$(grep -E 'warning:|error:' <<<"$all")
+                # A crash or a file it could not compile exits non-zero, with or without a warning line.
+                if [ $rc -eq 0 ] && [ -z "$out" ]; then
+                        ok "clang-tidy: $f"
+                else
+                        not_ok "clang-tidy: $f (exit $rc)"
+                        diag "${out:-$(tail -n 20 <<<"$all")}"
+                fi
         done
 else
         not_ok "clang-tidy is installed (tests/deps installs it)"

@@ -359,10 +359,18 @@ lines=$(wc -l <"$DAEMON_LOG")
 api_set "peering('b')['status'] = 'FAILED'"
 kill -HUP "$DAEMON_PID"
 within 5 "a peering in an unknown status loses its route" own_count "10.130.0.0/16" 0
+# Two more rounds, each seen asking for the peerings.
+peering_requests() {
+        grep -c '/peerings' "$API_LOG"
+}
+rounds=1
 for i in 1 2; do
+        before=$(peering_requests)
         kill -HUP "$DAEMON_PID"
-        sleep 1
+        more_peering_requests() { [ "$(peering_requests)" -gt "$before" ]; }
+        wait_for 5 more_peering_requests && rounds=$((rounds + 1))
 done
+check "three rounds read the peerings" test "$rounds" -ge 3
 check "an unknown status is logged once over three rounds" \
         test "$(tail -n +$((lines + 1)) "$DAEMON_LOG" | grep -c 'has the status "FAILED", which this agent does not know')" -eq 1
 api_set "peering('b')['status'] = 'ACTIVE'"
@@ -383,11 +391,16 @@ within 5 "the peerings back: their routes back" api_routes_expected
 
 # Steady state: two requests a round (droplet, one page) once the VPC ranges are cached.
 api_set "c['page_size'] = 20"
-kill -HUP "$DAEMON_PID"
-sleep 1
+requests_above() {
+        [ "$(api_requests)" -ge "$1" ]
+}
 before=$(api_requests)
 kill -HUP "$DAEMON_PID"
-sleep 1
+wait_for 5 requests_above $((before + 2))
+before=$(api_requests)
+kill -HUP "$DAEMON_PID"
+within 5 "a steady-state round is seen" requests_above $((before + 2))
+sleep 0.5 # a third request of the same round would come within milliseconds of the second
 check "a steady-state round costs two requests" test $(($(api_requests) - before)) -eq 2
 api_set "c['page_size'] = 2"
 
@@ -420,12 +433,12 @@ kill -HUP "$DAEMON_PID"
 within 5 "the token to itself again: back to api_interval" logged_since "$lines" "API: the token's use (.* of 5000 requests in its window) leaves room; asking every 10 s"
 
 # Failures in the daemon: every route kept, the daemon alive, one warning, each counted by its
-# kind in the metrics (which is also how the test knows the failing round happened). The 429
-# comes last: its Retry-After holds every round after it.
+# kind in the metrics (which is also how the test knows the failing round happened).
 api_errors() {
         sed -n "s/^vpc_peer_routes_api_errors_total{kind=\"$1\"} //p" "$TESTDIR/metrics.prom"
 }
-for c in status:500/http garbage/answer hang/network 429/rate_limit; do
+lines=$(wc -l <"$DAEMON_LOG")
+for c in status:500/http garbage/answer hang/network; do
         mode=${c%/*} kind=${c#*/}
         before=$(api_errors "$kind")
         api_set "c['mode'] = '$mode'"
@@ -436,18 +449,24 @@ for c in status:500/http garbage/answer hang/network 429/rate_limit; do
         check "daemon, API $mode: every route kept" api_routes_expected
         api_set "c['mode'] = 'ok'"
 done
-check "the daemon logged API failures as warnings" grep -q "warning: API: " "$DAEMON_LOG"
+check "the daemon logged those API failures as warnings" logged_since "$lines" "warning: API: "
 check "no token error was counted" grep -q '^vpc_peer_routes_api_errors_total{kind="token"} 0$' "$TESTDIR/metrics.prom"
+# A 429: counted, and no request goes before its Retry-After (30 s) has passed.
+before=$(api_errors rate_limit)
 api_set "c['mode'] = '429'; c['retry_after'] = 30"
 kill -HUP "$DAEMON_PID"
-sleep 1
+counted() { [ "$(api_errors rate_limit)" -gt "${before:-0}" ]; }
+within 10 "daemon, API 429: the failed round is counted as rate_limit" counted
 n429=$(api_requests)
 api_set "c['mode'] = 'ok'"
+kill -HUP "$DAEMON_PID" # a reload asks at once, unless a Retry-After holds it
 sleep 4
-check "after a 429 the agent waits for Retry-After before asking again" test "$(api_requests)" -eq "$n429"
+check "after a 429 the agent waits for Retry-After before asking again, reload or not" test "$(api_requests)" -eq "$n429"
 check "routes kept while rate limited" api_routes_expected
 check "the daemon's state file names peerings" grep -q '"name":[[:space:]]*"peering-a"' "$TESTDIR/state.json"
-check "token not in the daemon's command line" sh -c "! tr '\\0' ' ' </proc/$DAEMON_PID/cmdline | grep -qF '$API_TOKEN'"
+cmdline=$(tr '\0' ' ' <"/proc/$DAEMON_PID/cmdline" 2>/dev/null)
+check "the daemon's command line can be read (it runs)" test -n "$cmdline"
+check_not "token not in the daemon's command line" grep -qF "$API_TOKEN" <<<"$cmdline"
 daemon_stop
 check "daemon exits 0" test "$DAEMON_RC" -eq 0
 cat "$DAEMON_LOG" "$TESTDIR/state.json" "$TESTDIR/metrics.prom" >>"$ALL_OUTPUT" 2>/dev/null

@@ -8,6 +8,13 @@ set -u
 . "$(dirname "$0")/../lib/droplet.sh"
 
 droplet_test_start notify
+pub=
+faults_cleanup() {
+        ip netns del "$DR-away" 2>/dev/null
+        [ -n "$pub" ] && rm -rf "$pub"
+        droplet_cleanup
+}
+trap faults_cleanup EXIT
 api_start || { not_ok "fake API could be started"; tap_done; exit 1; }
 
 base_conf() {
@@ -86,7 +93,8 @@ for c in "${metadata_cases[@]}"; do
         case $name in *"64 MiB"* | *trickle* | *"never answers"*) continue ;; esac # slow; covered by sync above
         lines_before=$(wc -l <"$DAEMON_LOG")
         md_control "$control"
-        sleep 1.5
+        # The daemon met the fault once it warns (the check below judges the warning's words).
+        wait_for 10 logged_since "$lines_before" "^warning: "
         md_control '{"mode": "ok"}'
         wait_for 5 logged_since "$lines_before" "Metadata service answers again"
         check "daemon, $name: alive" kill -0 "$DAEMON_PID"
@@ -201,9 +209,13 @@ wait_for 10 own_is_expected
 ip -n "$DR" route replace 10.0.0.0/8 via "$GW_IP" dev "$NIC" metric 101 mtu 9000 proto 241
 if wait_for 3 own_is_expected; then ok "a different route under our protocol is put right"; else not_ok "a different route under our protocol is put right"; fi
 ip -n "$DR" route replace 172.16.0.0/12 via 192.0.2.1 dev eth0 metric 101 proto static
-sleep 0.5
+if wait_for 3 logged "conflict: want 172.16.0.0/12 via 10.116.0.1 dev ens4 metric 101 mtu 1500 proto 241, but 172.16.0.0/12 via 192.0.2.1 dev eth0 metric 101 proto static holds"; then
+        ok "a conflict is logged, naming both routes"
+else
+        not_ok "a conflict is logged, naming both routes"
+        diag "$(tail -n 10 "$DAEMON_LOG")"
+fi
 check "daemon alive after another program took a slot" kill -0 "$DAEMON_PID"
-check "a conflict is logged, naming both routes" logged "conflict: want 172.16.0.0/12 via 10.116.0.1 dev ens4 metric 101 mtu 1500 proto 241, but 172.16.0.0/12 via 192.0.2.1 dev eth0 metric 101 proto static holds"
 check "the other program's route is not fought" test -n "$(ip -n "$DR" route show 172.16.0.0/12 proto static)"
 check "the other own routes stay" own_total 2
 ip -n "$DR" route del 172.16.0.0/12 proto static

@@ -34,12 +34,25 @@ reload_rounds() {
                 wait_for 5 requests_above "$before" || return 1
         done
 }
-# cycle: every kind of round once.
+failures_logged() {
+        grep -c 'answered HTTP 500' "$DAEMON_LOG"
+}
+more_failures() {
+        [ "$(failures_logged)" -gt "$1" ]
+}
+no_own() {
+        [ -z "$(ip -n "$DR" route show proto 241)" ]
+}
+# cycle: every kind of round once, each phase waited for until the daemon shows it happened: a
+# failing metadata service (a warning per failure streak), vpc_peering_enabled false (the routes
+# go once a second answer confirms it), and recovery (they come back).
 cycle() {
+        local before
+        before=$(failures_logged)
         heal_rounds 10 && reload_rounds 5 &&
-        md_control '{"mode": "status:500"}' && sleep 1.2 &&
-        md_control '{"mode": "ok", "set": {"features.vpc_peering_enabled": false}}' && sleep 1.2 &&
-        md_control '{"mode": "ok"}' && wait_for 5 own3
+        md_control '{"mode": "status:500"}' && wait_for 15 more_failures "$before" &&
+        md_control '{"mode": "ok", "set": {"features.vpc_peering_enabled": false}}' && wait_for 15 no_own &&
+        md_control '{"mode": "ok"}' && wait_for 15 own3
 }
 
 conf "interval = 1s" "metrics_file = $TESTDIR/metrics.prom"
@@ -90,10 +103,12 @@ anon_kib() {
 }
 DAEMON_WRAPPER= daemon_start
 wait_for 10 own3
-for _ in 1 2 3 4 5; do cycle; done
+cycles=0
+for _ in 1 2 3 4 5; do cycle && cycles=$((cycles + 1)); done
 anon_warm=$(anon_kib)
-for _ in 1 2 3 4 5 6 7 8; do cycle; done
+for _ in 1 2 3 4 5 6 7 8; do cycle && cycles=$((cycles + 1)); done
 anon_after=$(anon_kib)
+check "every native cycle went through all its phases ($cycles of 13)" test "$cycles" -eq 13
 reconciles=$(awk '/^vpc_peer_routes_reconciles_total/ {print $2}' "$TESTDIR/metrics.prom")
 diag "RssAnon after warm-up ${anon_warm} KiB, after eight more cycles ${anon_after} KiB, ${reconciles} reconciles"
 if [ -n "$anon_warm" ] && [ -n "$anon_after" ] && [ "$anon_after" -le $((anon_warm + 64)) ]; then

@@ -53,7 +53,7 @@ fi
 # assignments for the droplet that matches it.
 describe() {
         "$PYTHON" - "$1" "$2" "$WORK/doc.json" <<'PY'
-import ipaddress, json, sys
+import ipaddress, json, shlex, sys
 path, kind, out = sys.argv[1:4]
 text = open(path).read()
 if kind == "fragment":
@@ -74,9 +74,11 @@ if gw == "0.0.0.0":
 peer = ipaddress.ip_network("10.120.0.0/20")
 if peer.overlaps(net):
     peer = ipaddress.ip_network("172.20.0.0/20")
-print("HAS_PRIVATE=1 PRIV_MAC=%s PRIV_IP=%s PRIV_PREFIX=%d GW_IP=%s GW_ORIGIN=%s PEER_IP=%s PEER_GW_IP=%s PEER_PREFIX=%d"
-      % (priv[0]["mac"].lower(), p["ip_address"], net.prefixlen, gw, origin, peer.network_address + 5,
-         peer.network_address + 1, peer.prefixlen))
+# Every value quoted for the shell's eval: the files' strings are data, never commands.
+values = {"PRIV_MAC": priv[0]["mac"].lower(), "PRIV_IP": p["ip_address"], "PRIV_PREFIX": net.prefixlen, "GW_IP": gw,
+          "GW_ORIGIN": origin, "PEER_IP": peer.network_address + 5, "PEER_GW_IP": peer.network_address + 1,
+          "PEER_PREFIX": peer.prefixlen}
+print("HAS_PRIVATE=1 " + " ".join("%s=%s" % (k, shlex.quote(str(v))) for k, v in values.items()))
 PY
 }
 

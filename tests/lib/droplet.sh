@@ -139,7 +139,8 @@ own_count() {
 
 # md_control JSON: what the metadata service does from now on.
 md_control() {
-        printf '%s\n' "$1" >"$CONTROL"
+        # Atomically: the fake reads the file on every request, and half a file reads as "ok".
+        printf '%s\n' "$1" >"$CONTROL.tmp" && mv -f "$CONTROL.tmp" "$CONTROL"
 }
 
 # conf "key = value" ...: replaces the agent's config file. The state and owner files always
@@ -220,9 +221,15 @@ daemon_start() {
         CLEANUP_PIDS="${CLEANUP_PIDS:-} $DAEMON_PID"
 }
 
-# daemon_stop: SIGTERM, then the exit status in $DAEMON_RC.
+# daemon_stop: SIGTERM, then the exit status in $DAEMON_RC. A daemon that has not exited 30 s
+# later (valgrind included) is killed and its status is 137: never a wait without end.
 daemon_stop() {
+        local deadline=$((SECONDS + 30))
         kill -TERM "$DAEMON_PID" 2>/dev/null
+        while kill -0 "$DAEMON_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+                sleep 0.05
+        done
+        kill -KILL "$DAEMON_PID" 2>/dev/null
         wait "$DAEMON_PID"
         DAEMON_RC=$?
 }

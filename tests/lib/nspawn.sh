@@ -13,9 +13,55 @@ NSPAWN_PACKAGES=systemd,systemd-sysv,dbus,iproute2,iputils-ping,procps,libnl-3-2
 
 NSPAWN_PID=
 CT=
-NSPAWN_INACCESSIBLE_MADE=
-NSPAWN_DIR_MADE=
-[ -e /run/systemd/nspawn ] || NSPAWN_DIR_MADE=1
+NSPAWN_USING_HOST=
+# Host-wide files that systemd-nspawn needs and a host whose PID 1 is not systemd lacks
+# (/run/systemd/inaccessible/*, /run/systemd/nspawn): made by the first of any overlapping test
+# runs, removed by the last, each run holding a marker in NSPAWN_USERS meanwhile.
+NSPAWN_LOCK=/run/lock/vpc-peer-routes-tests-nspawn.lock
+NSPAWN_USERS=/run/vpc-peer-routes-tests-nspawn
+
+nspawn_host_acquire() {
+        mkdir -p /run/lock
+        (
+                flock 8
+                mkdir -p "$NSPAWN_USERS"
+                # Markers of runs that died without releasing theirs do not count.
+                for m in "$NSPAWN_USERS"/[0-9]*; do
+                        [ -e "$m" ] && ! kill -0 "${m##*/}" 2>/dev/null && rm -f "$m"
+                done
+                if ! ls "$NSPAWN_USERS"/[0-9]* >/dev/null 2>&1; then
+                        rm -f "$NSPAWN_USERS/made-inaccessible" "$NSPAWN_USERS/made-nspawn"
+                        [ -d /run/systemd/inaccessible ] || touch "$NSPAWN_USERS/made-inaccessible"
+                        [ -e /run/systemd/nspawn ] || touch "$NSPAWN_USERS/made-nspawn"
+                fi
+                touch "$NSPAWN_USERS/$$"
+                if [ ! -d /run/systemd/inaccessible ]; then
+                        mkdir -p /run/systemd/inaccessible
+                        cd /run/systemd/inaccessible &&
+                                touch reg && mkdir dir && mknod chr c 0 0 && mknod blk b 0 0 && mkfifo fifo &&
+                                "$PYTHON" -c "import socket; socket.socket(socket.AF_UNIX).bind('sock')" &&
+                                chmod 000 reg dir chr blk fifo sock
+                fi
+        ) 8>"$NSPAWN_LOCK"
+        NSPAWN_USING_HOST=1
+}
+
+nspawn_host_release() {
+        [ -n "$NSPAWN_USING_HOST" ] || return 0
+        (
+                flock 8
+                rm -f "$NSPAWN_USERS/$$"
+                for m in "$NSPAWN_USERS"/[0-9]*; do
+                        [ -e "$m" ] && ! kill -0 "${m##*/}" 2>/dev/null && rm -f "$m"
+                done
+                if ! ls "$NSPAWN_USERS"/[0-9]* >/dev/null 2>&1; then
+                        [ -e "$NSPAWN_USERS/made-inaccessible" ] && rm -rf /run/systemd/inaccessible
+                        [ -e "$NSPAWN_USERS/made-nspawn" ] && rm -rf /run/systemd/nspawn
+                        rm -rf "$NSPAWN_USERS"
+                fi
+        ) 8>"$NSPAWN_LOCK"
+        NSPAWN_USING_HOST=
+}
 
 # nspawn_require_tools: every tool the system tests need, or a failed test line and exit.
 nspawn_require_tools() {
@@ -62,7 +108,8 @@ nspawn_root() {
 # scripts enable the unit and start nothing outside a booted system).
 nspawn_copy_root() {
         rm -rf "$2"
-        cp -a "$NSPAWN_CACHE/$1" "$2" || return 1
+        # A shared lock: another run may be remaking the cached root (nspawn_root, exclusive).
+        flock -s "$NSPAWN_CACHE/.lock" cp -a "$NSPAWN_CACHE/$1" "$2" || return 1
         # Not /tmp: the booted container mounts a tmpfs there.
         cp "$DEB" "$2/root/vpc-peer-routes.deb"
         chroot "$2" dpkg -i /root/vpc-peer-routes.deb >"$TESTDIR/dpkg.log" 2>&1
@@ -89,17 +136,7 @@ booted() {
 # nspawn_boot DIR: boots the root in DIR in the droplet's namespace and waits for systemd to be
 # up; sets NSPAWN_PID and CT (the container's PID 1 as the host sees it).
 nspawn_boot() {
-        # systemd-nspawn needs these inaccessible nodes; a host whose PID 1 is systemd has them.
-        if [ ! -d /run/systemd/inaccessible ]; then
-                NSPAWN_INACCESSIBLE_MADE=1
-                mkdir -p /run/systemd/inaccessible
-                (
-                        cd /run/systemd/inaccessible &&
-                        touch reg && mkdir dir && mknod chr c 0 0 && mknod blk b 0 0 && mkfifo fifo &&
-                        "$PYTHON" -c "import socket; socket.socket(socket.AF_UNIX).bind('sock')" &&
-                        chmod 000 reg dir chr blk fifo sock
-                )
-        fi
+        [ -n "$NSPAWN_USING_HOST" ] || nspawn_host_acquire
         # --keep-unit and --register=no: no systemd or machined on the host to ask.
         # CAP_NET_ADMIN: the container owns the droplet namespace, which this test made.
         systemd-nspawn --quiet --directory="$1" --boot --register=no --keep-unit --capability=CAP_NET_ADMIN \
@@ -130,8 +167,7 @@ nspawn_cleanup() {
                 wait "$NSPAWN_PID" 2>/dev/null
         fi
         NSPAWN_PID=
-        [ -n "$NSPAWN_INACCESSIBLE_MADE" ] && rm -rf /run/systemd/inaccessible
-        [ -n "$NSPAWN_DIR_MADE" ] && rm -rf /run/systemd/nspawn
+        nspawn_host_release
         droplet_cleanup
 }
 

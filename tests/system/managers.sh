@@ -24,7 +24,9 @@ require_root
 nspawn_require_tools
 droplet_test_start
 CTR=vpr-$$-ctr
+MON=
 managers_cleanup() {
+        [ -n "$MON" ] && kill "$MON" 2>/dev/null
         ip netns del "$CTR" 2>/dev/null
         nspawn_cleanup
 }
@@ -108,17 +110,27 @@ boot_with() {
 # events are recorded, then watches 10 s. EXPECT: own (our three routes) or present (the
 # manager's own three, none of ours).
 disturb() {
-        local expect=$1 what=$2 cmd=$3 mon stats adds ms
+        local expect=$1 what=$2 cmd=$3 stats adds ms
         ip -n "$DR" -ts monitor route >"$TESTDIR/monitor" 2>&1 &
-        mon=$!
-        sleep 0.3
+        MON=$!
+        # The monitor is listening once it reports a route added for the purpose (on the public
+        # NIC, in no slot the agent wants, so it changes nothing the agent does).
+        monitor_sees_probe() {
+                ip -n "$DR" route replace 203.0.113.99/32 dev eth0 proto 99 2>/dev/null
+                grep -q '^\[.*\] 203.0.113.99 ' "$TESTDIR/monitor"
+        }
+        if ! wait_for 10 monitor_sees_probe; then
+                not_ok "$what: the route monitor is listening"
+        fi
+        ip -n "$DR" route del 203.0.113.99/32 dev eth0 proto 99 2>/dev/null
         if ! in_ct sh -c "$cmd" >"$TESTDIR/disturb.out" 2>&1; then
                 not_ok "$what: $cmd runs"
                 diag "$(cat "$TESTDIR/disturb.out")"
         fi
         sleep 10
-        kill "$mon" 2>/dev/null
-        wait "$mon" 2>/dev/null
+        kill "$MON" 2>/dev/null
+        wait "$MON" 2>/dev/null
+        MON=
         # own route adds per destination; ms from the address's return to the last own add
         stats=$("$PYTHON" - "$TESTDIR/monitor" <<'PY'
 import re, sys

@@ -20,7 +20,12 @@ export LC_ALL=C.UTF-8
 require_root
 nspawn_require_tools
 droplet_test_start
-trap nspawn_cleanup EXIT
+SAMPLER=
+systemd_cleanup() {
+        [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
+        nspawn_cleanup
+}
+trap systemd_cleanup EXIT
 
 nspawn_build_deb
 if nspawn_root bookworm prometheus-node-exporter; then
@@ -76,6 +81,7 @@ sampler_start() {
 sampler_stop() {
         kill "$SAMPLER" 2>/dev/null
         wait "$SAMPLER" 2>/dev/null
+        SAMPLER=
         [ -s "$TESTDIR/samples" ] && ! grep -qv '^3$' "$TESTDIR/samples"
 }
 

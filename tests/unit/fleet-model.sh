@@ -25,6 +25,6 @@ while read -r line; do
                 test "$(val window_max)" -le "$(val budget)"
         check "N=$n: every droplet routed the new peering" grep -q "routed=$n/$n" <<<"$line"
         check "N=$n: within twice the fair-share interval ($(val delay_over_fair))" \
-                awk -v d="$(val delay_over_fair)" 'BEGIN { exit !(d <= 2) }'
+                awk -v d="$(val delay_over_fair)" 'BEGIN { exit !(d != "" && d + 0 <= 2) }'
 done < <(printf '%s\n' "$out" | grep '^agents=')
 tap_done

@@ -28,7 +28,8 @@ static bool config_equal(const struct config *a, const struct config *b) {
                a->allow_non_private == b->allow_non_private && a->max_routes == b->max_routes &&
                streq_ptr(a->api_url, b->api_url) && streq_ptr(a->api_token_file, b->api_token_file) &&
                streq_ptr(a->api_ca_file, b->api_ca_file) && a->api_insecure == b->api_insecure &&
-               a->api_interval_usec == b->api_interval_usec && streq_ptr(a->api_token, b->api_token) &&
+               a->api_interval_usec == b->api_interval_usec && a->api_budget == b->api_budget &&
+               streq_ptr(a->api_token, b->api_token) &&
                a->interval_usec == b->interval_usec && streq_ptr(a->state_file, b->state_file) &&
                streq_ptr(a->owner_file, b->owner_file) &&
                streq_ptr(a->metrics_file, b->metrics_file);
@@ -152,7 +153,7 @@ static void test_print_round_trip(void **state) {
                 "routes = 10.120.0.0/20 10.130.0.0/16\nmetric = 7\nmtu = 1450\ntable = 100\nprotocol = 250\n"
                 "peering_flag = ignore\nallow_non_private = yes\nmax_routes = 9\ninterval = 2min\n"
                 "state_file = /run/x.json\nowner_file = /var/lib/x\nmetrics_file = /run/m.prom\n"
-                "api_url = https://api.example.com\napi_interval = 90s\napi_insecure = yes\n",
+                "api_url = https://api.example.com\napi_interval = 90s\napi_insecure = yes\napi_budget = 20%\n",
         };
         (void) state;
 
