@@ -20,16 +20,22 @@ NSPAWN_USING_HOST=
 NSPAWN_LOCK=/run/lock/vpc-peer-routes-tests-nspawn.lock
 NSPAWN_USERS=/run/vpc-peer-routes-tests-nspawn
 
+# nspawn_host_users: true while a live run holds a marker (call with the lock held). Markers of
+# runs that died without releasing theirs are removed.
+nspawn_host_users() {
+        local m
+        for m in "$NSPAWN_USERS"/[0-9]*; do
+                [ -e "$m" ] && ! kill -0 "${m##*/}" 2>/dev/null && rm -f "$m"
+        done
+        ls "$NSPAWN_USERS"/[0-9]* >/dev/null 2>&1
+}
+
 nspawn_host_acquire() {
         mkdir -p /run/lock
         (
                 flock 8
                 mkdir -p "$NSPAWN_USERS"
-                # Markers of runs that died without releasing theirs do not count.
-                for m in "$NSPAWN_USERS"/[0-9]*; do
-                        [ -e "$m" ] && ! kill -0 "${m##*/}" 2>/dev/null && rm -f "$m"
-                done
-                if ! ls "$NSPAWN_USERS"/[0-9]* >/dev/null 2>&1; then
+                if ! nspawn_host_users; then
                         rm -f "$NSPAWN_USERS/made-inaccessible" "$NSPAWN_USERS/made-nspawn"
                         [ -d /run/systemd/inaccessible ] || touch "$NSPAWN_USERS/made-inaccessible"
                         [ -e /run/systemd/nspawn ] || touch "$NSPAWN_USERS/made-nspawn"
@@ -51,10 +57,7 @@ nspawn_host_release() {
         (
                 flock 8
                 rm -f "$NSPAWN_USERS/$$"
-                for m in "$NSPAWN_USERS"/[0-9]*; do
-                        [ -e "$m" ] && ! kill -0 "${m##*/}" 2>/dev/null && rm -f "$m"
-                done
-                if ! ls "$NSPAWN_USERS"/[0-9]* >/dev/null 2>&1; then
+                if ! nspawn_host_users; then
                         [ -e "$NSPAWN_USERS/made-inaccessible" ] && rm -rf /run/systemd/inaccessible
                         [ -e "$NSPAWN_USERS/made-nspawn" ] && rm -rf /run/systemd/nspawn
                         rm -rf "$NSPAWN_USERS"
