@@ -116,7 +116,9 @@ disturb() {
         # The monitor is listening once it reports a route added for the purpose (on the public
         # NIC, in no slot the agent wants, so it changes nothing the agent does).
         monitor_sees_probe() {
-                ip -n "$DR" route replace 203.0.113.99/32 dev eth0 proto 99 2>/dev/null
+                # Deleted and added each time: replacing a route by an identical one sends no event.
+                ip -n "$DR" route del 203.0.113.99/32 dev eth0 proto 99 2>/dev/null
+                ip -n "$DR" route add 203.0.113.99/32 dev eth0 proto 99 2>/dev/null
                 grep -q '^\[.*\] 203.0.113.99 ' "$TESTDIR/monitor"
         }
         if ! wait_for 10 monitor_sees_probe; then
