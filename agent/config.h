@@ -119,8 +119,8 @@ int config_load_full(const char *path, bool required, const struct config_overri
 /* The effective configuration in the file's syntax, every key in documentation order (unset ones
  * commented out); the token itself is never printed. */
 void config_print(FILE *f, const struct config *c);
-/* A hash of what config_print() writes: equal for configurations that route alike. 0 when out
- * of memory. */
+/* A hash of what config_print() writes: equal for equal effective configurations (how sync
+ * tells that the running service has another one). 0 when out of memory. */
 uint64_t config_fingerprint(const struct config *c);
 
 const char *peering_flag_to_string(enum peering_flag f);

@@ -48,8 +48,8 @@ struct daemon {
         sd_event_source *signals[3];
         /* The abstract socket that tells flush and sync this service runs (instance.h). */
         int instance_fd;
-        bool owner_warned;          /* owner_file was bad, and the log said so */
         sd_event_source *instance_source;
+        bool owner_warned;          /* owner_file was bad, and the log said so */
 
         /* The last metadata document that parsed. */
         char *body;
