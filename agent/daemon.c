@@ -120,10 +120,10 @@ static int daemon_setup(struct daemon *d) {
         if (r < 0)
                 log_warning_errno(r, "Could not set up the watchdog: %m");
 
-        r = nl_ctx_open(&d->nl);
+        r = kernel_ctx_open(&d->nl);
         if (r < 0)
                 return log_error_errno(r, "Could not open a netlink socket: %m");
-        r = nl_monitor_new(d->event, d->nl, daemon_on_kernel_event, d, &d->monitor);
+        r = kernel_monitor_new(d->event, d->nl, daemon_on_kernel_event, d, &d->monitor);
         if (r < 0)
                 return log_error_errno(r, "Could not subscribe to kernel route, link and address events: %m");
         r = http_client_new(d->event, &d->http);
@@ -150,8 +150,8 @@ static int daemon_setup(struct daemon *d) {
 static void daemon_free(struct daemon *d) {
         api_client_free(d->api);
         http_client_free(d->http);
-        nl_monitor_free(d->monitor);
-        nl_ctx_close(d->nl);
+        kernel_monitor_free(d->monitor);
+        kernel_ctx_close(d->nl);
         event_source_disable_unref(d->poll_timer);
         event_source_disable_unref(d->heal_timer);
         event_source_disable_unref(d->api_timer);

@@ -199,7 +199,7 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
         }
         /* A bad record is said once, until it changes or goes (the next save replaces it). */
         d->owner_warned = reconcile_load_owner(&rc, d->config, !d->owner_warned) < 0;
-        r = reconcile_plan(&rc, d->nl, d->config, NL_LIST_FAST);
+        r = reconcile_plan(&rc, d->nl, d->config, KERNEL_LIST_FAST);
         log_notes(d, &rc);
         if (r < 0) {
                 log_error("%s", rc.error_msg);
@@ -226,7 +226,7 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
                         d->heals++;
                 /* What is installed now, for the state file. */
                 _cleanup_route_set_ struct route_set foreign = {};
-                (void) nl_route_list(d->nl, NL_LIST_FAST, d->config->table, d->config->protocol, rc.link.ifindex,
+                (void) kernel_route_list(d->nl, KERNEL_LIST_FAST, d->config->table, d->config->protocol, rc.link.ifindex,
                                       &rc.desired, &rc.own, &foreign);
         }
 
@@ -318,17 +318,17 @@ static bool desired_has_prefix(const struct route_set *desired, const struct rou
         return false;
 }
 
-void daemon_on_kernel_event(const struct nl_event *ev, void *userdata) {
+void daemon_on_kernel_event(const struct kernel_event *ev, void *userdata) {
         struct daemon *d = userdata;
 
-        if (ev->kind == NL_EVENT_OVERFLOW) {
+        if (ev->kind == KERNEL_EVENT_OVERFLOW) {
                 schedule_heal(d, "event queue overflow");
                 return;
         }
         if (ev->self || !d->have_md)
                 return;
         switch (ev->kind) {
-        case NL_EVENT_ROUTE:
+        case KERNEL_EVENT_ROUTE:
                 if (ev->removed && ev->route.table == d->config->table && ev->route.protocol == d->config->protocol)
                         own_route_removed(d, &ev->route);
                 /* Own routes, and any route in a slot we want (an equal foreign route going away,
@@ -337,7 +337,7 @@ void daemon_on_kernel_event(const struct nl_event *ev, void *userdata) {
                     (ev->route.protocol == d->config->protocol || desired_has_prefix(&d->desired, &ev->route)))
                         schedule_heal(d, ev->removed ? "route removed" : "route added or changed");
                 break;
-        case NL_EVENT_LINK:
+        case KERNEL_EVENT_LINK:
                 if ((d->have_link && ev->ifindex == d->link.ifindex) ||
                     (ev->link.has_mac && memcmp(ev->link.mac, d->md.mac, 6) == 0) ||
                     (d->config->interface && streq(ev->link.ifname, d->config->interface))) {
@@ -345,7 +345,7 @@ void daemon_on_kernel_event(const struct nl_event *ev, void *userdata) {
                         schedule_heal(d, "private NIC changed");
                 }
                 break;
-        case NL_EVENT_ADDRESS:
+        case KERNEL_EVENT_ADDRESS:
                 if (!d->have_link || ev->ifindex == d->link.ifindex) {
                         d->nic_changed = now_usec_monotonic();
                         schedule_heal(d, "address changed on the private NIC");

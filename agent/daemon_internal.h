@@ -12,7 +12,7 @@
 #include "daemon.h"
 #include "fight.h"
 #include "http.h"
-#include "nl.h"
+#include "kernel.h"
 #include "reconcile.h"
 
 #define RETRY_MIN_USEC (1000 * 1000ULL)
@@ -38,8 +38,8 @@ struct daemon {
         const struct daemon_options *options;
         struct config *config;
         sd_event *event;
-        struct nl_ctx *nl;
-        struct nl_monitor *monitor;
+        struct kernel_ctx *nl;
+        struct kernel_monitor *monitor;
         struct http_client *http;
         struct api_client *api;
         sd_event_source *poll_timer;
@@ -128,7 +128,7 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger);
  * the last reconcile did not reach the desired state or holds a withdrawal; any change since
  * arrived as a kernel event. */
 int daemon_check(struct daemon *d, enum trigger trigger);
-void daemon_on_kernel_event(const struct nl_event *ev, void *userdata);
+void daemon_on_kernel_event(const struct kernel_event *ev, void *userdata);
 int daemon_on_heal_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
 /* ---- daemon_poll.c ---- */

@@ -164,7 +164,7 @@ static void metadata_failed(struct daemon *d, const char *msg, bool invalid) {
                 /* No metadata yet (the service restarted while the metadata is down): what is
                  * installed is what we keep, and what STATUS= counts. */
                 _cleanup_route_set_ struct route_set none = {}, foreign = {};
-                (void) nl_route_list(d->nl, NL_LIST_FAST, d->config->table, d->config->protocol, 0, &none, &d->own,
+                (void) kernel_route_list(d->nl, KERNEL_LIST_FAST, d->config->table, d->config->protocol, 0, &none, &d->own,
                                       &foreign);
         }
         d->metadata_invalid = invalid;

@@ -6,7 +6,7 @@
 #include "api_peers.h"
 #include "config.h"
 #include "metadata_parse.h"
-#include "nl.h"
+#include "kernel.h"
 #include "route.h"
 
 /* A network left out because it lies inside the droplet's private subnet. */

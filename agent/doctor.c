@@ -62,7 +62,7 @@ static const char *describe(const struct route *r, char *buf, size_t size) {
         return buf;
 }
 
-static const char *describe_rule(const struct nl_rule *r, char *buf, size_t size) {
+static const char *describe_rule(const struct kernel_rule *r, char *buf, size_t size) {
         char src[CIDR_STRLEN], dst[CIDR_STRLEN], what[32];
 
         if (r->action == FR_ACT_TO_TBL)
@@ -148,7 +148,7 @@ static uint32_t probe_of(const struct cidr *c) {
 /* Looks up an address inside the overlap of a candidate with the destination, and says what the
  * kernel takes there when it is not our path. cand: the route suspected, or NULL; rule: the rule
  * that led there, or NULL. */
-static void confirm(struct check *c, const struct cidr *overlap, const struct route *cand, const struct nl_rule *rule) {
+static void confirm(struct check *c, const struct cidr *overlap, const struct route *cand, const struct kernel_rule *rule) {
         const struct doctor_input *in = c->in;
         uint32_t probe = probe_of(overlap);
         char a[IPV4_STRLEN], o[CIDR_STRLEN], rs[DOCTOR_LINE_MAX], ru[128];
@@ -187,7 +187,7 @@ static uint32_t table_rule_priority(const struct doctor_input *in) {
         uint32_t prio = 32766;
 
         for (size_t i = 0; i < in->n_rules; i++) {
-                const struct nl_rule *r = &in->rules[i];
+                const struct kernel_rule *r = &in->rules[i];
                 if (r->action == FR_ACT_TO_TBL && r->table == in->table && !r->has_src && !r->has_dst && !r->selective &&
                     !r->invert && r->suppress_prefixlen < 0 && r->priority < prio)
                         prio = r->priority;
@@ -195,7 +195,7 @@ static uint32_t table_rule_priority(const struct doctor_input *in) {
         return prio;
 }
 
-static bool rule_applies(const struct doctor_input *in, const struct nl_rule *r, const struct cidr *dst) {
+static bool rule_applies(const struct doctor_input *in, const struct kernel_rule *r, const struct cidr *dst) {
         if (r->selective || r->invert)
                 return false;
         /* The droplet sends to the peers from its private address. */
@@ -209,7 +209,7 @@ static void check_rules(struct check *c, const struct cidr *dst) {
         uint32_t before = table_rule_priority(in);
 
         for (size_t i = 0; i < in->n_rules; i++) {
-                const struct nl_rule *rule = &in->rules[i];
+                const struct kernel_rule *rule = &in->rules[i];
 
                 if (rule->priority >= before || !rule_applies(in, rule, dst))
                         continue;

@@ -9,7 +9,7 @@
  * goes out; doctor_cmd.c gathers them and prints. */
 #pragma once
 
-#include "nl.h"
+#include "kernel.h"
 #include "plan.h"
 
 enum doctor_verdict {
@@ -37,8 +37,8 @@ struct doctor_input {
         int rp_filter;             /* effective on the private NIC (max of all and it), -1 unknown */
         uint16_t neigh_state;      /* NUD_* of the gateway on the private NIC, 0 when none */
         const struct plan *plan;   /* desired against the kernel, every foreign route at a desired slot */
-        const struct route_set *routes;  /* every route of every table (nl_route_dump_all), named */
-        const struct nl_rule *rules;
+        const struct route_set *routes;  /* every route of every table (kernel_route_dump_all), named */
+        const struct kernel_rule *rules;
         size_t n_rules;
         doctor_lookup_fn lookup;
         void *userdata;

@@ -19,7 +19,7 @@ static void name_device(struct route *r) {
 }
 
 static int lookup(uint32_t address, struct route *ret, void *userdata) {
-        int r = nl_route_lookup(userdata, address, ret);
+        int r = kernel_route_lookup(userdata, address, ret);
 
         if (r >= 0)
                 name_device(ret);
@@ -61,7 +61,7 @@ static const char *neigh_state_name(uint16_t s) {
 
 struct doctor_run {
         struct route_set routes;
-        struct nl_rule *rules;
+        struct kernel_rule *rules;
         size_t n_rules;
         struct doctor_input in;
         struct doctor_report report;
@@ -73,16 +73,16 @@ static void doctor_run_done(struct doctor_run *d) {
         doctor_report_done(&d->report);
 }
 
-/* rc: prepared and planned with NL_LIST_FULL. */
-static int doctor_gather(struct nl_ctx *nl, const struct config *c, const struct reconcile *rc, struct doctor_run *d) {
+/* rc: prepared and planned with KERNEL_LIST_FULL. */
+static int doctor_gather(struct kernel_ctx *nl, const struct config *c, const struct reconcile *rc, struct doctor_run *d) {
         int r;
 
-        r = nl_route_dump_all(nl, &d->routes);
+        r = kernel_route_dump_all(nl, &d->routes);
         if (r < 0)
                 return log_error_errno(r, "Could not read the routing tables: %m");
         for (size_t i = 0; i < d->routes.n; i++)
                 name_device(&d->routes.routes[i]);
-        r = nl_rule_dump(nl, &d->rules, &d->n_rules);
+        r = kernel_rule_dump(nl, &d->rules, &d->n_rules);
         if (r < 0)
                 return log_error_errno(r, "Could not read the routing rules: %m");
         d->in = (struct doctor_input) {
@@ -101,7 +101,7 @@ static int doctor_gather(struct nl_ctx *nl, const struct config *c, const struct
                 .lookup = lookup,
                 .userdata = nl,
         };
-        if (nl_neigh_state(nl, rc->link.ifindex, rc->md.gateway, &d->in.neigh_state) < 0)
+        if (kernel_neigh_state(nl, rc->link.ifindex, rc->md.gateway, &d->in.neigh_state) < 0)
                 d->in.neigh_state = 0;
         r = doctor_run(&d->in, &d->report);
         if (r < 0)
@@ -109,7 +109,7 @@ static int doctor_gather(struct nl_ctx *nl, const struct config *c, const struct
         return 0;
 }
 
-int doctor_summary(struct nl_ctx *nl, const struct config *c, const struct reconcile *rc, char *buf, size_t size) {
+int doctor_summary(struct kernel_ctx *nl, const struct config *c, const struct reconcile *rc, char *buf, size_t size) {
         _cleanup_(doctor_run_done) struct doctor_run d = {};
         size_t used = 0, bad = 0;
 
@@ -204,7 +204,7 @@ int command_doctor(const struct config *c, bool json) {
         _cleanup_(api_peers_done) struct api_peers peers = {};
         _cleanup_reconcile_ struct reconcile rc = { .read_only = true };
         _cleanup_(doctor_run_done) struct doctor_run d = {};
-        _cleanup_nl_ struct nl_ctx *nl = NULL;
+        _cleanup_kernel_ struct kernel_ctx *nl = NULL;
         int r;
 
         if (command_open_netlink(&nl) < 0)

@@ -4,16 +4,16 @@
 #include "commands.h"
 #include "instance.h"
 #include "log.h"
-#include "nl.h"
+#include "kernel.h"
 #include "owner.h"
 #include "reconcile.h"
 
-static int flush_one(struct nl_ctx *nl, uint8_t protocol, uint32_t table, struct apply_result *res) {
+static int flush_one(struct kernel_ctx *nl, uint8_t protocol, uint32_t table, struct apply_result *res) {
         struct apply_result one = {};
         char t[12];
         int r;
 
-        r = nl_flush(nl, table, protocol, &one);
+        r = kernel_flush(nl, table, protocol, &one);
         if (r < 0)
                 return log_error_errno(r, "Could not flush routes of protocol %u: %m", protocol);
         log_info("Flushed %zu route%s of protocol %u in table %s%s", one.ok, one.ok == 1 ? "" : "s", protocol,
@@ -24,7 +24,7 @@ static int flush_one(struct nl_ctx *nl, uint8_t protocol, uint32_t table, struct
 }
 
 int command_flush(const struct config *c) {
-        _cleanup_nl_ struct nl_ctx *nl = NULL;
+        _cleanup_kernel_ struct kernel_ctx *nl = NULL;
         struct apply_result res = {};
         _cleanup_reconcile_ struct reconcile rc = {};
         struct owner now = { .protocol = c->protocol, .table = c->table };

@@ -76,13 +76,13 @@ static void note_inside(const struct cidr *net, const struct cidr *subnet, void 
                        cidr_to_string(net, a), cidr_to_string(subnet, b));
 }
 
-int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct config *c) {
+int reconcile_find_link(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c) {
         char mac[MAC_STRLEN], other[MAC_STRLEN];
         int r;
 
         mac_to_string(rc->md.mac, mac);
         if (c->interface) {
-                r = nl_link_find_by_name(nl, c->interface, rc->md.address, &rc->link);
+                r = kernel_link_find_by_name(nl, c->interface, rc->md.address, &rc->link);
                 if (r == -ENODEV)
                         return reconcile_fail(rc, r, "interface %s (from the config's interface key) does not exist",
                                               c->interface);
@@ -93,7 +93,7 @@ int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct co
                                        c->interface, rc->link.has_mac ? mac_to_string(rc->link.mac, other) : "none", mac,
                                        c->interface);
         } else {
-                r = nl_link_find_by_mac(nl, rc->md.mac, rc->md.address, &rc->link);
+                r = kernel_link_find_by_mac(nl, rc->md.mac, rc->md.address, &rc->link);
                 if (r == -ENODEV)
                         return reconcile_fail(rc, r,
                                               "no network interface has the private NIC's MAC %s "
@@ -121,7 +121,7 @@ int reconcile_link_ready(const struct reconcile *rc, char *why, size_t size) {
         return 0;
 }
 
-int reconcile_prepare_blocking(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, struct api_peers *peers) {
+int reconcile_prepare_blocking(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, struct api_peers *peers) {
         _cleanup_free_ char *body = NULL;
         char err[API_ROUND_ERR_MAX + 256];
         size_t size = 0;
@@ -154,10 +154,10 @@ int reconcile_prepare_blocking(struct reconcile *rc, struct nl_ctx *nl, const st
         return reconcile_use_peers(rc, nl, c, peers, true);
 }
 
-int reconcile_prepare_full(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, struct api_peers *peers) {
+int reconcile_prepare_full(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, struct api_peers *peers) {
         int r = reconcile_prepare_blocking(rc, nl, c, peers);
 
-        return r < 0 ? r : reconcile_plan(rc, nl, c, NL_LIST_FULL);
+        return r < 0 ? r : reconcile_plan(rc, nl, c, KERNEL_LIST_FULL);
 }
 
 struct skip_log {
@@ -172,14 +172,14 @@ static void log_skip(const struct api_peer *p, const char *why, void *userdata) 
                  p->vpc_name[0] ? p->vpc_name : p->vpc_id, p->peering_name[0] ? p->peering_name : p->peering_id, why);
 }
 
-int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, const struct api_peers *peers,
+int reconcile_use_peers(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, const struct api_peers *peers,
                         bool loud) {
         _cleanup_free_ struct connected_subnet *connected = NULL;
         struct skip_log s = { .level = loud ? LOG_WARNING : LOG_DEBUG };
         size_t n_connected = 0;
         int r;
 
-        r = nl_link_connected(nl, &connected, &n_connected);
+        r = kernel_link_connected(nl, &connected, &n_connected);
         if (r < 0)
                 return reconcile_fail(rc, r, "Could not read the droplet's addresses: %s", strerror(-r));
         free(rc->nets);
@@ -232,14 +232,14 @@ void reconcile_save_owner(struct reconcile *rc, const struct config *c) {
 /* The config names another protocol or table than own routes carried so far: those routes are
  * still ours. They join the own routes, so that the plan moves each (a replacement under the new
  * protocol) or deletes it; and they are no foreign route. */
-static int add_previous_own(struct reconcile *rc, struct nl_ctx *nl, const struct config *c) {
+static int add_previous_own(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c) {
         _cleanup_route_set_ struct route_set old = {}, none = {}, ignored = {};
         size_t kept = 0;
         int r;
 
         if (!rc->have_previous || (rc->previous.protocol == c->protocol && rc->previous.table == c->table))
                 return 0;
-        r = nl_route_list(nl, NL_LIST_FAST, rc->previous.table, rc->previous.protocol, 0, &none, &old, &ignored);
+        r = kernel_route_list(nl, KERNEL_LIST_FAST, rc->previous.table, rc->previous.protocol, 0, &none, &old, &ignored);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < rc->foreign.n; i++) {
@@ -255,14 +255,14 @@ static int add_previous_own(struct reconcile *rc, struct nl_ctx *nl, const struc
         return 0;
 }
 
-int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_route_mode mode) {
+int reconcile_plan(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, enum kernel_route_mode mode) {
         int r;
 
         r = desired_compute(c, &rc->md, rc->link.ifindex, rc->link.ifname, rc->have_nets ? rc->nets : c->routes,
                             rc->have_nets ? rc->n_nets : c->n_routes, note_inside, rc, &rc->desired);
         if (r < 0)
                 return reconcile_fail(rc, r, "Could not compute the desired routes: %s", strerror(-r));
-        r = nl_route_list(nl, mode, c->table, c->protocol, rc->link.ifindex, &rc->desired, &rc->own, &rc->foreign);
+        r = kernel_route_list(nl, mode, c->table, c->protocol, rc->link.ifindex, &rc->desired, &rc->own, &rc->foreign);
         if (r < 0)
                 return reconcile_fail(rc, r, "Could not read the routing table: %s", strerror(-r));
         r = add_previous_own(rc, nl, c);
@@ -285,18 +285,18 @@ void reconcile_log_conflicts(const struct reconcile *rc) {
                         log_warning("%s", plan_action_to_string(&rc->plan.actions[i], buf, sizeof buf));
 }
 
-int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, bool quiet_failures) {
+int reconcile_apply(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, bool quiet_failures) {
         int r;
 
         if (plan_has_changes(&rc->plan)) {
                 rc->applied_any = true;
-                r = nl_apply_plan(nl, &rc->plan, quiet_failures, &rc->applied);
+                r = kernel_apply_plan(nl, &rc->plan, quiet_failures, &rc->applied);
                 if (r < 0)
                         return reconcile_fail(rc, r, "Could not talk to the kernel: %s", strerror(-r));
                 /* The kernel refused an add because a route of another program holds the slot on
                  * another device: look at the whole table once to name it. */
                 if (rc->applied.conflicts > 0)
-                        (void) reconcile_plan(rc, nl, c, NL_LIST_FULL);
+                        (void) reconcile_plan(rc, nl, c, KERNEL_LIST_FULL);
         }
         rc->times.applied = now_usec_monotonic();
         if (rc->applied.failed > 0)

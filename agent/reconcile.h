@@ -6,7 +6,7 @@
 #include "api_peers.h"
 #include "config.h"
 #include "metadata_parse.h"
-#include "nl.h"
+#include "kernel.h"
 #include "owner.h"
 #include "plan.h"
 
@@ -69,20 +69,20 @@ int reconcile_parse(struct reconcile *rc, const struct config *c, const char *bo
  * sync logs, and the service whenever it changes. */
 #define RECONCILE_NIC_LINE_MAX 320
 const char *reconcile_nic_line(const struct reconcile *rc, const struct config *c, char *buf, size_t size);
-int reconcile_find_link(struct reconcile *rc, struct nl_ctx *nl, const struct config *c);
+int reconcile_find_link(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c);
 /* Is the NIC found by reconcile_find_link up and carrying the private address? If not, says why
  * (the kernel would refuse routes via the gateway, or they would not work). */
 int reconcile_link_ready(const struct reconcile *rc, char *why, size_t size);
 /* source = api: routes for the peers' ranges, less those overlapping a connected subnet (one
  * line each, at warning level when loud, else debug). Sets rc->nets (owned by rc). */
-int reconcile_use_peers(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, const struct api_peers *peers,
+int reconcile_use_peers(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, const struct api_peers *peers,
                         bool loud);
 /* For one-shot commands: fetch and parse the metadata, find the NIC, and with source = api ask
  * the API for the peers (into peers, which must outlive rc). Any failure here changes nothing. */
-int reconcile_prepare_blocking(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, struct api_peers *peers);
+int reconcile_prepare_blocking(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, struct api_peers *peers);
 /* reconcile_prepare_blocking, then the plan with every foreign route at a desired slot: what
  * status and doctor look at. */
-int reconcile_prepare_full(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, struct api_peers *peers);
+int reconcile_prepare_full(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, struct api_peers *peers);
 /* Reads owner_file into rc->previous. A missing file is no record; one that cannot be read,
  * is garbled or names another program's protocol is ignored (adopting nothing), with a warning
  * when loud, and its error returned. */
@@ -94,10 +94,10 @@ int reconcile_load_owner(struct reconcile *rc, const struct config *c, bool loud
 void reconcile_save_owner(struct reconcile *rc, const struct config *c);
 /* Computes the desired routes, reads the kernel (own routes through the kernel-filtered dump,
  * foreign ones as mode says, and own routes under rc->previous when it differs) and plans. */
-int reconcile_plan(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, enum nl_route_mode mode);
+int reconcile_plan(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, enum kernel_route_mode mode);
 /* Applies the plan; a failing change is logged at debug level when quiet_failures (the daemon
  * saw the very same failure last round). Afterwards the plan names every conflict. */
-int reconcile_apply(struct reconcile *rc, struct nl_ctx *nl, const struct config *c, bool quiet_failures);
+int reconcile_apply(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, bool quiet_failures);
 /* One warning line per conflict in the plan. */
 void reconcile_log_conflicts(const struct reconcile *rc);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The project's own route and CIDR types, sorted route sets, IPv4 text parsing and CIDR maths.
- * Addresses are kept in host byte order; the nl_* files convert at the kernel boundary. */
+ * Addresses are kept in host byte order; the kernel_* files convert at the kernel boundary. */
 #pragma once
 
 #include <net/if.h>

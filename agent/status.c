@@ -297,7 +297,7 @@ int command_status(const struct config *c, bool json) {
         _cleanup_(api_peers_done) struct api_peers peers = {};
         _cleanup_reconcile_ struct reconcile rc = { .read_only = true };
         _cleanup_route_set_ struct route_set none = {}, foreign = {};
-        _cleanup_nl_ struct nl_ctx *nl = NULL;
+        _cleanup_kernel_ struct kernel_ctx *nl = NULL;
         struct state_summary daemon;
         char err[512];
         int r, ret;
@@ -309,7 +309,7 @@ int command_status(const struct config *c, bool json) {
                 /* Still show what is installed: that is what an operator needs most when the
                  * metadata service is down. */
                 log_error("%s", rc.error_msg);
-                (void) nl_route_list(nl, NL_LIST_FAST, c->table, c->protocol, 0, &none, &rc.own, &foreign);
+                (void) kernel_route_list(nl, KERNEL_LIST_FAST, c->table, c->protocol, 0, &none, &rc.own, &foreign);
                 rc.have_plan = false;
                 ret = EXIT_FAILED;
         } else

@@ -32,8 +32,8 @@ int command_require_net_admin(const char *what) {
         return -EPERM;
 }
 
-int command_open_netlink(struct nl_ctx **ret) {
-        int r = nl_ctx_open(ret);
+int command_open_netlink(struct kernel_ctx **ret) {
+        int r = kernel_ctx_open(ret);
         if (r < 0)
                 return log_error_errno(r, "Could not open a netlink socket: %m");
         return 0;
@@ -138,7 +138,7 @@ struct pass {
 static void sync_pass(const struct config *c, const struct sync_options *o, const struct command_hooks *hooks,
                       struct api_peers *peers, struct pass *ret) {
         _cleanup_reconcile_ struct reconcile rc = {};
-        _cleanup_nl_ struct nl_ctx *nl = NULL;
+        _cleanup_kernel_ struct kernel_ctx *nl = NULL;
         char summary[256], nic[RECONCILE_NIC_LINE_MAX], names[256];
         int r;
 
@@ -163,7 +163,7 @@ static void sync_pass(const struct config *c, const struct sync_options *o, cons
                         log_info("API: VPC %s has %zu ACTIVE peering%s", peers->own_vpc, peers->n, peers->n == 1 ? "" : "s");
         }
 
-        r = reconcile_plan(&rc, nl, c, o->dry_run ? NL_LIST_FULL : NL_LIST_FAST);
+        r = reconcile_plan(&rc, nl, c, o->dry_run ? KERNEL_LIST_FULL : KERNEL_LIST_FAST);
         if (r < 0) {
                 log_error("%s; nothing changed", rc.error_msg);
                 return;

@@ -9,19 +9,19 @@
 #include <systemd/sd-event.h>
 
 #include "log.h"
-#include "nl.h"
+#include "kernel.h"
 
 struct seen {
         unsigned overflows;
         unsigned routes_after;    /* events for 10.251.0.0/24, added after the failure */
 };
 
-static void on_event(const struct nl_event *ev, void *userdata) {
+static void on_event(const struct kernel_event *ev, void *userdata) {
         struct seen *s = userdata;
 
-        if (ev->kind == NL_EVENT_OVERFLOW)
+        if (ev->kind == KERNEL_EVENT_OVERFLOW)
                 s->overflows++;
-        if (ev->kind == NL_EVENT_ROUTE && !ev->removed && ev->route.dst == 0x0afb0000u && ev->route.dst_len == 24)
+        if (ev->kind == KERNEL_EVENT_ROUTE && !ev->removed && ev->route.dst == 0x0afb0000u && ev->route.dst_len == 24)
                 s->routes_after++;
 }
 
@@ -35,24 +35,24 @@ static bool run_until(sd_event *e, const unsigned *counter) {
 
 int main(void) {
         sd_event *e = NULL;
-        struct nl_monitor *m = NULL;
+        struct kernel_monitor *m = NULL;
         struct seen s = {};
         int rcvbuf, ok = 1;
 
         log_setup(LOG_TARGET_STDERR);
-        if (sd_event_new(&e) < 0 || nl_monitor_new(e, NULL, on_event, &s, &m) < 0) {
+        if (sd_event_new(&e) < 0 || kernel_monitor_new(e, NULL, on_event, &s, &m) < 0) {
                 fprintf(stderr, "could not set up the monitor\n");
                 return 2;
         }
 
-        rcvbuf = nl_monitor_rcvbuf(m);
+        rcvbuf = kernel_monitor_rcvbuf(m);
         printf("receive buffer: %d bytes\n", rcvbuf);
         if (rcvbuf < 4 * 1024 * 1024) {
                 printf("FAIL: the receive buffer is below 4 MiB (capped at rmem_max?)\n");
                 ok = 0;
         }
 
-        nl_monitor_fail_next_recv(m, -EIO);
+        kernel_monitor_fail_next_recv(m, -EIO);
         if (system("ip route add 10.250.0.0/24 dev lo") != 0) {
                 fprintf(stderr, "ip route add failed\n");
                 return 2;
@@ -73,7 +73,7 @@ int main(void) {
                 printf("FAIL: no route event arrived after the failure\n");
                 ok = 0;
         }
-        nl_monitor_free(m);
+        kernel_monitor_free(m);
         sd_event_unref(e);
         return ok ? 0 : 1;
 }

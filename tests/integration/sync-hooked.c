@@ -13,7 +13,7 @@
 #include "commands.h"
 #include "http.h"
 #include "log.h"
-#include "nl.h"
+#include "kernel.h"
 
 struct hook {
         const char *dir;
@@ -21,7 +21,7 @@ struct hook {
         int error;
 };
 
-static void pause_here(struct nl_ctx *nl, void *userdata) {
+static void pause_here(struct kernel_ctx *nl, void *userdata) {
         const struct hook *h = userdata;
         char planned[PATH_MAX], go[PATH_MAX];
         struct timespec ts = { 0, 10 * 1000 * 1000 };
@@ -37,9 +37,9 @@ static void pause_here(struct nl_ctx *nl, void *userdata) {
                 nanosleep(&ts, NULL);
 }
 
-static void fail_send(struct nl_ctx *nl, void *userdata) {
+static void fail_send(struct kernel_ctx *nl, void *userdata) {
         const struct hook *h = userdata;
-        nl_ctx_fail_send(nl, h->nth, -h->error);
+        kernel_ctx_fail_send(nl, h->nth, -h->error);
 }
 
 int main(int argc, char *argv[]) {

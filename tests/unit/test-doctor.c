@@ -15,7 +15,7 @@
 
 struct world {
         struct route_set routes;
-        struct nl_rule rules[4];
+        struct kernel_rule rules[4];
         size_t n_rules;
         struct plan plan;
         unsigned lookups;
@@ -35,13 +35,13 @@ static struct route rt(const char *net, uint32_t gw, int ifindex, const char *if
 /* The kernel's choice: rules by priority (main at 32766), in each table the longest prefix. */
 static int lookup(uint32_t address, struct route *ret, void *userdata) {
         struct world *w = userdata;
-        struct nl_rule main_rule = { .priority = 32766, .table = 254, .action = FR_ACT_TO_TBL, .suppress_prefixlen = -1 };
+        struct kernel_rule main_rule = { .priority = 32766, .table = 254, .action = FR_ACT_TO_TBL, .suppress_prefixlen = -1 };
 
         w->lookups++;
         for (size_t pass = 0; pass <= w->n_rules; pass++) {
-                const struct nl_rule *rule = NULL;
+                const struct kernel_rule *rule = NULL;
                 /* the pass-th rule by priority, main among them */
-                struct nl_rule all[5];
+                struct kernel_rule all[5];
                 size_t n = 0;
                 for (size_t i = 0; i < w->n_rules; i++)
                         all[n++] = w->rules[i];
@@ -49,7 +49,7 @@ static int lookup(uint32_t address, struct route *ret, void *userdata) {
                 for (size_t i = 0; i < n; i++)
                         for (size_t k = i + 1; k < n; k++)
                                 if (all[k].priority < all[i].priority) {
-                                        struct nl_rule t = all[i];
+                                        struct kernel_rule t = all[i];
                                         all[i] = all[k];
                                         all[k] = t;
                                 }
@@ -161,9 +161,9 @@ static void test_rules(void **state) {
         /* Tailscale: its own traffic by fwmark (not ours), then everything to table 52. */
         world_init(&w);
         add(&w, rt("10.120.0.0/20", 0, 9, "tailscale0", 52, RTPROT_BOOT));
-        w.rules[w.n_rules++] = (struct nl_rule) { .priority = 5210, .table = 254, .action = FR_ACT_TO_TBL, .selective = true,
+        w.rules[w.n_rules++] = (struct kernel_rule) { .priority = 5210, .table = 254, .action = FR_ACT_TO_TBL, .selective = true,
                                                   .suppress_prefixlen = -1 };
-        w.rules[w.n_rules++] = (struct nl_rule) { .priority = 5270, .table = 52, .action = FR_ACT_TO_TBL, .suppress_prefixlen = -1 };
+        w.rules[w.n_rules++] = (struct kernel_rule) { .priority = 5270, .table = 52, .action = FR_ACT_TO_TBL, .suppress_prefixlen = -1 };
         plan_one(&w, "10.0.0.0/8", PLAN_KEEP, NULL);
         run(&w, &rep);
         assert_int_equal(rep.dests[0].verdict, DOCTOR_RULE);
@@ -176,7 +176,7 @@ static void test_rules(void **state) {
         add(&w, rt("10.120.0.0/20", 0, 9, "wg0", 100, RTPROT_BOOT));
         struct cidr other;
         assert_int_equal(cidr_parse("192.0.2.0/24", &other), 0);
-        w.rules[w.n_rules++] = (struct nl_rule) { .priority = 100, .table = 100, .action = FR_ACT_TO_TBL, .has_src = true,
+        w.rules[w.n_rules++] = (struct kernel_rule) { .priority = 100, .table = 100, .action = FR_ACT_TO_TBL, .has_src = true,
                                                   .src = other, .suppress_prefixlen = -1 };
         plan_one(&w, "10.0.0.0/8", PLAN_KEEP, NULL);
         run(&w, &rep);
@@ -187,9 +187,9 @@ static void test_rules(void **state) {
          * more specific ones of main. A default route is not more specific than ours. */
         world_init(&w);
         add(&w, rt("0.0.0.0/0", 0, 9, "wg0", 51820, RTPROT_BOOT));
-        w.rules[w.n_rules++] = (struct nl_rule) { .priority = 32764, .table = 254, .action = FR_ACT_TO_TBL,
+        w.rules[w.n_rules++] = (struct kernel_rule) { .priority = 32764, .table = 254, .action = FR_ACT_TO_TBL,
                                                   .suppress_prefixlen = 0 };
-        w.rules[w.n_rules++] = (struct nl_rule) { .priority = 32765, .table = 51820, .action = FR_ACT_TO_TBL, .selective = true,
+        w.rules[w.n_rules++] = (struct kernel_rule) { .priority = 32765, .table = 51820, .action = FR_ACT_TO_TBL, .selective = true,
                                                   .suppress_prefixlen = -1 };
         plan_one(&w, "10.0.0.0/8", PLAN_KEEP, NULL);
         run(&w, &rep);

@@ -265,7 +265,7 @@ static bool has_identical(const struct route_set *k, const struct route *r) {
         return false;
 }
 
-/* Applies a plan the way nl_apply does and answers as the kernel would: an add (NLM_F_EXCL)
+/* Applies a plan the way kernel_apply does and answers as the kernel would: an add (NLM_F_EXCL)
  * into a slot that holds any route is refused with EEXIST, and so is an append (a replacement
  * in its slot, made before the old one is broken) of a route identical to one already there.
  * A plan that meets either is wrong: it read the table and should have known. */

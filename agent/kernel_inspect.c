@@ -5,16 +5,16 @@
 #include <linux/fib_rules.h>
 #include <linux/neighbour.h>
 
-#include "nl_internal.h"
+#include "kernel_internal.h"
 
 /* One dump request of type with the family header hdr. */
-static int dump_once(struct nl_ctx *nl, int type, const void *hdr, size_t hdrlen, int (*fn)(struct nlmsghdr *, void *),
+static int dump_once(struct kernel_ctx *nl, int type, const void *hdr, size_t hdrlen, int (*fn)(struct nlmsghdr *, void *),
                      void *userdata) {
         _cleanup_nlmsg_ struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_DUMP);
 
         if (!msg || nlmsg_append(msg, (void *) hdr, hdrlen, NLMSG_ALIGNTO) < 0)
                 return -ENOMEM;
-        return nl_request(nl, msg, fn, userdata);
+        return kernel_request(nl, msg, fn, userdata);
 }
 
 /* ---- routes ---- */
@@ -22,12 +22,12 @@ static int dump_once(struct nl_ctx *nl, int type, const void *hdr, size_t hdrlen
 static int all_route_msg(struct nlmsghdr *hdr, void *userdata) {
         struct route r;
 
-        if (nl_route_parse(hdr, true, &r) < 0 || r.table == RT_TABLE_LOCAL)
+        if (kernel_route_parse(hdr, true, &r) < 0 || r.table == RT_TABLE_LOCAL)
                 return 0;
         return route_set_add(userdata, &r) < 0 ? -ENOMEM : 0;
 }
 
-int nl_route_dump_all(struct nl_ctx *nl, struct route_set *ret) {
+int kernel_route_dump_all(struct kernel_ctx *nl, struct route_set *ret) {
         struct rtmsg rtm = { .rtm_family = AF_INET };
         int r = -EAGAIN;
 
@@ -51,13 +51,13 @@ static int lookup_msg(struct nlmsghdr *hdr, void *userdata) {
 
         if (hdr->nlmsg_type != RTM_NEWROUTE)
                 return 0;
-        if (nl_route_parse(hdr, true, l->ret) < 0)
+        if (kernel_route_parse(hdr, true, l->ret) < 0)
                 return -EINVAL;
         l->found = true;
         return 1;
 }
 
-int nl_route_lookup(struct nl_ctx *nl, uint32_t address, struct route *ret) {
+int kernel_route_lookup(struct kernel_ctx *nl, uint32_t address, struct route *ret) {
         /* RTM_F_FIB_MATCH: the matching FIB entry (its prefix, protocol, metric and table) rather
          * than a route for the one address; rules are honoured as for a packet this host sends. */
         struct rtmsg rtm = {
@@ -73,7 +73,7 @@ int nl_route_lookup(struct nl_ctx *nl, uint32_t address, struct route *ret) {
         *ret = (struct route) {};
         if (!msg || nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 || nla_put(msg, RTA_DST, 4, &be) < 0)
                 return -ENOMEM;
-        r = nl_request(nl, msg, lookup_msg, &l);
+        r = kernel_request(nl, msg, lookup_msg, &l);
         if (r < 0)
                 return r;
         return l.found ? 0 : -ENOENT;
@@ -82,7 +82,7 @@ int nl_route_lookup(struct nl_ctx *nl, uint32_t address, struct route *ret) {
 /* ---- rules ---- */
 
 struct rule_dump {
-        struct nl_rule *list;
+        struct kernel_rule *list;
         size_t n, cap;
 };
 
@@ -100,7 +100,7 @@ static int rule_msg(struct nlmsghdr *hdr, void *userdata) {
         struct rule_dump *d = userdata;
         struct nlattr *tb[FRA_MAX + 1];
         struct fib_rule_hdr *frh;
-        struct nl_rule rule = {};
+        struct kernel_rule rule = {};
 
         if (hdr->nlmsg_type != RTM_NEWRULE || (size_t) nlmsg_datalen(hdr) < sizeof *frh)
                 return 0;
@@ -131,7 +131,7 @@ static int rule_msg(struct nlmsghdr *hdr, void *userdata) {
         return 0;
 }
 
-int nl_rule_dump(struct nl_ctx *nl, struct nl_rule **ret, size_t *ret_n) {
+int kernel_rule_dump(struct kernel_ctx *nl, struct kernel_rule **ret, size_t *ret_n) {
         struct fib_rule_hdr frh = { .family = AF_INET };
         struct rule_dump d = {};
         int r = -EAGAIN;
@@ -175,7 +175,7 @@ static int neigh_msg(struct nlmsghdr *hdr, void *userdata) {
         return 0;
 }
 
-int nl_neigh_state(struct nl_ctx *nl, int ifindex, uint32_t address, uint16_t *ret_state) {
+int kernel_neigh_state(struct kernel_ctx *nl, int ifindex, uint32_t address, uint16_t *ret_state) {
         /* With strict checking the kernel refuses an ifindex in the header: filter here. */
         struct ndmsg nd = { .ndm_family = AF_INET };
         struct neigh_dump d = { .ifindex = ifindex, .address = address };

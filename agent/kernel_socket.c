@@ -4,13 +4,13 @@
 #include <netlink/route/link.h>
 
 #include "log.h"
-#include "nl_internal.h"
+#include "kernel_internal.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
 #endif
 
-int nl_errno(int nle) {
+int kernel_errno(int nle) {
         static const struct {
                 int nle;
                 int err;
@@ -34,8 +34,8 @@ int nl_errno(int nle) {
         return -EIO;
 }
 
-int nl_ctx_open(struct nl_ctx **ret) {
-        struct nl_ctx *nl;
+int kernel_ctx_open(struct kernel_ctx **ret) {
+        struct kernel_ctx *nl;
         int r, one = 1, fd;
 
         nl = calloc(1, sizeof *nl);
@@ -48,19 +48,19 @@ int nl_ctx_open(struct nl_ctx **ret) {
         }
         r = nl_connect(nl->sock, NETLINK_ROUTE);
         if (r < 0) {
-                r = nl_errno(r);
-                nl_ctx_close(nl);
+                r = kernel_errno(r);
+                kernel_ctx_close(nl);
                 return r;
         }
         /* Our own requests (dumps, pipelined changes) are matched by sequence number here, which
          * libnl's per-socket "expected sequence" does not follow. libnl's caches use a socket of
-         * their own (nl_link_cache). */
+         * their own (kernel_link_cache). */
         nl_socket_disable_seq_check(nl->sock);
         /* Whole datagrams in one read, no MSG_PEEK round trip; kernel dump skbs stay below 32 KiB. */
         nl_socket_disable_msg_peek(nl->sock);
         (void) nl_socket_set_msg_buf_size(nl->sock, 65536);
         fd = nl_socket_get_fd(nl->sock);
-        /* Room for the acknowledgements of a pipelined window (nl_apply.c) and for dump bursts. */
+        /* Room for the acknowledgements of a pipelined window (kernel_apply.c) and for dump bursts. */
         (void) nl_socket_set_buffer_size(nl->sock, 1024 * 1024, 0);
         /* Small acks (no echo of our request) with the kernel's reason text attached. */
         (void) setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
@@ -73,7 +73,7 @@ int nl_ctx_open(struct nl_ctx **ret) {
         return 0;
 }
 
-int nl_link_cache(struct nl_ctx *nl, struct nl_cache **ret) {
+int kernel_link_cache(struct kernel_ctx *nl, struct nl_cache **ret) {
         int r;
 
         /* libnl's own socket, with libnl's sequence checks: on the agent's socket an answer left
@@ -87,14 +87,14 @@ int nl_link_cache(struct nl_ctx *nl, struct nl_cache **ret) {
                 if (r < 0) {
                         nl_socket_free(nl->cache_sock);
                         nl->cache_sock = NULL;
-                        return nl_errno(r);
+                        return kernel_errno(r);
                 }
         }
         r = rtnl_link_alloc_cache(nl->cache_sock, AF_UNSPEC, ret);
-        return r < 0 ? nl_errno(r) : 0;
+        return r < 0 ? kernel_errno(r) : 0;
 }
 
-void nl_ctx_close(struct nl_ctx *nl) {
+void kernel_ctx_close(struct kernel_ctx *nl) {
         if (!nl)
                 return;
         if (nl->cache_sock)
@@ -103,24 +103,24 @@ void nl_ctx_close(struct nl_ctx *nl) {
         free(nl);
 }
 
-void nl_ctx_fail_send(struct nl_ctx *nl, unsigned nth, int error) {
+void kernel_ctx_fail_send(struct kernel_ctx *nl, unsigned nth, int error) {
         nl->fail_countdown = nth;
         nl->fail_error = error;
 }
 
-int nl_send_request(struct nl_ctx *nl, struct nl_msg *msg, uint32_t *ret_seq) {
+int kernel_send_request(struct kernel_ctx *nl, struct nl_msg *msg, uint32_t *ret_seq) {
         int r;
 
         if (nl->fail_countdown > 0 && --nl->fail_countdown == 0)
                 return nl->fail_error;
         r = nl_send_auto(nl->sock, msg);
         if (r < 0)
-                return nl_errno(r);
+                return kernel_errno(r);
         *ret_seq = nlmsg_hdr(msg)->nlmsg_seq;
         return 0;
 }
 
-static void parse_ext_ack(struct nlmsghdr *hdr, struct nl_ack *ack) {
+static void parse_ext_ack(struct nlmsghdr *hdr, struct kernel_ack *ack) {
         struct nlmsgerr *e = nlmsg_data(hdr);
         size_t off;
 
@@ -146,7 +146,7 @@ static void parse_ext_ack(struct nlmsghdr *hdr, struct nl_ack *ack) {
         }
 }
 
-int nl_recv_batch(struct nl_ctx *nl, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata) {
+int kernel_recv_batch(struct kernel_ctx *nl, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata) {
         _cleanup_free_ unsigned char *buf = NULL;
         struct sockaddr_nl peer;
         struct nlmsghdr *hdr;
@@ -154,7 +154,7 @@ int nl_recv_batch(struct nl_ctx *nl, int (*fn)(struct nlmsghdr *hdr, void *userd
 
         n = nl_recv(nl->sock, &peer, &buf, NULL);
         if (n < 0)
-                return nl_errno(n);
+                return kernel_errno(n);
         if (n == 0)
                 return -EIO;
         for (hdr = (struct nlmsghdr *) buf; nlmsg_ok(hdr, n); hdr = nlmsg_next(hdr, &n)) {
@@ -169,13 +169,13 @@ struct ack_state {
         uint32_t first;
         size_t expected;
         size_t got;
-        void (*cb)(size_t index, const struct nl_ack *ack, void *userdata);
+        void (*cb)(size_t index, const struct kernel_ack *ack, void *userdata);
         void *userdata;
 };
 
 static int ack_msg(struct nlmsghdr *hdr, void *userdata) {
         struct ack_state *st = userdata;
-        struct nl_ack ack = {};
+        struct kernel_ack ack = {};
         uint32_t idx = hdr->nlmsg_seq - st->first;
 
         if (hdr->nlmsg_type != NLMSG_ERROR || idx >= st->expected)
@@ -188,12 +188,12 @@ static int ack_msg(struct nlmsghdr *hdr, void *userdata) {
         return ++st->got == st->expected ? 1 : 0;
 }
 
-int nl_collect_acks(struct nl_ctx *nl, uint32_t first, uint32_t last,
-                    void (*cb)(size_t index, const struct nl_ack *ack, void *userdata), void *userdata) {
+int kernel_collect_acks(struct kernel_ctx *nl, uint32_t first, uint32_t last,
+                    void (*cb)(size_t index, const struct kernel_ack *ack, void *userdata), void *userdata) {
         struct ack_state st = { .first = first, .expected = (size_t) (last - first) + 1, .cb = cb, .userdata = userdata };
 
         while (st.got < st.expected) {
-                int r = nl_recv_batch(nl, ack_msg, &st);
+                int r = kernel_recv_batch(nl, ack_msg, &st);
                 if (r < 0)
                         return r;
         }
@@ -207,7 +207,7 @@ struct request {
         void *userdata;
 };
 
-int nl_answer_end(struct nlmsghdr *hdr) {
+int kernel_answer_end(struct nlmsghdr *hdr) {
         int error;
 
         if (hdr->nlmsg_type == NLMSG_DONE) {
@@ -237,19 +237,19 @@ static int answer_msg(struct nlmsghdr *hdr, void *userdata) {
                 return 0; /* a leftover of an earlier request */
         if (hdr->nlmsg_flags & NLM_F_DUMP_INTR)
                 d->interrupted = true;
-        r = nl_answer_end(hdr);
+        r = kernel_answer_end(hdr);
         return r != 0 ? r : d->fn(hdr, d->userdata);
 }
 
-int nl_request(struct nl_ctx *nl, struct nl_msg *msg, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata) {
+int kernel_request(struct kernel_ctx *nl, struct nl_msg *msg, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata) {
         struct request d = { .fn = fn, .userdata = userdata };
         int r;
 
-        r = nl_send_request(nl, msg, &d.seq);
+        r = kernel_send_request(nl, msg, &d.seq);
         if (r < 0)
                 return r;
         do
-                r = nl_recv_batch(nl, answer_msg, &d);
+                r = kernel_recv_batch(nl, answer_msg, &d);
         while (r == 0);
         if (r < 0)
                 return r;

@@ -6,7 +6,7 @@
 #include <netlink/route/link.h>
 
 #include "log.h"
-#include "nl_internal.h"
+#include "kernel_internal.h"
 
 
 static void link_from_object(struct rtnl_link *l, struct link_info *ret) {
@@ -52,7 +52,7 @@ static int addr_msg(struct nlmsghdr *hdr, void *userdata) {
 /* Dumps IPv4 addresses (of one interface when ifindex > 0 and the kernel filters), calling fn
  * for each. The request carries a proper ifaddrmsg header, which strict checking requires
  * (libnl's address cache request does not pass it). */
-static int dump_addresses(struct nl_ctx *nl, int ifindex, int (*fn)(int, uint32_t, uint8_t, void *), void *userdata) {
+static int dump_addresses(struct kernel_ctx *nl, int ifindex, int (*fn)(int, uint32_t, uint8_t, void *), void *userdata) {
         struct ifaddrmsg ifa = { .ifa_family = AF_INET, .ifa_index = nl->strict && ifindex > 0 ? (uint32_t) ifindex : 0 };
         struct addr_dump st = { .fn = fn, .userdata = userdata };
         _cleanup_nlmsg_ struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
@@ -60,7 +60,7 @@ static int dump_addresses(struct nl_ctx *nl, int ifindex, int (*fn)(int, uint32_
 
         if (!msg || nlmsg_append(msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0)
                 return -ENOMEM;
-        r = nl_request(nl, msg, addr_msg, &st);
+        r = kernel_request(nl, msg, addr_msg, &st);
         /* An address that changed while the kernel walked them comes with its own event, and
          * the reconcile it causes reads them again. */
         return r == -EAGAIN ? 0 : r;
@@ -81,7 +81,7 @@ static int has_address_fn(int ifindex, uint32_t address, uint8_t prefixlen, void
 }
 
 /* Does ifindex carry the IPv4 address? */
-static int link_has_address(struct nl_ctx *nl, int ifindex, uint32_t address, bool *ret) {
+static int link_has_address(struct kernel_ctx *nl, int ifindex, uint32_t address, bool *ret) {
         struct has_address st = { .ifindex = ifindex, .address = address };
         int r = dump_addresses(nl, ifindex, has_address_fn, &st);
         if (r < 0)
@@ -110,7 +110,7 @@ static int connected_fn(int ifindex, uint32_t address, uint8_t prefixlen, void *
         return 0;
 }
 
-int nl_link_connected(struct nl_ctx *nl, struct connected_subnet **ret, size_t *ret_n) {
+int kernel_link_connected(struct kernel_ctx *nl, struct connected_subnet **ret, size_t *ret_n) {
         _cleanup_cache_ struct nl_cache *links = NULL;
         struct connected_list st = {};
         int r;
@@ -120,7 +120,7 @@ int nl_link_connected(struct nl_ctx *nl, struct connected_subnet **ret, size_t *
                 free(st.list);
                 return r;
         }
-        if (st.n > 0 && nl_link_cache(nl, &links) >= 0)
+        if (st.n > 0 && kernel_link_cache(nl, &links) >= 0)
                 for (size_t i = 0; i < st.n; i++) {
                         struct rtnl_link *l = rtnl_link_get(links, st.list[i].ifindex);
                         if (l) {
@@ -149,14 +149,14 @@ static struct rtnl_link *resolve_master(struct nl_cache *links, struct rtnl_link
         return l;
 }
 
-int nl_link_find_by_mac(struct nl_ctx *nl, const uint8_t mac[static 6], uint32_t address, struct link_info *ret) {
+int kernel_link_find_by_mac(struct kernel_ctx *nl, const uint8_t mac[static 6], uint32_t address, struct link_info *ret) {
         _cleanup_cache_ struct nl_cache *links = NULL;
         struct rtnl_link *best = NULL;
         bool best_has_address = false;
         unsigned candidates = 0;
         int r;
 
-        r = nl_link_cache(nl, &links);
+        r = kernel_link_cache(nl, &links);
         if (r < 0)
                 return r;
 
@@ -189,12 +189,12 @@ int nl_link_find_by_mac(struct nl_ctx *nl, const uint8_t mac[static 6], uint32_t
         return 0;
 }
 
-int nl_link_find_by_name(struct nl_ctx *nl, const char *name, uint32_t address, struct link_info *ret) {
+int kernel_link_find_by_name(struct kernel_ctx *nl, const char *name, uint32_t address, struct link_info *ret) {
         _cleanup_cache_ struct nl_cache *links = NULL;
         struct rtnl_link *l;
         int r;
 
-        r = nl_link_cache(nl, &links);
+        r = kernel_link_cache(nl, &links);
         if (r < 0)
                 return r;
         l = rtnl_link_get_by_name(links, name);

@@ -5,7 +5,7 @@
 #include <net/if.h>
 #include <netlink/route/link.h>
 
-#include "nl_internal.h"
+#include "kernel_internal.h"
 
 static void name_routes(struct nl_cache *links, struct route_set *s) {
         for (size_t i = 0; i < s->n; i++) {
@@ -40,8 +40,8 @@ static bool carries_traffic(uint8_t type, bool any) {
         return type == RTN_UNICAST || (any && (type == RTN_BLACKHOLE || type == RTN_UNREACHABLE || type == RTN_PROHIBIT));
 }
 
-int nl_route_parse(struct nlmsghdr *hdr, bool any_type, struct route *ret) {
-        struct nlattr *tb[NL_RTA_MAX + 1];
+int kernel_route_parse(struct nlmsghdr *hdr, bool any_type, struct route *ret) {
+        struct nlattr *tb[KERNEL_RTA_MAX + 1];
         struct rtmsg *rtm;
         struct route r = {};
 
@@ -53,7 +53,7 @@ int nl_route_parse(struct nlmsghdr *hdr, bool any_type, struct route *ret) {
         if (rtm->rtm_family != AF_INET || !carries_traffic(rtm->rtm_type, any_type) || (rtm->rtm_flags & RTM_F_CLONED))
                 return -EINVAL;
         r.type = rtm->rtm_type;
-        if (nlmsg_parse(hdr, sizeof *rtm, tb, NL_RTA_MAX, NULL) < 0)
+        if (nlmsg_parse(hdr, sizeof *rtm, tb, KERNEL_RTA_MAX, NULL) < 0)
                 return -EBADMSG;
 
         r.dst_len = rtm->rtm_dst_len;
@@ -75,7 +75,7 @@ int nl_route_parse(struct nlmsghdr *hdr, bool any_type, struct route *ret) {
         }
         if (tb[RTA_OIF] && nla_len(tb[RTA_OIF]) == 4)
                 r.ifindex = (int) nla_get_u32(tb[RTA_OIF]);
-        if (tb[RTA_MULTIPATH] || tb[RTA_VIA] || tb[NL_RTA_NH_ID]) {
+        if (tb[RTA_MULTIPATH] || tb[RTA_VIA] || tb[KERNEL_RTA_NH_ID]) {
                 /* Nexthops we never install; such a route is never "equal" to a desired one. */
                 r.multipath = true;
                 r.gateway = 0;
@@ -122,7 +122,7 @@ static int dump_route(struct nlmsghdr *hdr, struct dump_state *st) {
         struct route r;
 
         /* Every type: a blackhole, unreachable or prohibit route in a wanted slot is a conflict. */
-        if (nl_route_parse(hdr, true, &r) < 0)
+        if (kernel_route_parse(hdr, true, &r) < 0)
                 return 0;
         /* The kernel may not have filtered (old kernels): check everything here again. */
         if (r.table != st->table)
@@ -139,7 +139,7 @@ static int dump_msg(struct nlmsghdr *hdr, void *userdata) {
 }
 
 /* One dump of IPv4 routes in table; protocol and oif are kernel-side filters (0: none). */
-static int dump_routes_once(struct nl_ctx *nl, struct dump_state *st, uint8_t protocol, int oif) {
+static int dump_routes_once(struct kernel_ctx *nl, struct dump_state *st, uint8_t protocol, int oif) {
         _cleanup_nlmsg_ struct nl_msg *msg = NULL;
         int r;
         struct rtmsg rtm = {
@@ -154,14 +154,14 @@ static int dump_routes_once(struct nl_ctx *nl, struct dump_state *st, uint8_t pr
         if (nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 || nla_put_u32(msg, RTA_TABLE, st->table) < 0 ||
             (oif > 0 && nla_put_u32(msg, RTA_OIF, (uint32_t) oif) < 0))
                 return -ENOMEM;
-        r = nl_request(nl, msg, dump_msg, st);
+        r = kernel_request(nl, msg, dump_msg, st);
         /* A dump filtered by table (strict checking) ends with ENOENT when that table does not
          * exist yet ("ipv4: FIB table does not exist"): it holds no route. */
         return r == -ENOENT ? 0 : r;
 }
 
 /* The routing table changed while the kernel walked it: the dump is inconsistent, start again. */
-static int dump_routes(struct nl_ctx *nl, struct dump_state *st, uint8_t protocol, int oif) {
+static int dump_routes(struct kernel_ctx *nl, struct dump_state *st, uint8_t protocol, int oif) {
         size_t own_n = st->own->n, foreign_n = st->foreign->n;
         int r = -EAGAIN;
 
@@ -173,7 +173,7 @@ static int dump_routes(struct nl_ctx *nl, struct dump_state *st, uint8_t protoco
         return r;
 }
 
-int nl_route_list(struct nl_ctx *nl, enum nl_route_mode mode, uint32_t table, uint8_t protocol, int ifindex,
+int kernel_route_list(struct kernel_ctx *nl, enum kernel_route_mode mode, uint32_t table, uint8_t protocol, int ifindex,
                    const struct route_set *desired, struct route_set *ret_own, struct route_set *ret_foreign) {
         _cleanup_route_set_ struct route_set own = {}, foreign = {};
         struct dump_state st = {
@@ -185,7 +185,7 @@ int nl_route_list(struct nl_ctx *nl, enum nl_route_mode mode, uint32_t table, ui
         };
         int r;
 
-        if (mode == NL_LIST_FULL || !nl->strict) {
+        if (mode == KERNEL_LIST_FULL || !nl->strict) {
                 /* One walk over the whole table gives both sets. */
                 st.desired = desired;
                 r = dump_routes(nl, &st, 0, 0);
@@ -217,7 +217,7 @@ int nl_route_list(struct nl_ctx *nl, enum nl_route_mode mode, uint32_t table, ui
          * for the link list only when a route uses another device. */
         if (!name_from(desired, &own) || !name_from(desired, &foreign)) {
                 _cleanup_cache_ struct nl_cache *links = NULL;
-                if (nl_link_cache(nl, &links) >= 0) {
+                if (kernel_link_cache(nl, &links) >= 0) {
                         name_routes(links, &own);
                         name_routes(links, &foreign);
                 }

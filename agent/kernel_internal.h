@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared between the nl_*.c files only: the socket wrapper (nl_socket.c), request and ack
- * plumbing, and the route parser (nl_route.c) that the event monitor also uses. */
+/* Shared between the kernel_*.c files only: the socket wrapper (kernel_socket.c), request and ack
+ * plumbing, and the route parser (kernel_route.c) that the event monitor also uses. */
 #pragma once
 
 #include <linux/rtnetlink.h>
@@ -9,7 +9,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
-#include "nl.h"
+#include "kernel.h"
 
 /* Kernel interfaces newer than the oldest headers the agent builds against (RHEL 8's are Linux
  * 4.18). On kernels that old the setsockopt fails and the attribute never comes, which the code
@@ -18,57 +18,57 @@
 #ifndef NETLINK_GET_STRICT_CHK
 #define NETLINK_GET_STRICT_CHK 12 /* Linux 4.20 */
 #endif
-#define NL_RTA_NH_ID 30           /* Linux 5.3 */
-#define NL_RTA_MAX (RTA_MAX > NL_RTA_NH_ID ? RTA_MAX : NL_RTA_NH_ID)
+#define KERNEL_RTA_NH_ID 30           /* Linux 5.3 */
+#define KERNEL_RTA_MAX (RTA_MAX > KERNEL_RTA_NH_ID ? RTA_MAX : KERNEL_RTA_NH_ID)
 
-struct nl_ctx {
+struct kernel_ctx {
         struct nl_sock *sock;
-        struct nl_sock *cache_sock; /* libnl's caches (nl_link_cache), opened when first needed */
+        struct nl_sock *cache_sock; /* libnl's caches (kernel_link_cache), opened when first needed */
         bool strict;
-        /* nl_ctx_fail_send (tests only): requests left before one fails, and with what. */
+        /* kernel_ctx_fail_send (tests only): requests left before one fails, and with what. */
         unsigned fail_countdown;
         int fail_error;
 };
 
 /* libnl's NLE_* codes to -errno: the one place where they are converted. */
-int nl_errno(int nle);
+int kernel_errno(int nle);
 
 /* The kernel's answer to one request. */
-struct nl_ack {
+struct kernel_ack {
         int error;                 /* 0 or -errno */
         char ext_msg[128];         /* NLMSGERR_ATTR_MSG from extended acks, "" when none */
 };
 
 /* Sends msg (completing seq and pid). Returns the sequence number, or -errno. */
-int nl_send_request(struct nl_ctx *nl, struct nl_msg *msg, uint32_t *ret_seq);
+int kernel_send_request(struct kernel_ctx *nl, struct nl_msg *msg, uint32_t *ret_seq);
 
 /* Reads one datagram and calls fn for each message in it until fn returns non-zero, which is
  * then returned (negative: error, positive: the caller's "done"). 0 means "read more". */
-int nl_recv_batch(struct nl_ctx *nl, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata);
+int kernel_recv_batch(struct kernel_ctx *nl, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata);
 
 /* Sends a request (msg: its header and attributes, freshly built: a retry builds another), a
  * dump or a query, and hands each answer to fn until the kernel's NLMSG_DONE or acknowledgement,
  * or until fn says it has what it asked for. fn returns 0 to go on, 1 when done, or -errno.
  * Returns 0, fn's or the kernel's -errno, or -EAGAIN when the kernel says a dump was
  * interrupted (what it walked changed midway: ask again). */
-int nl_request(struct nl_ctx *nl, struct nl_msg *msg, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata);
+int kernel_request(struct kernel_ctx *nl, struct nl_msg *msg, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata);
 
 /* Does hdr end the answer to a request? 0: no; 1: yes (NLMSG_DONE, an acknowledgement); or the
  * -errno the kernel ended it with (NLMSG_ERROR, or NLMSG_DONE after a dump that failed). */
-int nl_answer_end(struct nlmsghdr *hdr);
+int kernel_answer_end(struct nlmsghdr *hdr);
 
 /* The link list as libnl's cache, read over libnl's own socket. */
-int nl_link_cache(struct nl_ctx *nl, struct nl_cache **ret);
+int kernel_link_cache(struct kernel_ctx *nl, struct nl_cache **ret);
 
 /* Reads acknowledgements until every seq in [first, last] is answered; cb is called for each
  * with the index seq - first. */
-int nl_collect_acks(struct nl_ctx *nl, uint32_t first, uint32_t last,
-                    void (*cb)(size_t index, const struct nl_ack *ack, void *userdata), void *userdata);
+int kernel_collect_acks(struct kernel_ctx *nl, uint32_t first, uint32_t last,
+                    void (*cb)(size_t index, const struct kernel_ack *ack, void *userdata), void *userdata);
 
 /* Parses one RTM_NEWROUTE into a route. Returns 0, or -EINVAL for routes we never consider
  * (not IPv4, cloned, ...). Unicast routes only, and with any_type also the routes that end
  * traffic (blackhole, unreachable, prohibit; route.type says which). */
-int nl_route_parse(struct nlmsghdr *hdr, bool any_type, struct route *ret);
+int kernel_route_parse(struct nlmsghdr *hdr, bool any_type, struct route *ret);
 
 static inline void nlmsg_freep(struct nl_msg **m) {
         if (*m)
@@ -76,8 +76,8 @@ static inline void nlmsg_freep(struct nl_msg **m) {
 }
 #define _cleanup_nlmsg_ _cleanup_(nlmsg_freep)
 
-static inline void nl_cache_freep(struct nl_cache **c) {
+static inline void kernel_cache_freep(struct nl_cache **c) {
         if (*c)
                 nl_cache_free(*c);
 }
-#define _cleanup_cache_ _cleanup_(nl_cache_freep)
+#define _cleanup_cache_ _cleanup_(kernel_cache_freep)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Kernel events: a netlink socket in the link, IPv4 address and IPv4 route groups, read from
- * the event loop. Each message becomes a project-level nl_event; the daemon decides what
+ * the event loop. Each message becomes a project-level kernel_event; the daemon decides what
  * matters. Events carrying our own request socket's port id are our own changes. */
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -8,28 +8,28 @@
 
 #include "event.h"
 #include "log.h"
-#include "nl_internal.h"
+#include "kernel_internal.h"
 
-struct nl_monitor {
+struct kernel_monitor {
         sd_event *event;
         struct nl_sock *sock;
         sd_event_source *io;
         sd_event_source *reopen;    /* armed while the socket is closed after a failure */
-        int fail_next_recv;         /* nl_monitor_fail_next_recv (tests only) */
+        int fail_next_recv;         /* kernel_monitor_fail_next_recv (tests only) */
         uint32_t self_port;
-        nl_event_fn fn;
+        kernel_event_fn fn;
         void *userdata;
         unsigned char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
 };
 
-static int parse_link(struct nlmsghdr *hdr, struct nl_event *ev) {
+static int parse_link(struct nlmsghdr *hdr, struct kernel_event *ev) {
         struct nlattr *tb[IFLA_MAX + 1];
         struct ifinfomsg *ifi;
 
         if ((size_t) nlmsg_datalen(hdr) < sizeof *ifi || nlmsg_parse(hdr, sizeof *ifi, tb, IFLA_MAX, NULL) < 0)
                 return -EBADMSG;
         ifi = nlmsg_data(hdr);
-        ev->kind = NL_EVENT_LINK;
+        ev->kind = KERNEL_EVENT_LINK;
         ev->ifindex = ifi->ifi_index;
         ev->link.ifindex = ifi->ifi_index;
         ev->link.up = ifi->ifi_flags & IFF_UP;
@@ -43,7 +43,7 @@ static int parse_link(struct nlmsghdr *hdr, struct nl_event *ev) {
         return 0;
 }
 
-static int parse_address(struct nlmsghdr *hdr, struct nl_event *ev) {
+static int parse_address(struct nlmsghdr *hdr, struct kernel_event *ev) {
         struct nlattr *tb[IFA_MAX + 1];
         struct ifaddrmsg *ifa;
         struct nlattr *a;
@@ -53,7 +53,7 @@ static int parse_address(struct nlmsghdr *hdr, struct nl_event *ev) {
         ifa = nlmsg_data(hdr);
         if (ifa->ifa_family != AF_INET)
                 return -EINVAL;
-        ev->kind = NL_EVENT_ADDRESS;
+        ev->kind = KERNEL_EVENT_ADDRESS;
         ev->ifindex = (int) ifa->ifa_index;
         a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
         if (a && nla_len(a) == 4) {
@@ -64,8 +64,8 @@ static int parse_address(struct nlmsghdr *hdr, struct nl_event *ev) {
         return 0;
 }
 
-static void dispatch(struct nl_monitor *m, struct nlmsghdr *hdr) {
-        struct nl_event ev = {
+static void dispatch(struct kernel_monitor *m, struct nlmsghdr *hdr) {
+        struct kernel_event ev = {
                 .removed = hdr->nlmsg_type == RTM_DELROUTE || hdr->nlmsg_type == RTM_DELLINK ||
                            hdr->nlmsg_type == RTM_DELADDR,
                 .self = m->self_port != 0 && hdr->nlmsg_pid == m->self_port,
@@ -75,8 +75,8 @@ static void dispatch(struct nl_monitor *m, struct nlmsghdr *hdr) {
         switch (hdr->nlmsg_type) {
         case RTM_NEWROUTE:
         case RTM_DELROUTE:
-                ev.kind = NL_EVENT_ROUTE;
-                r = nl_route_parse(hdr, true, &ev.route);
+                ev.kind = KERNEL_EVENT_ROUTE;
+                r = kernel_route_parse(hdr, true, &ev.route);
                 break;
         case RTM_NEWLINK:
         case RTM_DELLINK:
@@ -93,13 +93,13 @@ static void dispatch(struct nl_monitor *m, struct nlmsghdr *hdr) {
                 m->fn(&ev, m->userdata);
 }
 
-static int monitor_open(struct nl_monitor *m);
-static void monitor_close(struct nl_monitor *m);
+static int monitor_open(struct kernel_monitor *m);
+static void monitor_close(struct kernel_monitor *m);
 
 /* A socket that fails in a way the kernel does not explain (ENOBUFS is explained: events were
  * dropped) is closed and opened again, and the daemon re-reads everything: without it, healing
  * would stop while the polls go on. */
-static void monitor_failed(struct nl_monitor *m, int error) {
+static void monitor_failed(struct kernel_monitor *m, int error) {
         uint64_t now = 0;
 
         log_warning_errno(error, "Kernel event socket failed (%m); opening it again and re-reading the kernel state");
@@ -110,7 +110,7 @@ static void monitor_failed(struct nl_monitor *m, int error) {
 }
 
 static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct nl_monitor *m = userdata;
+        struct kernel_monitor *m = userdata;
 
         (void) s;
         (void) revents;
@@ -132,7 +132,7 @@ static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userd
                                 return 0;
                         if (errno == ENOBUFS) {
                                 /* The kernel dropped events; we no longer know what changed. */
-                                struct nl_event ev = { .kind = NL_EVENT_OVERFLOW };
+                                struct kernel_event ev = { .kind = KERNEL_EVENT_OVERFLOW };
                                 log_debug("Netlink event queue overflowed; re-reading the kernel state");
                                 m->fn(&ev, m->userdata);
                                 continue;
@@ -148,8 +148,8 @@ static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userd
 }
 
 static int on_reopen(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct nl_monitor *m = userdata;
-        struct nl_event ev = { .kind = NL_EVENT_OVERFLOW };
+        struct kernel_monitor *m = userdata;
+        struct kernel_event ev = { .kind = KERNEL_EVENT_OVERFLOW };
         int r;
 
         (void) s;
@@ -165,13 +165,13 @@ static int on_reopen(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static void monitor_close(struct nl_monitor *m) {
+static void monitor_close(struct kernel_monitor *m) {
         m->io = event_source_disable_unref(m->io);
         nl_socket_free(m->sock);
         m->sock = NULL;
 }
 
-static int monitor_open(struct nl_monitor *m) {
+static int monitor_open(struct kernel_monitor *m) {
         /* Room for a burst of route events on a busy router before ENOBUFS. SO_RCVBUFFORCE passes
          * rmem_max (the process holds CAP_NET_ADMIN); without the right, SO_RCVBUF is capped. */
         int size = 4 * 1024 * 1024, r;
@@ -188,7 +188,7 @@ static int monitor_open(struct nl_monitor *m) {
         if (r >= 0)
                 r = nl_socket_set_nonblocking(m->sock);
         if (r < 0) {
-                r = nl_errno(r);
+                r = kernel_errno(r);
                 monitor_close(m);
                 return r;
         }
@@ -201,9 +201,9 @@ static int monitor_open(struct nl_monitor *m) {
         return 0;
 }
 
-int nl_monitor_new(struct sd_event *e, const struct nl_ctx *requests, nl_event_fn fn, void *userdata,
-                   struct nl_monitor **ret) {
-        struct nl_monitor *m;
+int kernel_monitor_new(struct sd_event *e, const struct kernel_ctx *requests, kernel_event_fn fn, void *userdata,
+                   struct kernel_monitor **ret) {
+        struct kernel_monitor *m;
         int r;
 
         m = calloc(1, sizeof *m);
@@ -219,14 +219,14 @@ int nl_monitor_new(struct sd_event *e, const struct nl_ctx *requests, nl_event_f
         if (r >= 0)
                 r = monitor_open(m);
         if (r < 0) {
-                nl_monitor_free(m);
+                kernel_monitor_free(m);
                 return r;
         }
         *ret = m;
         return 0;
 }
 
-void nl_monitor_free(struct nl_monitor *m) {
+void kernel_monitor_free(struct kernel_monitor *m) {
         if (!m)
                 return;
         monitor_close(m);
@@ -235,11 +235,11 @@ void nl_monitor_free(struct nl_monitor *m) {
         free(m);
 }
 
-void nl_monitor_fail_next_recv(struct nl_monitor *m, int error) {
+void kernel_monitor_fail_next_recv(struct kernel_monitor *m, int error) {
         m->fail_next_recv = error;
 }
 
-int nl_monitor_rcvbuf(const struct nl_monitor *m) {
+int kernel_monitor_rcvbuf(const struct kernel_monitor *m) {
         int size = 0;
         socklen_t len = sizeof size;
 

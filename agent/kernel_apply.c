@@ -8,11 +8,11 @@
 #include <arpa/inet.h>
 
 #include "log.h"
-#include "nl_internal.h"
+#include "kernel_internal.h"
 
 /* Requests in flight before we read acknowledgements. An ack is 36 bytes of payload but costs
  * about a kilobyte of the socket's receive buffer (skb overhead); a window must fit in it, or the
- * kernel drops acks (ENOBUFS). nl_ctx_open sets the buffer to 1 MiB where the limits allow;
+ * kernel drops acks (ENOBUFS). kernel_ctx_open sets the buffer to 1 MiB where the limits allow;
  * 128 acks fit even in the default 208 KiB. */
 #define WINDOW 128
 
@@ -22,7 +22,7 @@ enum op_kind {
         OP_DELETE,
 };
 
-struct nl_op {
+struct kernel_op {
         enum op_kind kind;
         struct route route;
         const struct route *was;   /* ADD, APPEND: the own route this one replaces, deleted after */
@@ -32,7 +32,7 @@ struct nl_op {
         bool acked;
 };
 
-static int build_msg(const struct nl_op *op, struct nl_msg **ret) {
+static int build_msg(const struct kernel_op *op, struct nl_msg **ret) {
         _cleanup_nlmsg_ struct nl_msg *msg = NULL;
         const struct route *r = &op->route;
         int type = op->kind == OP_DELETE ? RTM_DELROUTE : RTM_NEWROUTE;
@@ -71,10 +71,10 @@ static int build_msg(const struct nl_op *op, struct nl_msg **ret) {
 }
 
 struct window {
-        struct nl_op *ops;
+        struct kernel_op *ops;
 };
 
-static void ack_cb(size_t index, const struct nl_ack *ack, void *userdata) {
+static void ack_cb(size_t index, const struct kernel_ack *ack, void *userdata) {
         struct window *w = userdata;
         w->ops[index].error = ack->error;
         snprintf(w->ops[index].ext_msg, sizeof w->ops[index].ext_msg, "%s", ack->ext_msg);
@@ -85,7 +85,7 @@ static void ack_cb(size_t index, const struct nl_ack *ack, void *userdata) {
  * (-ECANCELED), gets its own error when building or sending it fails, and the kernel's answer
  * when that arrives. The first failure to build or send stops the run: what follows stays not
  * sent, and the error is returned (as is a socket that broke while reading acks). */
-static int run_ops(struct nl_ctx *nl, struct nl_op *ops, size_t n) {
+static int run_ops(struct kernel_ctx *nl, struct kernel_op *ops, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 ops[i].error = -ECANCELED;
                 ops[i].acked = false;
@@ -98,11 +98,11 @@ static int run_ops(struct nl_ctx *nl, struct nl_op *ops, size_t n) {
                 /* cppcheck-suppress knownConditionTrueFalse ; count >= 1: start < n in the outer loop */
                 for (size_t i = 0; i < count; i++) {
                         _cleanup_nlmsg_ struct nl_msg *msg = NULL;
-                        struct nl_op *op = &ops[start + i];
+                        struct kernel_op *op = &ops[start + i];
 
                         r = build_msg(op, &msg);
                         if (r >= 0)
-                                r = nl_send_request(nl, msg, &seq);
+                                r = kernel_send_request(nl, msg, &seq);
                         if (r >= 0 && sent > 0 && seq != first + sent)
                                 r = -EILSEQ; /* sent, but its ack cannot be told apart: count it failed */
                         if (r < 0) {
@@ -115,7 +115,7 @@ static int run_ops(struct nl_ctx *nl, struct nl_op *ops, size_t n) {
                 }
                 if (sent > 0) {
                         struct window w = { .ops = ops + start };
-                        int k = nl_collect_acks(nl, first, first + (uint32_t) sent - 1, ack_cb, &w);
+                        int k = kernel_collect_acks(nl, first, first + (uint32_t) sent - 1, ack_cb, &w);
                         if (k < 0) {
                                 for (size_t i = 0; i < sent; i++)
                                         if (!ops[start + i].acked)
@@ -131,7 +131,7 @@ static int run_ops(struct nl_ctx *nl, struct nl_op *ops, size_t n) {
 
 /* What an op does, in the words of the log: a new route that takes an own route's place is
  * "replaced", whichever way it is sent. */
-static const char *op_verb(const struct nl_op *op, bool past) {
+static const char *op_verb(const struct kernel_op *op, bool past) {
         if (op->kind == OP_DELETE)
                 return past ? "deleted" : "delete";
         if (op->was)
@@ -139,7 +139,7 @@ static const char *op_verb(const struct nl_op *op, bool past) {
         return past ? "added" : "add";
 }
 
-static void log_op(const struct nl_op *op, bool quiet_failures) {
+static void log_op(const struct kernel_op *op, bool quiet_failures) {
         char rs[ROUTE_STRLEN], was[ROUTE_STRLEN + 8] = "", dst[CIDR_STRLEN], gw[IPV4_STRLEN];
         char f_route[CIDR_STRLEN + 8], f_action[24], f_iface[IF_NAMESIZE + 8], f_gw[IPV4_STRLEN + 10];
         struct cidr c = { op->route.dst, op->route.dst_len };
@@ -188,15 +188,15 @@ static void log_op(const struct nl_op *op, bool quiet_failures) {
                      op->ext_msg[0] ? " (kernel: " : "", op->ext_msg, op->ext_msg[0] ? ")" : "");
 }
 
-static int ops_push(struct nl_op **ops, size_t *n, size_t *cap, enum op_kind kind, const struct route *r,
+static int ops_push(struct kernel_op **ops, size_t *n, size_t *cap, enum op_kind kind, const struct route *r,
                     const struct route *was) {
         if (GREEDY_REALLOC(*ops, *cap, *n + 1) < 0)
                 return -ENOMEM;
-        (*ops)[(*n)++] = (struct nl_op) { .kind = kind, .route = *r, .was = was };
+        (*ops)[(*n)++] = (struct kernel_op) { .kind = kind, .route = *r, .was = was };
         return 0;
 }
 
-static void tally(const struct nl_op *op, struct apply_result *res) {
+static void tally(const struct kernel_op *op, struct apply_result *res) {
         if (op->error == 0)
                 res->ok++;
         else if (op->kind == OP_ADD && op->error == -EEXIST)
@@ -205,8 +205,8 @@ static void tally(const struct nl_op *op, struct apply_result *res) {
                 res->failed++;
 }
 
-int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, bool quiet_failures, struct apply_result *ret) {
-        _cleanup_free_ struct nl_op *installs = NULL, *removals = NULL;
+int kernel_apply_plan(struct kernel_ctx *nl, const struct plan *p, bool quiet_failures, struct apply_result *ret) {
+        _cleanup_free_ struct kernel_op *installs = NULL, *removals = NULL;
         size_t n_installs = 0, cap_installs = 0, n_removals = 0, cap_removals = 0;
         struct apply_result res = {};
         int r, k;
@@ -241,7 +241,7 @@ int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, bool quiet_failures, 
         /* Phase 2, removals: the old half of replacements whose new half is in place, then own
          * routes that are no longer wanted. */
         for (size_t i = 0; i < n_installs; i++) {
-                const struct nl_op *installed = &installs[i];
+                const struct kernel_op *installed = &installs[i];
                 if (!installed->was)
                         continue;
                 if (installed->error != 0) {
@@ -275,14 +275,14 @@ int nl_apply_plan(struct nl_ctx *nl, const struct plan *p, bool quiet_failures, 
         return k < 0 ? k : 0;
 }
 
-int nl_flush(struct nl_ctx *nl, uint32_t table, uint8_t protocol, struct apply_result *ret) {
+int kernel_flush(struct kernel_ctx *nl, uint32_t table, uint8_t protocol, struct apply_result *ret) {
         _cleanup_route_set_ struct route_set own = {}, foreign = {}, none = {};
-        _cleanup_free_ struct nl_op *ops = NULL;
+        _cleanup_free_ struct kernel_op *ops = NULL;
         size_t n = 0, cap = 0;
         struct apply_result res = {};
         int r;
 
-        r = nl_route_list(nl, NL_LIST_FAST, table, protocol, 0, &none, &own, &foreign);
+        r = kernel_route_list(nl, KERNEL_LIST_FAST, table, protocol, 0, &none, &own, &foreign);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < own.n; i++)
