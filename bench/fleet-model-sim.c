@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The pacing rule alone (agent/api_pace.c, the very code the agent runs), for fleets too large to
+/* The pacing rule alone (agent/core/api_pace.c, the very code the agent runs), for fleets too large to
  * start for real: simulated agents share one token whose API keeps DigitalOcean's sliding windows
  * (5,000 requests an hour, 250 a minute) and answers with ratelimit-* headers, as
  * tests/lib/fake_api.py does for bench/fleet. Time is simulated: a day takes a moment.

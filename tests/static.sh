@@ -7,20 +7,21 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 cd "$top_srcdir"
 
-cflags="-std=gnu11 -D_GNU_SOURCE -DPACKAGE_NAME=\"vpc-peer-routes\" -DPACKAGE_VERSION=\"0\" -Iagent
+layers=$(for d in agent/*/; do printf -- '-I%s ' "${d%/}"; done)
+cflags="-std=gnu11 -D_GNU_SOURCE -DPACKAGE_NAME=\"vpc-peer-routes\" -DPACKAGE_VERSION=\"0\" $layers
 $(pkg-config --cflags libnl-3.0 libnl-route-3.0 libcurl libcjson libsystemd)"
 
 if command -v cppcheck >/dev/null; then
         out=$(cppcheck --quiet --std=c11 --enable=warning,style,performance,portability --inline-suppr \
                 --suppressions-list=tests/static/cppcheck.suppress --error-exitcode=1 \
-                -D_GNU_SOURCE -DPACKAGE_NAME=\"vpc-peer-routes\" -DPACKAGE_VERSION=\"0\" -Iagent agent/*.c 2>&1)
+                -D_GNU_SOURCE -DPACKAGE_NAME=\"vpc-peer-routes\" -DPACKAGE_VERSION=\"0\" $layers agent/*/*.c 2>&1)
         if [ $? -eq 0 ]; then ok "cppcheck finds nothing unexplained"; else not_ok "cppcheck finds nothing unexplained"; diag "$out"; fi
 else
         not_ok "cppcheck is installed (tests/deps installs it)"
 fi
 
 if command -v clang-tidy >/dev/null; then
-        for f in agent/*.c; do
+        for f in agent/*/*.c; do
                 # shellcheck disable=SC2086
                 all=$(clang-tidy --quiet "$f" -- $cflags 2>&1)
                 rc=$?

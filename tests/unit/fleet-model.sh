@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The fleet pacing rule (agent/api_pace.c) in bench/fleet-model's simulation of DigitalOcean's
+# The fleet pacing rule (agent/core/api_pace.c) in bench/fleet-model's simulation of DigitalOcean's
 # per-token limits: for fleets of 50, 100 and 300 on one token, no 429 once settled, the token's
 # busiest hour within api_budget, a new peering on every droplet within twice the fair-share
 # interval. The simulation is seeded: the same code gives the same figures on any machine.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* doctor's verdicts (agent/doctor.c) on made-up kernels: a table of routes, policy rules, and a
+/* doctor's verdicts (agent/reconcile/doctor.c) on made-up kernels: a table of routes, policy rules, and a
  * lookup that does what the kernel does with them (rules by priority, then the longest prefix).
  * tests/integration/doctor.sh shows the same against the real kernel. */
 #include <linux/fib_rules.h>

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+/* Layer base (agent/base/): helpers, logging, the HTTP client on sd-event, the running-service
+ * socket. Uses nothing of the agent's above it. */
 /* Ownership helpers (_cleanup_, TAKE_PTR), small string and number helpers shared by every module. */
 #pragma once
 

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+/* Layer reconcile (agent/reconcile/): one pass from the sources to the kernel, the desired
+ * set, doctor's verdicts, the state file. Uses source, kernel and the layers below. */
 /* One reconcile: metadata body → private NIC → desired routes → kernel state → plan → apply.
  * The same steps serve sync, status, and every round of the daemon. */
 #pragma once

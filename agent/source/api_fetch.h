@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+/* Layer source (agent/source/): where the routes come from, the metadata service and the
+ * DigitalOcean API: fetching, parsing, budgets. Uses config, core and base (not kernel). */
 /* One "API round": droplet → its VPC → the VPC's peerings (every page) → each ACTIVE peer VPC's
  * ip_range, over http.c on the event loop. VPC ranges are cached (a VPC's range never changes),
  * so a steady-state round costs two requests. Requests stay inside DigitalOcean's budget. */

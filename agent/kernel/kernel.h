@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Layer kernel (agent/kernel/): rtnetlink over libnl. Uses core and base (not source). */
 /* The kernel side, over libnl: the socket (kernel_socket.c), links and addresses (kernel_link.c), own
  * routes and the foreign routes that matter (kernel_route.c), applying a plan (kernel_apply.c) and the
  * event monitor (kernel_monitor.c). Only project types cross this header; libnl stays in those. */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Layer cmd (agent/cmd/): main() and the one-shot commands. Uses every layer below it. */
 /* The one-shot commands, one file each (sync.c, status.c, flush.c, check_config.c), callable
  * from main.c and from tests. `run` is the daemon (daemon.h). */
 #pragma once

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Layer daemon (agent/daemon/): the service's loop over reconcile. Uses every layer below it. */
 /* `vpc-peer-routes run`: the long-running service. */
 #pragma once
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Layer config (agent/config/): the configuration and the API token. Uses core and base. */
 /* The configuration: defaults, the "key = value" file, command-line overrides, validation.
  * A loaded config is immutable; a reload builds a new one and swaps it whole. */
 #pragma once

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/* Layer core (agent/core/): the agent's own types and rules, with no socket and no event loop:
+ * routes and CIDR maths, the plan, the owner record, backoff, fights, API pacing, JSON helpers.
+ * Uses base only. */
 /* The project's own route and CIDR types, sorted route sets, IPv4 text parsing and CIDR maths.
  * Addresses are kept in host byte order; the kernel_* files convert at the kernel boundary. */
 #pragma once
