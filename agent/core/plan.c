@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Computes the actions that bring the kernel to the desired routes, touching only own routes.
  * A sorted merge by destination, as wireguard-tools merges peers in setconf.c. */
-#include <linux/rtnetlink.h>
-
 #include "plan.h"
 
 static bool is_sorted(const struct route_set *s) {
@@ -17,7 +15,7 @@ static bool is_sorted(const struct route_set *s) {
 /* An own route we may keep: identical in everything we set (an own route of an earlier protocol
  * number is moved to the current one). */
 static bool own_equal(const struct route *have, const struct route *want) {
-        return !have->multipath && (have->type == 0 || have->type == RTN_UNICAST) && have->gateway == want->gateway && have->ifindex == want->ifindex &&
+        return !have->multipath && route_is_unicast(have) && have->gateway == want->gateway && have->ifindex == want->ifindex &&
                have->metric == want->metric && have->mtu == want->mtu && have->protocol == want->protocol &&
                route_same_prefix(have, want);
 }
@@ -25,7 +23,7 @@ static bool own_equal(const struct route *have, const struct route *want) {
 /* A foreign route that does our job: same destination, gateway, device and metric (its mtu is
  * its owner's business — DigitalOcean's own image routes are such routes). */
 static bool foreign_equal(const struct route *have, const struct route *want) {
-        return !have->multipath && (have->type == 0 || have->type == RTN_UNICAST) && have->gateway == want->gateway && have->ifindex == want->ifindex &&
+        return !have->multipath && route_is_unicast(have) && have->gateway == want->gateway && have->ifindex == want->ifindex &&
                route_same_key(have, want);
 }
 

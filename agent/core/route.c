@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* IPv4 and CIDR text, CIDR maths and the rules for routable destinations, route sets. */
-#include <linux/rtnetlink.h>
-
 #include "route.h"
 
 int ipv4_parse(const char *s, uint32_t *ret) {

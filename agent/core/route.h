@@ -6,6 +6,7 @@
  * Addresses are kept in host byte order; the kernel_* files convert at the kernel boundary. */
 #pragma once
 
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 
 #include "util.h"
@@ -78,6 +79,10 @@ enum cidr_verdict {
 enum cidr_verdict cidr_check(const struct cidr *c, bool allow_non_private);
 const char *cidr_verdict_to_string(enum cidr_verdict v);
 
+/* A route that carries traffic to its gateway or device (type 0: one built here). */
+static inline bool route_is_unicast(const struct route *r) {
+        return r->type == 0 || r->type == RTN_UNICAST;
+}
 /* "unicast", "blackhole", "unreachable" or "prohibit" (the only types the agent reads). */
 const char *route_type_to_string(uint8_t type);
 /* Name of a protocol number owned by the kernel or other routing software, or NULL. */

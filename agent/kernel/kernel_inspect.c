@@ -22,7 +22,7 @@ static int dump_once(struct kernel_ctx *nl, int type, const void *hdr, size_t hd
 static int all_route_msg(struct nlmsghdr *hdr, void *userdata) {
         struct route r;
 
-        if (kernel_route_parse(hdr, true, &r) < 0 || r.table == RT_TABLE_LOCAL)
+        if (kernel_route_parse(hdr, &r) < 0 || r.table == RT_TABLE_LOCAL)
                 return 0;
         return route_set_add(userdata, &r) < 0 ? -ENOMEM : 0;
 }
@@ -51,7 +51,7 @@ static int lookup_msg(struct nlmsghdr *hdr, void *userdata) {
 
         if (hdr->nlmsg_type != RTM_NEWROUTE)
                 return 0;
-        if (kernel_route_parse(hdr, true, l->ret) < 0)
+        if (kernel_route_parse(hdr, l->ret) < 0)
                 return -EINVAL;
         l->found = true;
         return 1;

@@ -66,9 +66,9 @@ int kernel_collect_acks(struct kernel_ctx *nl, uint32_t first, uint32_t last,
                     void (*cb)(size_t index, const struct kernel_ack *ack, void *userdata), void *userdata);
 
 /* Parses one RTM_NEWROUTE into a route. Returns 0, or -EINVAL for routes we never consider
- * (not IPv4, cloned, ...). Unicast routes only, and with any_type also the routes that end
- * traffic (blackhole, unreachable, prohibit; route.type says which). */
-int kernel_route_parse(struct nlmsghdr *hdr, bool any_type, struct route *ret);
+ * (not IPv4, cloned, local or broadcast...). Unicast routes, and those that end traffic
+ * (blackhole, unreachable, prohibit; route.type says which). */
+int kernel_route_parse(struct nlmsghdr *hdr, struct route *ret);
 
 static inline void nlmsg_freep(struct nl_msg **m) {
         if (*m)

@@ -76,7 +76,7 @@ static void dispatch(struct kernel_monitor *m, struct nlmsghdr *hdr) {
         case RTM_NEWROUTE:
         case RTM_DELROUTE:
                 ev.kind = KERNEL_EVENT_ROUTE;
-                r = kernel_route_parse(hdr, true, &ev.route);
+                r = kernel_route_parse(hdr, &ev.route);
                 break;
         case RTM_NEWLINK:
         case RTM_DELLINK:

@@ -36,11 +36,13 @@ static bool name_from(const struct route_set *known, struct route_set *s) {
         return all;
 }
 
-static bool carries_traffic(uint8_t type, bool any) {
-        return type == RTN_UNICAST || (any && (type == RTN_BLACKHOLE || type == RTN_UNREACHABLE || type == RTN_PROHIBIT));
+/* Unicast routes, and those that end traffic (blackhole, unreachable, prohibit): any of them in a
+ * wanted slot decides where its packets go. */
+static bool carries_traffic(uint8_t type) {
+        return type == RTN_UNICAST || type == RTN_BLACKHOLE || type == RTN_UNREACHABLE || type == RTN_PROHIBIT;
 }
 
-int kernel_route_parse(struct nlmsghdr *hdr, bool any_type, struct route *ret) {
+int kernel_route_parse(struct nlmsghdr *hdr, struct route *ret) {
         struct nlattr *tb[KERNEL_RTA_MAX + 1];
         struct rtmsg *rtm;
         struct route r = {};
@@ -50,7 +52,7 @@ int kernel_route_parse(struct nlmsghdr *hdr, bool any_type, struct route *ret) {
         if ((size_t) nlmsg_datalen(hdr) < sizeof *rtm)
                 return -EBADMSG;
         rtm = nlmsg_data(hdr);
-        if (rtm->rtm_family != AF_INET || !carries_traffic(rtm->rtm_type, any_type) || (rtm->rtm_flags & RTM_F_CLONED))
+        if (rtm->rtm_family != AF_INET || !carries_traffic(rtm->rtm_type) || (rtm->rtm_flags & RTM_F_CLONED))
                 return -EINVAL;
         r.type = rtm->rtm_type;
         if (nlmsg_parse(hdr, sizeof *rtm, tb, KERNEL_RTA_MAX, NULL) < 0)
@@ -121,8 +123,7 @@ static bool desired_has_key(const struct route_set *desired, const struct route 
 static int dump_route(struct nlmsghdr *hdr, struct dump_state *st) {
         struct route r;
 
-        /* Every type: a blackhole, unreachable or prohibit route in a wanted slot is a conflict. */
-        if (kernel_route_parse(hdr, true, &r) < 0)
+        if (kernel_route_parse(hdr, &r) < 0)
                 return 0;
         /* The kernel may not have filtered (old kernels): check everything here again. */
         if (r.table != st->table)

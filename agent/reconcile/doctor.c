@@ -81,7 +81,7 @@ static const char *describe_rule(const struct kernel_rule *r, char *buf, size_t 
 /* Traffic that leaves this way reaches the peered VPCs: through the private NIC, via the VPC
  * gateway or directly (the droplet's own VPC subnet). */
 static bool our_path(const struct doctor_input *in, const struct route *r) {
-        return (r->type == 0 || r->type == RTN_UNICAST) && !r->multipath && r->ifindex == in->ifindex &&
+        return route_is_unicast(r) && !r->multipath && r->ifindex == in->ifindex &&
                (r->gateway == in->gateway || r->gateway == 0);
 }
 
@@ -165,7 +165,7 @@ static void confirm(struct check *c, const struct cidr *overlap, const struct ro
         if (r < 0) {
                 raise_to(c->d, rule ? DOCTOR_RULE : DOCTOR_SHADOWED);
                 /* The kernel refuses lookups into routes that drop (blackhole: EINVAL). */
-                if (cand && cand->type && cand->type != RTN_UNICAST)
+                if (cand && !route_is_unicast(cand))
                         add_line(c->d, true, "%s%s%s drops %s", rule ? describe_rule(rule, ru, sizeof ru) : "", rule ? ", then " : "",
                                  describe(cand, rs, sizeof rs), ipv4_to_string(probe, a));
                 else
