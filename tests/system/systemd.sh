@@ -147,7 +147,8 @@ else
 fi
 check "the service is still running after the refused reload" running
 check "its routes are untouched" own_is_expected
-check "the journal names the broken line" sh -c "nsenter -t $CT -a journalctl -u vpc-peer-routes.service --no-pager | grep -q 'metric \"lots\" is not a number'"
+# journald may take a moment to store the refused reload's output: wait for it, with a bound.
+within 10 "the journal names the broken line" sh -c "nsenter -t $CT -a journalctl -u vpc-peer-routes.service --no-pager | grep -q 'metric \"lots\" is not a number'"
 cp "$TESTDIR/good.conf" "$ROOT/etc/vpc-peer-routes.conf"
 
 # owner_file lives in the StateDirectory, writable by the dynamic user across restarts.
