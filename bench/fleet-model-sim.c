@@ -27,28 +27,30 @@
 #define BUDGET 50
 #define PER_ROUND 2
 
-/* A sliding window of request times: a ring as large as the limit. */
-struct ring {
+/* A sliding window of request times: the agent's ring (base/ring.h) as large as the limit. */
+struct window {
         double *t;
-        size_t cap, head, n;
+        size_t cap;
+        struct ring ring;
 };
 
-static void ring_init(struct ring *r, size_t cap) {
-        *r = (struct ring) { .t = calloc(cap, sizeof(double)), .cap = cap };
-        if (!r->t)
+static void window_init(struct window *w, size_t cap) {
+        *w = (struct window) { .t = calloc(cap, sizeof(double)), .cap = cap };
+        if (!w->t)
                 abort();
 }
 
-static void ring_expire(struct ring *r, double now, double window) {
-        while (r->n > 0 && r->t[r->head] <= now - window) {
-                r->head = (r->head + 1) % r->cap;
-                r->n--;
-        }
+static double window_oldest(const struct window *w) {
+        return w->t[ring_slot(&w->ring, w->cap, 0)];
 }
 
-static void ring_add(struct ring *r, double now) {
-        r->t[(r->head + r->n) % r->cap] = now;
-        r->n++;
+static void window_expire(struct window *w, double now, double length) {
+        while (w->ring.n > 0 && window_oldest(w) <= now - length)
+                ring_drop_oldest(&w->ring, w->cap);
+}
+
+static void window_add(struct window *w, double now) {
+        w->t[ring_push(&w->ring, w->cap)] = now;
 }
 
 struct agent {
@@ -79,7 +81,7 @@ int main(int argc, char *argv[]) {
         double peering_at = steady_at + 17.0, fair, max_window = 0, sum_window = 0, delay_max = 0, next_trace = 0;
         uint64_t requests = 0, limited = 0, limited_steady = 0, samples = 0;
         bool trace = getenv("FLEET_MODEL_TRACE") != NULL;
-        struct ring hour, minute;
+        struct window hour, minute;
         struct agent *a;
 
         if (n < 1 || late_n < 0 || spread < 0 || duration < peering_at + WINDOW) {
@@ -90,8 +92,8 @@ int main(int argc, char *argv[]) {
         a = calloc((size_t) total, sizeof *a);
         if (!a)
                 abort();
-        ring_init(&hour, LIMIT);
-        ring_init(&minute, MINUTE_LIMIT);
+        window_init(&hour, LIMIT);
+        window_init(&minute, MINUTE_LIMIT);
         for (int i = 0; i < total; i++) {
                 a[i].next = (i < n ? 0 : late_at) + uniform() * spread;
                 a[i].routed_at = -1;
@@ -109,33 +111,33 @@ int main(int argc, char *argv[]) {
                         break;
                 if (trace && now >= next_trace) {
                         double mean = 0;
-                        ring_expire(&hour, now, WINDOW);
+                        window_expire(&hour, now, WINDOW);
                         for (int i = 0; i < total; i++)
                                 mean += a[i].interval / total;
-                        fprintf(stderr, "t=%6.0f window=%4zu limited=%llu mean_interval=%.0f\n", now, hour.n,
+                        fprintf(stderr, "t=%6.0f window=%4zu limited=%llu mean_interval=%.0f\n", now, hour.ring.n,
                                 (unsigned long long) limited, mean);
                         next_trace += 600;
                 }
 
                 for (int r = 0; r < PER_ROUND; r++) {
                         double t = now + r * 0.001;
-                        ring_expire(&hour, t, WINDOW);
-                        ring_expire(&minute, t, MINUTE);
+                        window_expire(&hour, t, WINDOW);
+                        window_expire(&minute, t, MINUTE);
                         requests++;
-                        if (hour.n >= LIMIT || minute.n >= MINUTE_LIMIT) {
-                                double free_at = hour.n >= LIMIT ? hour.t[hour.head] + WINDOW : minute.t[minute.head] + MINUTE;
+                        if (hour.ring.n >= LIMIT || minute.ring.n >= MINUTE_LIMIT) {
+                                double free_at = hour.ring.n >= LIMIT ? window_oldest(&hour) + WINDOW : window_oldest(&minute) + MINUTE;
                                 retry = fmax(1.0, ceil(free_at - t));
                                 limited++;
                                 limited_steady += t >= steady_at;
                                 break;
                         }
-                        ring_add(&hour, t);
-                        ring_add(&minute, t);
-                        remaining = LIMIT - (int64_t) hour.n;
-                        reset = ceil(hour.t[hour.head] + WINDOW);
+                        window_add(&hour, t);
+                        window_add(&minute, t);
+                        remaining = LIMIT - (int64_t) hour.ring.n;
+                        reset = ceil(window_oldest(&hour) + WINDOW);
                         if (t >= steady_at) {
-                                max_window = fmax(max_window, (double) hour.n);
-                                sum_window += (double) hour.n;
+                                max_window = fmax(max_window, (double) hour.ring.n);
+                                sum_window += (double) hour.ring.n;
                                 samples++;
                         }
                 }

@@ -19,6 +19,7 @@ struct http_transfer {
         void *userdata;
         void (*destroy)(void *userdata);
         struct http_response resp;
+        const char *const *want;    /* the request's headers */
         size_t max_size;
         size_t cap;
         bool too_large;
@@ -38,6 +39,10 @@ int http_global_init(void) {
 }
 
 void http_response_done(struct http_response *r) {
+        for (size_t i = 0; i < HTTP_HEADERS_MAX; i++) {
+                free(r->headers[i]);
+                r->headers[i] = NULL;
+        }
         free(r->body);
         r->body = NULL;
         r->size = 0;
@@ -54,10 +59,7 @@ static void transfer_free(struct http_transfer *t) {
                 curl_easy_cleanup(t->easy);
         }
         curl_slist_free_all(t->headers);
-        if (t->auth_header) {
-                explicit_bzero(t->auth_header, strlen(t->auth_header));
-                free(t->auth_header);
-        }
+        secret_free(t->auth_header);
         http_response_done(&t->resp);
         free(t);
 }
@@ -97,66 +99,50 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata) {
         return n;
 }
 
-static int64_t header_int(const char *v, size_t len) {
-        int64_t x = 0;
-        size_t i = 0;
+int64_t http_header_int(const char *v) {
+        uint64_t x;
 
-        while (i < len && (v[i] == ' ' || v[i] == '\t'))
-                i++;
-        if (i == len || v[i] < '0' || v[i] > '9')
+        if (!v || safe_atou64(v, 0, INT64_MAX, &x) < 0)
                 return -1;
-        for (; i < len && v[i] >= '0' && v[i] <= '9'; i++) {
-                if (x > INT64_MAX / 10 - 10)
-                        return -1;
-                x = x * 10 + (v[i] - '0');
-        }
-        return x;
+        return (int64_t) x;
 }
 
 int64_t http_retry_after_parse(const char *v, size_t len, int64_t now_sec) {
-        char date[64];
+        char buf[64];
+        const char *s;
         int64_t x;
         time_t t;
 
-        x = header_int(v, len);
-        if (x >= 0)
+        if (!v || len >= sizeof buf)
+                return -1;
+        memcpy(buf, v, len);
+        buf[len] = '\0';
+        s = str_strip(buf);
+        x = http_header_int(s);
+        if (x >= 0 || !*s)
                 return x;
         /* RFC 9110 also allows an HTTP-date ("Wed, 21 Oct 2026 07:28:00 GMT"). */
-        while (len > 0 && (*v == ' ' || *v == '\t'))
-                v++, len--;
-        while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
-                len--;
-        if (len == 0 || len >= sizeof date)
-                return -1;
-        memcpy(date, v, len);
-        date[len] = '\0';
-        t = curl_getdate(date, NULL);
+        t = curl_getdate(s, NULL);
         if (t < 0)
                 return -1;
         return (int64_t) t > now_sec ? (int64_t) t - now_sec : 0;
 }
 
-/* Only the headers the API client acts on; everything else is ignored. */
+/* Keeps the values of the headers the request named; everything else is ignored. */
 static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata) {
         struct http_transfer *t = userdata;
         size_t n = size * nmemb;
-        static const struct {
-                const char *name;
-                size_t offset;
-        } wanted[] = {
-                { "retry-after:", offsetof(struct http_response, retry_after_sec) },
-                { "ratelimit-limit:", offsetof(struct http_response, ratelimit_limit) },
-                { "ratelimit-remaining:", offsetof(struct http_response, ratelimit_remaining) },
-                { "ratelimit-reset:", offsetof(struct http_response, ratelimit_reset) },
-        };
 
-        for (size_t i = 0; i < ELEMENTSOF(wanted); i++) {
-                size_t l = strlen(wanted[i].name);
-                if (n > l && strncasecmp(data, wanted[i].name, l) == 0) {
-                        int64_t *field = (int64_t *) ((char *) &t->resp + wanted[i].offset);
-                        *field = wanted[i].offset == offsetof(struct http_response, retry_after_sec)
-                                         ? http_retry_after_parse(data + l, n - l, (int64_t) (now_usec_realtime() / 1000000ULL))
-                                         : header_int(data + l, n - l);
+        for (size_t i = 0; t->want && t->want[i] && i < HTTP_HEADERS_MAX; i++) {
+                size_t l = strlen(t->want[i]);
+                if (n > l && strncasecmp(data, t->want[i], l) == 0 && data[l] == ':') {
+                        char *v = strndup(data + l + 1, n - l - 1);
+                        if (!v)
+                                return 0; /* out of memory: libcurl ends the transfer */
+                        const char *value = str_strip(v);
+                        memmove(v, value, strlen(value) + 1);
+                        free(t->resp.headers[i]);
+                        t->resp.headers[i] = v;
                 }
         }
         return n;
@@ -402,7 +388,7 @@ int http_get(struct http_client *c, const struct http_request *req, http_done_fn
         t->userdata = userdata;
         t->destroy = destroy;
         t->max_size = req->max_size;
-        t->resp.retry_after_sec = t->resp.ratelimit_limit = t->resp.ratelimit_remaining = t->resp.ratelimit_reset = -1;
+        t->want = req->headers;
 
         t->easy = curl_easy_init();
         if (!t->easy)
@@ -475,8 +461,7 @@ static void blocking_done(struct http_response *resp, void *userdata) {
         struct blocking_state *st = userdata;
 
         *st->ret = *resp;
-        resp->body = NULL; /* now owned by the caller */
-        resp->size = 0;
+        *resp = (struct http_response) {}; /* the body and headers are the caller's now */
         (void) sd_event_exit(st->event, 0);
 }
 
@@ -486,8 +471,7 @@ int http_get_blocking(const struct http_request *req, struct http_response *ret)
         struct blocking_state st = { .ret = ret };
         int r;
 
-        *ret = (struct http_response) { .retry_after_sec = -1, .ratelimit_limit = -1, .ratelimit_remaining = -1,
-                                        .ratelimit_reset = -1 };
+        *ret = (struct http_response) {};
         r = sd_event_new(&e);
         if (r < 0)
                 return r;
@@ -500,75 +484,4 @@ int http_get_blocking(const struct http_request *req, struct http_response *ret)
                 return r;
         r = sd_event_loop(e);
         return r < 0 ? r : 0;
-}
-
-/* scheme://host[:port], then the end, '/', '?' or '#'. Strict on purpose: anything a URL parser
- * might read differently (userinfo, backslashes, percent escapes, spaces) is no origin at all, so
- * the token is never sent where a trick of syntax points. libcurl's URL API would do the same
- * work, but only from 7.62 on. */
-struct origin {
-        bool https;
-        char host[256];
-        unsigned port;
-};
-
-static bool host_char(char c, bool bracketed) {
-        if (bracketed)
-                return isxdigit((unsigned char) c) || c == ':' || c == '.';
-        return isalnum((unsigned char) c) || c == '.' || c == '-';
-}
-
-static int origin_of(const char *url, struct origin *ret) {
-        struct origin o = {};
-        const char *p, *end, *host, *host_end;
-        bool bracketed;
-        size_t len;
-
-        if (strncasecmp(url, "https://", 8) == 0) {
-                o.https = true;
-                o.port = 443;
-                p = url + 8;
-        } else if (strncasecmp(url, "http://", 7) == 0) {
-                o.port = 80;
-                p = url + 7;
-        } else
-                return -EINVAL;
-        end = p + strcspn(p, "/?#");
-        bracketed = *p == '[';
-        host = p + bracketed;
-        host_end = host;
-        while (host_end < end && host_char(*host_end, bracketed))
-                host_end++;
-        len = (size_t) (host_end - host);
-        if (len == 0 || len >= sizeof o.host)
-                return -EINVAL;
-        for (size_t i = 0; i < len; i++)
-                o.host[i] = (char) tolower((unsigned char) host[i]);
-        if (bracketed) {
-                if (host_end == end || *host_end != ']')
-                        return -EINVAL;
-                host_end++;
-        }
-        if (host_end < end) {
-                char digits[6] = "";
-                uint64_t port;
-                size_t n = (size_t) (end - host_end - 1);
-
-                /* Only ":port" may follow the host: "@", "\\", "%" and the like end up here. */
-                if (*host_end != ':' || n == 0 || n >= sizeof digits)
-                        return -EINVAL;
-                memcpy(digits, host_end + 1, n);
-                if (safe_atou64(digits, 1, 65535, &port) < 0)
-                        return -EINVAL;
-                o.port = (unsigned) port;
-        }
-        *ret = o;
-        return 0;
-}
-
-bool http_same_origin(const char *a, const char *b) {
-        struct origin x, y;
-
-        return origin_of(a, &x) >= 0 && origin_of(b, &y) >= 0 && x.https == y.https && streq(x.host, y.host) &&
-               x.port == y.port;
 }

@@ -8,7 +8,6 @@
 
 #include "util.h"
 
-#define HTTP_ERR_MAX 320
 
 struct http_request {
         const char *url;
@@ -17,26 +16,31 @@ struct http_request {
         size_t max_size;            /* a larger body aborts the transfer */
         const char *bearer_token;   /* sent as "Authorization: Bearer …" when set; never logged */
         const char *ca_file;        /* certificate authorities for https; NULL: the system's */
+        /* Response headers the caller reads: names without the colon, NULL-terminated, at most
+         * HTTP_HEADERS_MAX; the array must live until the request is done. */
+        const char *const *headers;
 };
+
+#define HTTP_HEADERS_MAX 8
 
 struct http_response {
         int error;                  /* 0 when an HTTP answer arrived (any status), else -errno */
-        char error_msg[HTTP_ERR_MAX]; /* why, in words, when error != 0 */
+        char error_msg[ERROR_MAX]; /* why, in words, when error != 0 */
         long status;
         char *body;                 /* NUL-terminated for convenience; size excludes the NUL */
         size_t size;
-        int64_t retry_after_sec;    /* Retry-After in seconds, -1 when absent */
-        int64_t ratelimit_limit;     /* -1 when absent */
-        int64_t ratelimit_remaining; /* -1 when absent */
-        int64_t ratelimit_reset;    /* Unix time, -1 when absent */
+        char *headers[HTTP_HEADERS_MAX]; /* the values of the request's headers, in its order;
+                                          * NULL when absent */
         uint64_t duration_usec;
 };
 
 struct http_client;
 
-/* A Retry-After value: delay-seconds, or an HTTP-date read against now_sec (Unix seconds; a
- * date in the past is 0). -1 when it is neither. */
+/* A Retry-After value (len bytes, spaces around it ignored): delay-seconds, or an HTTP-date read
+ * against now_sec (Unix seconds; a date in the past is 0). -1 when it is neither (or v is NULL). */
 int64_t http_retry_after_parse(const char *v, size_t len, int64_t now_sec);
+/* A header's value as a whole non-negative decimal number; -1 when it is not one (or NULL). */
+int64_t http_header_int(const char *v);
 
 /* Called once per request, from the event loop. The response and its body belong to the client
  * and are freed after the callback returns; take resp->body (TAKE_PTR) to keep it. */
@@ -62,9 +66,6 @@ void http_cancel_all(struct http_client *c);
 int http_get_blocking(const struct http_request *req, struct http_response *ret);
 
 void http_response_done(struct http_response *r);
-
-/* Same scheme, host and port (default ports filled in)? False when either does not parse. */
-bool http_same_origin(const char *a, const char *b);
 
 /* Global libcurl setup; call once at start. */
 int http_global_init(void);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Small helpers: strict number, boolean and duration parsing, quoting, file I/O, clocks. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <sys/stat.h>
@@ -8,6 +9,16 @@
 #include <time.h>
 
 #include "util.h"
+
+void error_set(struct error *e, const char *fmt, ...) {
+        va_list ap;
+
+        if (!e)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        va_end(ap);
+}
 
 int greedy_realloc(void **p, size_t *cap, size_t need, size_t elem_size) {
         size_t ncap;
@@ -151,15 +162,40 @@ const char *str_quote(const char *s, size_t len, size_t max_len, char *buf, size
         return buf;
 }
 
-const char *format_ago(uint64_t seconds, char *buf, size_t size) {
-        if (seconds < 120)
-                snprintf(buf, size, "%llu s", (unsigned long long) seconds);
-        else if (seconds < 7200)
-                snprintf(buf, size, "%llu min", (unsigned long long) (seconds / 60));
-        else if (seconds < 172800)
-                snprintf(buf, size, "%llu h", (unsigned long long) (seconds / 3600));
-        else
-                snprintf(buf, size, "%llu d", (unsigned long long) (seconds / 86400));
+const char *format_timespan(uint64_t usec, bool exact, char buf[static FORMAT_TIMESPAN_MAX]) {
+        static const struct {
+                uint64_t usec;
+                const char *exact, *human; /* NULL: not used in that style */
+        } units[] = {
+                { 86400 * USEC_PER_SEC, NULL, " d" },
+                { 3600 * USEC_PER_SEC, NULL, " h" },
+                { 60 * USEC_PER_SEC, "min", " min" },
+                { USEC_PER_SEC, "s", " s" },
+                { 1000, "ms", NULL },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+                uint64_t u = units[i].usec;
+                bool fits = exact ? units[i].exact && usec >= u && usec % u == 0
+                                  : units[i].human && (usec >= 2 * u || u == USEC_PER_SEC);
+                if (fits || (exact && u == 1000)) {
+                        snprintf(buf, FORMAT_TIMESPAN_MAX, "%llu%s", (unsigned long long) (usec / u),
+                                 exact ? units[i].exact : units[i].human);
+                        return buf;
+                }
+        }
+        return buf; /* not reached: the last unit of each style always fits */
+}
+
+const char *format_clock(uint64_t t, uint64_t now, char buf[static FORMAT_CLOCK_MAX]) {
+        time_t a = (time_t) t, b = (time_t) now;
+        struct tm then, today;
+
+        buf[0] = '\0';
+        if (!localtime_r(&a, &then) || !localtime_r(&b, &today))
+                return buf;
+        strftime(buf, FORMAT_CLOCK_MAX,
+                 then.tm_year == today.tm_year && then.tm_yday == today.tm_yday ? "%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &then);
         return buf;
 }
 

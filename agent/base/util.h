@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "error.h"
+
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
@@ -55,7 +57,19 @@ static inline void closep(int *fd) {
         }
 }
 
+/* The one way a secret (the API token) leaves memory: overwritten, then freed. NULL is fine. */
+static inline void secret_free(char *s) {
+        if (s) {
+                explicit_bzero(s, strlen(s));
+                free(s);
+        }
+}
+static inline void secret_freep(char **s) {
+        secret_free(*s);
+}
+
 #define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_secret_ _cleanup_(secret_freep)
 #define _cleanup_close_ _cleanup_(closep)
 
 static inline bool streq(const char *a, const char *b) {
@@ -100,8 +114,14 @@ const char *str_quote(const char *s, size_t len, size_t max_len, char *buf, size
 #define QUOTE_MAX 64
 #define QUOTE_BUF (QUOTE_MAX * 4 + 8)
 
-/* Format a duration in seconds for humans: "12 s", "3 min", "2 h", "4 d". */
-const char *format_ago(uint64_t seconds, char *buf, size_t size);
+#define USEC_PER_SEC 1000000ULL
+/* The one duration formatter. exact: as the config file writes it, nothing lost ("2s", "500ms",
+ * "2min"); otherwise for people, rounded down ("12 s", "3 min", "2 h", "4 d"). */
+#define FORMAT_TIMESPAN_MAX 32
+const char *format_timespan(uint64_t usec, bool exact, char buf[static FORMAT_TIMESPAN_MAX]);
+/* Wall-clock time t (Unix seconds, local time): "12:03:04" on now's day, else with the date. */
+#define FORMAT_CLOCK_MAX 32
+const char *format_clock(uint64_t t, uint64_t now, char buf[static FORMAT_CLOCK_MAX]);
 
 /* Read a whole file, refusing anything that is not a regular file or is larger than max. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);

@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "http.h"
 #include "log.h"
+#include "url.h"
 
 struct options {
         struct daemon_options d; /* config path and overrides */
@@ -247,16 +248,16 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
 }
 
 static int load_config(struct options *o, struct config **ret) {
-        char err[CONFIG_ERR_MAX + PATH_MAX];
+        struct error err = {0};
         int r;
 
         if (!o->d.config_path)
                 o->d.config_path = CONFIG_DEFAULT_PATH;
-        r = config_load_full(o->d.config_path, o->d.config_explicit, &o->d.overrides, ret, err, sizeof err);
+        r = config_load_full(o->d.config_path, o->d.config_explicit, &o->d.overrides, ret, &err);
         if (r == -ENOMEM)
                 return log_oom();
         if (r < 0)
-                return log_error_errno(r, "%s", err);
+                return log_error_errno(r, "%s", err.msg);
         return 0;
 }
 
@@ -282,7 +283,7 @@ int main(int argc, char *argv[]) {
                             api_time_scale(), api_time_scale());
         if (load_config(&o, &c) < 0)
                 return EXIT_USAGE;
-        if (c->source == SOURCE_API && strncmp(c->api_url, "http://", 7) == 0)
+        if (c->source == SOURCE_API && url_scheme(c->api_url) == URL_SCHEME_HTTP)
                 log_warning("api_url %s is plain http (api_insecure = yes): the API token travels unencrypted; "
                             "use this for tests only",
                             c->api_url);

@@ -53,13 +53,13 @@ static void print_daemon(FILE *f, const struct state_summary *s) {
 
         if (!daemon_alive(s)) {
                 fprintf(f, "Daemon:      not running (state file of pid %d, written %s ago)\n", (int) s->pid,
-                        format_ago(seconds_since(s->updated), ago, sizeof ago));
+                        format_timespan(seconds_since(s->updated) * USEC_PER_SEC, false, ago));
                 return;
         }
         fprintf(f, "Daemon:      running (pid %d): %s\n", (int) s->pid, s->status);
         if (s->last_success)
                 fprintf(f, "             last successful sync %s ago; %llu reconciles, %llu heals, %llu metadata errors\n",
-                        format_ago(seconds_since(s->last_success), ago, sizeof ago), (unsigned long long) s->reconciles,
+                        format_timespan(seconds_since(s->last_success) * USEC_PER_SEC, false, ago), (unsigned long long) s->reconciles,
                         (unsigned long long) s->heals, (unsigned long long) s->metadata_errors);
         else
                 fprintf(f, "             no successful sync yet\n");
@@ -67,7 +67,7 @@ static void print_daemon(FILE *f, const struct state_summary *s) {
                 fprintf(f, "             last error: %s\n", s->last_error);
         if (s->api_limit) {
                 fprintf(f, "             API: asking every %s; the token used %llu of %llu requests in its window",
-                        format_ago(s->api_interval_sec, ago, sizeof ago), (unsigned long long) s->api_used,
+                        format_timespan(s->api_interval_sec * USEC_PER_SEC, false, ago), (unsigned long long) s->api_used,
                         (unsigned long long) s->api_limit);
                 if (s->api_fleet > 1)
                         fprintf(f, ", shared by about %llu agents\n", (unsigned long long) s->api_fleet);
@@ -299,7 +299,7 @@ int command_status(const struct config *c, bool json) {
         _cleanup_route_set_ struct route_set none = {}, foreign = {};
         _cleanup_kernel_ struct kernel_ctx *nl = NULL;
         struct state_summary daemon;
-        char err[512];
+        struct error err = {0};
         int r, ret;
 
         if (command_open_netlink(&nl) < 0)
@@ -316,9 +316,9 @@ int command_status(const struct config *c, bool json) {
                 ret = plan_has_changes(&rc.plan) || rc.plan.count[PLAN_CONFLICT] > 0 ? EXIT_CONFLICT : EXIT_OK;
 
         /* What the running service published, when it runs (or ran). */
-        r = state_read(c->state_file, &daemon, err, sizeof err);
+        r = state_read(c->state_file, &daemon, &err);
         if (r < 0 && r != -ENOENT)
-                log_warning("Could not read the daemon's state: %s", err);
+                log_warning("Could not read the daemon's state: %s", err.msg);
 
         if (json) {
                 if (print_json(stdout, c, &rc, r >= 0 ? &daemon : NULL) < 0)

@@ -5,7 +5,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-#include "api_fetch.h"
+#include "api_round.h"
 #include "commands.h"
 #include "instance.h"
 #include "json.h"
@@ -242,14 +242,14 @@ int command_sync(const struct config *c, const struct sync_options *o, const str
                 if (!wait || (pass.exit != EXIT_FAILED && peers.n_waiting == 0)) {
                         if (wait && n > 1)
                                 log_info("No peering is PROVISIONING any more, after %s",
-                                         format_ago(usec_until(now, start) / 1000000ULL, took, sizeof took));
+                                         format_timespan(usec_until(now, start), false, took));
                         return pass.exit;
                 }
                 next = now + WAIT_POLL_USEC;
                 if (pass.retry_after > next)
                         next = pass.retry_after;
                 if (now >= deadline || pass.retry_after > deadline) {
-                        format_ago(o->wait_usec / 1000000ULL, took, sizeof took);
+                        format_timespan(o->wait_usec, false, took);
                         if (pass.exit == EXIT_FAILED)
                                 log_error("%s; gave up after waiting %s%s", pass.error, took,
                                           pass.retry_after > deadline ? " (the API asks to wait longer than that)" : "");

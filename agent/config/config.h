@@ -10,7 +10,6 @@
 #define SYSCONFDIR "/etc"
 #endif
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/vpc-peer-routes.conf"
-#define CONFIG_ERR_MAX 512
 #define CONFIG_MAX_FILE_SIZE ((size_t) 1024 * 1024)
 #define ROUTES_FILE_MAX_SIZE ((size_t) 16 * 1024 * 1024)
 #define STATE_FILE_DEFAULT "/run/vpc-peer-routes/state.json"
@@ -75,8 +74,15 @@ struct config {
         unsigned routes_line;       /* line of "routes =" in path, 0 if default */
 };
 
-/* The i-th key the file accepts, in documentation order; NULL past the last. */
+/* The keys are rows of one table (config_keys.c). The i-th key the file accepts, in
+ * documentation order; NULL past the last. */
 const char *config_key_name(size_t i);
+/* Its index, or -ENOENT. */
+ssize_t config_key_index(const char *name);
+
+/* A network in CIDR notation, for routes and routes_file; the message says what is wrong with
+ * it ("has host bits set (did you mean ...?)"). */
+int config_parse_cidr(const char *word, struct cidr *ret, struct error *err);
 
 int config_new_default(struct config **ret);
 void config_free(struct config *c);
@@ -88,22 +94,22 @@ static inline void config_freep(struct config **c) {
 
 /* Sets one key from text. where is how to name the source in errors ("/etc/x.conf:7" or
  * "--protocol"). Errors quote where, key and value. */
-int config_set(struct config *c, const char *key, const char *value, const char *where, char *err, size_t errlen);
+int config_set(struct config *c, const char *key, const char *value, const char *where, struct error *err);
 
 /* Parses a whole config file's text into c (on top of what is already there). Pure. */
-int config_parse_text(struct config *c, const char *text, size_t size, const char *path, char *err, size_t errlen);
+int config_parse_text(struct config *c, const char *text, size_t size, const char *path, struct error *err);
 
 /* Parses a routes file (one CIDR a line, '#' comments) into a CIDR list. Pure. */
 int config_parse_routes_text(const char *text, size_t size, const char *path, struct cidr **ret, size_t *ret_n,
-                             char *err, size_t errlen);
+                             struct error *err);
 
 /* After the file and overrides: reads routes_file, checks every CIDR against the rules and
  * max_routes, collapses duplicates. */
-int config_finalize(struct config *c, char *err, size_t errlen);
+int config_finalize(struct config *c, struct error *err);
 
 /* Reads path (a missing file is an error only if required), applies it to a default config.
  * Does not finalize: the caller applies overrides first. */
-int config_load(const char *path, bool required, struct config **ret, char *err, size_t errlen);
+int config_load(const char *path, bool required, struct config **ret, struct error *err);
 
 /* Command-line values that override the file; NULL: not given. */
 struct config_overrides {
@@ -115,7 +121,7 @@ struct config_overrides {
 /* config_load, then the overrides (validated like file values), then config_finalize: what
  * every subcommand and every daemon reload does. */
 int config_load_full(const char *path, bool required, const struct config_overrides *o, struct config **ret,
-                     char *err, size_t errlen);
+                     struct error *err);
 
 /* The effective configuration in the file's syntax, every key in documentation order (unset ones
  * commented out); the token itself is never printed. */

@@ -3,12 +3,12 @@
 #include "config_lexer.h"
 
 int config_lexer_lines(const char *text, size_t size, const char *path, int (*fn)(char *line, unsigned lineno, void *userdata),
-                       void *userdata, char *err, size_t errlen) {
+                       void *userdata, struct error *err) {
         unsigned lineno = 0;
         size_t pos = 0;
 
         if (memchr(text, '\0', size)) {
-                snprintf(err, errlen, "%s: contains a NUL byte; not a text file", path);
+                error_set(err, "%s: contains a NUL byte; not a text file", path);
                 return -EINVAL;
         }
         while (pos < size) {

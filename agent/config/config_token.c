@@ -4,7 +4,7 @@
 
 #include "config_token.h"
 
-int config_load_api_token(struct config *c, char *err, size_t errlen) {
+int config_load_api_token(struct config *c, struct error *err) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         const char *cred = getenv("CREDENTIALS_DIRECTORY");
         /* Root's, or the user's running this (the service's dynamic user owns its credential when
@@ -34,26 +34,26 @@ int config_load_api_token(struct config *c, char *err, size_t errlen) {
                         return -ENOMEM;
         }
         if (!path) {
-                snprintf(err, errlen, "source = api needs a read-only API token: set api_token_file, or pass the systemd "
+                error_set(err, "source = api needs a read-only API token: set api_token_file, or pass the systemd "
                                       "credential " API_CREDENTIAL_NAME " (LoadCredential=)");
                 return -EINVAL;
         }
         r = read_trusted_file(path, API_TOKEN_MAX + 64, &trust, &text, &size, &st);
         if (r == -EPERM && S_ISREG(st.st_mode)) {
                 char why[96];
-                snprintf(err, errlen, "API token file %s %s; refusing it (chown root %s; chmod 600 %s)", path,
+                error_set(err, "API token file %s %s; refusing it (chown root %s; chmod 600 %s)", path,
                          file_trust_failure(&trust, &st, why, sizeof why), path, path);
                 return -EPERM;
         }
         if (r == -EACCES && geteuid() != 0 && c->api_token_file && streq(path, c->api_token_file)) {
                 /* The service's dynamic user meets a root-only file: say how to hand it over. */
-                snprintf(err, errlen, "API token file %s: %s (as uid %u; hand it to the service with LoadCredential="
+                error_set(err, "API token file %s: %s (as uid %u; hand it to the service with LoadCredential="
                          API_CREDENTIAL_NAME ":%s, or DynamicUser=no before systemd 247)", path, strerror(-r),
                          (unsigned) geteuid(), path);
                 return -EINVAL;
         }
         if (r < 0) {
-                snprintf(err, errlen, "API token file %s: %s", path, r == -EFBIG ? "too large to hold a token" : strerror(-r));
+                error_set(err, "API token file %s: %s", path, r == -EFBIG ? "too large to hold a token" : strerror(-r));
                 return -EINVAL;
         }
         /* A NUL byte would end the token early: refuse it before stripping writes any. */
@@ -64,13 +64,10 @@ int config_load_api_token(struct config *c, char *err, size_t errlen) {
                 ok = *p > ' ' && *p < 0x7f;
         if (!ok) {
                 explicit_bzero(text, size);
-                snprintf(err, errlen, "API token file %s does not hold a token (one line of printable characters)", path);
+                error_set(err, "API token file %s does not hold a token (one line of printable characters)", path);
                 return -EINVAL;
         }
-        if (c->api_token) {
-                explicit_bzero(c->api_token, strlen(c->api_token));
-                free(c->api_token);
-        }
+        secret_free(c->api_token);
         c->api_token = strdup(token);
         explicit_bzero(text, size);
         return c->api_token ? 0 : -ENOMEM;

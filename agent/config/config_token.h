@@ -7,4 +7,4 @@
 /* Reads the token into c->api_token. The credential $CREDENTIALS_DIRECTORY/do-api-token wins
  * over api_token_file; a regular file readable or writable by group or others is refused. The
  * token's text never appears in any message: errors speak of the file. */
-int config_load_api_token(struct config *c, char *err, size_t errlen);
+int config_load_api_token(struct config *c, struct error *err);

@@ -45,13 +45,8 @@ void api_pace_compute(const struct api_pace_in *in, struct api_pace *ret) {
 }
 
 void api_pace_history_add(struct api_pace_history *h, uint64_t at, uint64_t planned) {
-        size_t i = (h->head + h->n) % API_PACE_HISTORY;
+        size_t i = ring_push(&h->ring, API_PACE_HISTORY);
 
-        if (h->n == API_PACE_HISTORY) {
-                i = h->head;
-                h->head = (h->head + 1) % API_PACE_HISTORY;
-        } else
-                h->n++;
         h->at[i] = at;
         h->planned[i] = planned;
 }
@@ -61,8 +56,8 @@ uint64_t api_pace_history_mean(const struct api_pace_history *h, uint64_t now, u
         size_t k = 0;
 
         /* Newest first: all of the window, and at least the latest. */
-        for (size_t i = h->n; i-- > 0;) {
-                size_t j = (h->head + i) % API_PACE_HISTORY;
+        for (size_t i = h->ring.n; i-- > 0;) {
+                size_t j = ring_slot(&h->ring, API_PACE_HISTORY, i);
                 if (k > 0 && now - h->at[j] >= window)
                         break;
                 sum += h->planned[j];

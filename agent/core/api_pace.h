@@ -29,6 +29,7 @@
  * Pure: numbers in, numbers out (unit tests and bench/fleet-model drive it directly). */
 #pragma once
 
+#include "ring.h"
 #include "util.h"
 
 #define API_PACE_WINDOW_USEC (3600 * 1000000ULL) /* the hour ratelimit-limit counts */
@@ -63,7 +64,7 @@ void api_pace_compute(const struct api_pace_in *in, struct api_pace *ret);
 struct api_pace_history {
         uint64_t at[API_PACE_HISTORY];      /* when the round was (any clock, the same for now) */
         uint64_t planned[API_PACE_HISTORY]; /* the interval planned after it */
-        size_t head, n;
+        struct ring ring;
 };
 
 void api_pace_history_add(struct api_pace_history *h, uint64_t at, uint64_t planned);
@@ -72,6 +73,7 @@ void api_pace_history_add(struct api_pace_history *h, uint64_t at, uint64_t plan
 uint64_t api_pace_history_mean(const struct api_pace_history *h, uint64_t now, uint64_t window);
 
 /* VPR_BENCH_API_SCALE=S (benchmarks only): API time runs S times faster. The pacing window, the
- * agent's own request budgets and the smallest api_interval are divided by S; counts are not.
- * 1 when unset or invalid. */
+ * agent's own request budgets and api_interval as applied (api_interval(), source/api_rate.h)
+ * are divided by S; counts are not, and the config accepted is the same. 1 when unset or
+ * invalid. */
 unsigned api_time_scale(void);

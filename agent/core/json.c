@@ -7,7 +7,7 @@
 /* Works on a NUL-terminated private copy (cJSON needs the terminator to tell "document ended"
  * from "trailing garbage", and callers such as fuzzers pass exact buffers). One walk over the
  * text: control bytes inside strings are an error, "\u0000" becomes "\uFFFD". */
-static int json_sanitize(const char *body, size_t size, char **ret, char *err, size_t errlen) {
+static int json_sanitize(const char *body, size_t size, char **ret, struct error *err) {
         _cleanup_free_ char *copy = NULL;
         bool in_string = false;
 
@@ -24,13 +24,13 @@ static int json_sanitize(const char *body, size_t size, char **ret, char *err, s
                         if (c == '"')
                                 in_string = true;
                         else if (c == '\0') {
-                                snprintf(err, errlen, "NUL byte at offset %zu", i);
+                                error_set(err, "NUL byte at offset %zu", i);
                                 return -EBADMSG;
                         }
                         continue;
                 }
                 if (c < 0x20) {
-                        snprintf(err, errlen, "control character 0x%02x inside a string at offset %zu", c, i);
+                        error_set(err, "control character 0x%02x inside a string at offset %zu", c, i);
                         return -EBADMSG;
                 }
                 if (c == '"') {
@@ -50,17 +50,17 @@ static int json_sanitize(const char *body, size_t size, char **ret, char *err, s
         return 0;
 }
 
-int json_parse_document(const char *body, size_t size, cJSON **ret, char *err, size_t errlen) {
+int json_parse_document(const char *body, size_t size, cJSON **ret, struct error *err) {
         _cleanup_free_ char *text = NULL;
         const char *end = NULL;
         cJSON *j;
         int r;
 
         if (size == 0) {
-                snprintf(err, errlen, "empty document");
+                error_set(err, "empty document");
                 return -ENODATA;
         }
-        r = json_sanitize(body, size, &text, err, errlen);
+        r = json_sanitize(body, size, &text, err);
         if (r < 0)
                 return r;
 
@@ -70,10 +70,10 @@ int json_parse_document(const char *body, size_t size, cJSON **ret, char *err, s
         if (!j) {
                 size_t off = end && end >= text ? (size_t) (end - text) : 0;
                 if (off >= size)
-                        snprintf(err, errlen, "not valid JSON: document ends early (%zu bytes)", size);
+                        error_set(err, "not valid JSON: document ends early (%zu bytes)", size);
                 else {
                         char q[QUOTE_BUF];
-                        snprintf(err, errlen, "not valid JSON at offset %zu near \"%s\"", off,
+                        error_set(err, "not valid JSON at offset %zu near \"%s\"", off,
                                  str_quote(text + off, size - off, 24, q, sizeof q));
                 }
                 return -EBADMSG;
@@ -82,15 +82,15 @@ int json_parse_document(const char *body, size_t size, cJSON **ret, char *err, s
         return 0;
 }
 
-int json_parse_object(const char *body, size_t size, cJSON **ret, char *err, size_t errlen) {
+int json_parse_object(const char *body, size_t size, cJSON **ret, struct error *err) {
         cJSON *j = NULL;
         int r;
 
-        r = json_parse_document(body, size, &j, err, errlen);
+        r = json_parse_document(body, size, &j, err);
         if (r < 0)
                 return r;
         if (!cJSON_IsObject(j)) {
-                snprintf(err, errlen, "document is %s, expected an object", json_type_name(j));
+                error_set(err, "document is %s, expected an object", json_type_name(j));
                 cJSON_Delete(j);
                 return -EINVAL;
         }
@@ -146,13 +146,13 @@ static const char *join_path(const char *path, const char *key, char *buf, size_
         return buf;
 }
 
-int json_get(const cJSON *obj, const char *path, const char *key, const cJSON **ret, char *err, size_t errlen) {
+int json_get(const cJSON *obj, const char *path, const char *key, const cJSON **ret, struct error *err) {
         const cJSON *found = NULL;
         char p[160];
 
         if (!cJSON_IsObject(obj)) {
                 char b[QUOTE_BUF + 4];
-                snprintf(err, errlen, "%s %s is %s, expected an object", path && *path ? path : "document",
+                error_set(err, "%s %s is %s, expected an object", path && *path ? path : "document",
                          json_value_brief(obj, b, sizeof b), json_type_name(obj));
                 return -EINVAL;
         }
@@ -160,7 +160,7 @@ int json_get(const cJSON *obj, const char *path, const char *key, const cJSON **
                 if (!c->string || !streq(c->string, key))
                         continue;
                 if (found) {
-                        snprintf(err, errlen, "%s appears twice", join_path(path, key, p, sizeof p));
+                        error_set(err, "%s appears twice", join_path(path, key, p, sizeof p));
                         return -EINVAL;
                 }
                 found = c;
@@ -172,31 +172,30 @@ int json_get(const cJSON *obj, const char *path, const char *key, const cJSON **
 }
 
 /* json_get for a member that must be there. */
-static int json_get_required(const cJSON *obj, const char *path, const char *key, const cJSON **ret, char *err,
-                             size_t errlen) {
+static int json_get_required(const cJSON *obj, const char *path, const char *key, const cJSON **ret, struct error *err) {
         char p[160];
         int r;
 
-        r = json_get(obj, path, key, ret, err, errlen);
+        r = json_get(obj, path, key, ret, err);
         if (r < 0)
                 return r;
         if (r == 0) {
-                snprintf(err, errlen, "%s is missing", join_path(path, key, p, sizeof p));
+                error_set(err, "%s is missing", join_path(path, key, p, sizeof p));
                 return -ENOENT;
         }
         return 0;
 }
 
-int json_get_string(const cJSON *obj, const char *path, const char *key, const char **ret, char *err, size_t errlen) {
+int json_get_string(const cJSON *obj, const char *path, const char *key, const char **ret, struct error *err) {
         const cJSON *v = NULL;
         char p[160], b[QUOTE_BUF + 4];
         int r;
 
-        r = json_get_required(obj, path, key, &v, err, errlen);
+        r = json_get_required(obj, path, key, &v, err);
         if (r < 0)
                 return r;
         if (!cJSON_IsString(v)) {
-                snprintf(err, errlen, "%s %s is %s, expected a string", join_path(path, key, p, sizeof p),
+                error_set(err, "%s %s is %s, expected a string", join_path(path, key, p, sizeof p),
                          json_value_brief(v, b, sizeof b), json_type_name(v));
                 return -EINVAL;
         }
@@ -205,17 +204,17 @@ int json_get_string(const cJSON *obj, const char *path, const char *key, const c
 }
 
 int json_get_uint(const cJSON *obj, const char *path, const char *key, uint64_t min, uint64_t max, uint64_t *ret,
-                  char *err, size_t errlen) {
+                  struct error *err) {
         const cJSON *v = NULL;
         char p[160], b[QUOTE_BUF + 4];
         double d;
         int r;
 
-        r = json_get_required(obj, path, key, &v, err, errlen);
+        r = json_get_required(obj, path, key, &v, err);
         if (r < 0)
                 return r;
         if (!cJSON_IsNumber(v)) {
-                snprintf(err, errlen, "%s %s is %s, expected a number", join_path(path, key, p, sizeof p),
+                error_set(err, "%s %s is %s, expected a number", join_path(path, key, p, sizeof p),
                          json_value_brief(v, b, sizeof b), json_type_name(v));
                 return -EINVAL;
         }
@@ -224,7 +223,7 @@ int json_get_uint(const cJSON *obj, const char *path, const char *key, uint64_t 
         /* NaN fails every comparison; infinities fail the range. Inside the range the cast is
          * exact, so a fraction shows as a difference. */
         if (!(d >= (double) min && d <= (double) max && d <= 9007199254740992.0) || d != (double) (uint64_t) d) {
-                snprintf(err, errlen, "%s %s is not an integer from %llu to %llu", join_path(path, key, p, sizeof p),
+                error_set(err, "%s %s is not an integer from %llu to %llu", join_path(path, key, p, sizeof p),
                          json_value_brief(v, b, sizeof b), (unsigned long long) min, (unsigned long long) max);
                 return -ERANGE;
         }

@@ -7,20 +7,19 @@
 
 #include "util.h"
 
-#define JSON_ERR_MAX 320
 
 /* Strict parse of a whole document: rejects raw control characters inside strings, trailing
  * bytes, and nesting deeper than cJSON's limit. "\u0000" escapes are rewritten to U+FFFD before
  * cJSON sees them, because cJSON would silently cut the string at the NUL ("10.0.0.1\u0000x"
  * would read as a valid address). */
-int json_parse_document(const char *body, size_t size, cJSON **ret, char *err, size_t errlen);
+int json_parse_document(const char *body, size_t size, cJSON **ret, struct error *err);
 
 /* json_parse_document, and the document must be an object. */
-int json_parse_object(const char *body, size_t size, cJSON **ret, char *err, size_t errlen);
+int json_parse_object(const char *body, size_t size, cJSON **ret, struct error *err);
 
 /* Looks up key in obj. 1 found, 0 absent, negative on a duplicate key or obj not an object.
  * path is the dotted name of obj, used in the error message. */
-int json_get(const cJSON *obj, const char *path, const char *key, const cJSON **ret, char *err, size_t errlen);
+int json_get(const cJSON *obj, const char *path, const char *key, const cJSON **ret, struct error *err);
 
 /* "a string", "a number", "an object", ... */
 const char *json_type_name(const cJSON *v);
@@ -30,11 +29,11 @@ const char *json_type_name(const cJSON *v);
 const char *json_value_brief(const cJSON *v, char *buf, size_t size);
 
 /* Fetches a string member; absent, wrong type or duplicate is an error naming path.key. */
-int json_get_string(const cJSON *obj, const char *path, const char *key, const char **ret, char *err, size_t errlen);
+int json_get_string(const cJSON *obj, const char *path, const char *key, const char **ret, struct error *err);
 
 /* Fetches an integer member in [min, max] (exact: no fraction, no exponent overflow). */
 int json_get_uint(const cJSON *obj, const char *path, const char *key, uint64_t min, uint64_t max, uint64_t *ret,
-                  char *err, size_t errlen);
+                  struct error *err);
 
 struct route;
 /* {"destination", "gateway", "device", "metric", "mtu", "table", "protocol"}; NULL on OOM. */

@@ -32,17 +32,16 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct daemon *d = userdata;
         struct config *c = NULL;
-        char err[CONFIG_ERR_MAX + PATH_MAX];
+        struct error err = {0};
         int r;
 
         (void) s;
         (void) si;
         (void) sd_notify(false, "RELOADING=1");
         d->reloading = true;
-        r = config_load_full(d->options->config_path, d->options->config_explicit, &d->options->overrides, &c, err,
-                             sizeof err);
+        r = config_load_full(d->options->config_path, d->options->config_explicit, &d->options->overrides, &c, &err);
         if (r < 0)
-                log_error("Reload: %s; keeping the previous configuration", err);
+                log_error("Reload: %s; keeping the previous configuration", err.msg);
         else {
                 config_free(d->config);
                 d->config = c;

@@ -53,7 +53,7 @@ static void log_notes(struct daemon *d, const struct reconcile *rc) {
 }
 
 static uint64_t answer_interval(const struct daemon *d, enum trigger by) {
-        return by == TRIGGER_API ? d->config->api_interval_usec : d->config->interval_usec;
+        return by == TRIGGER_API ? api_interval(d->config) : d->config->interval_usec;
 }
 
 /* One answer that would remove more than half of the own routes at once (a metadata document
@@ -94,7 +94,7 @@ static void hold_withdrawal(struct daemon *d, struct reconcile *rc, enum trigger
         if (w->pending && w->fingerprint == fingerprint && trigger == w->by &&
             usec_until(now, w->since) >= answer_interval(d, w->by)) {
                 log_info("A second answer %s later says the same: removing %zu route%s",
-                         format_ago(usec_until(now, w->since) / 1000000ULL, wait, sizeof wait), going, going == 1 ? "" : "s");
+                         format_timespan(usec_until(now, w->since), false, wait), going, going == 1 ? "" : "s");
                 w->pending = false;
                 return;
         }
@@ -106,7 +106,7 @@ static void hold_withdrawal(struct daemon *d, struct reconcile *rc, enum trigger
                 log_notice("The %s answer would remove %zu of %zu routes at once; keeping them until a second answer, "
                            "in %s, says the same",
                            by == TRIGGER_API ? "API's" : "metadata's", going, rc->own.n,
-                           format_ago(answer_interval(d, by) / 1000000ULL, wait, sizeof wait));
+                           format_timespan(answer_interval(d, by), false, wait));
                 if (by == TRIGGER_API)
                         daemon_schedule_api(d, answer_interval(d, by));
                 else

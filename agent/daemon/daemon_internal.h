@@ -7,8 +7,8 @@
 
 #include <systemd/sd-event.h>
 
-#include "api_fetch.h"
-#include "api_pace.h"
+#include "api_round.h"
+#include "api_rate.h"
 #include "daemon.h"
 #include "fight.h"
 #include "http.h"
@@ -67,7 +67,7 @@ struct daemon {
         unsigned api_failures;
         uint64_t api_errors[_API_ERROR_KIND_MAX]; /* failed rounds, by kind, since start */
         uint64_t api_failing_since; /* CLOCK_MONOTONIC usec: durations never use the wall clock */
-        char api_error[API_ROUND_ERR_MAX];
+        char api_error[ERROR_MAX];
 
         /* The last reconcile. Every later change to the routes, the NIC or its addresses arrives
          * as a kernel event and is healed at once. */
@@ -87,7 +87,7 @@ struct daemon {
         uint64_t failing_since_wall; /* the same as Unix seconds, for the state file */
         uint64_t fetch_duration_usec;
         uint64_t poll_cpu_usec;
-        char last_error[512];
+        char last_error[ERROR_MAX];
         uint64_t last_error_time;
         uint64_t last_success;
         uint64_t in_sync_since;     /* realtime seconds of the last change to the routes */

@@ -43,20 +43,20 @@ uint64_t daemon_api_interval(struct daemon *d) {
         if (d->pace.exhausted) {
                 log_warning("API: the token has %lld of %lld requests left in its window; waiting %s for the oldest to expire",
                             (long long) (d->pace.limit - (int64_t) d->pace.used), (long long) d->pace.limit,
-                            format_ago(every / 1000000ULL, t, sizeof t));
+                            format_timespan(every, false, t));
                 return every;
         }
-        if (was == 0 ? every <= d->config->api_interval_usec : every <= was + was / 4 && every + every / 4 >= was)
+        if (was == 0 ? every <= api_interval(d->config) : every <= was + was / 4 && every + every / 4 >= was)
                 return every;
         d->pace_logged = every;
-        if (every <= d->config->api_interval_usec)
+        if (every <= api_interval(d->config))
                 log_info("API: the token's use (%llu of %lld requests in its window) leaves room; asking every %s",
-                         (unsigned long long) d->pace.used, (long long) d->pace.limit, format_ago(every / 1000000ULL, t, sizeof t));
+                         (unsigned long long) d->pace.used, (long long) d->pace.limit, format_timespan(every, false, t));
         else
                 log_info("API: the token is shared by about %.0f agents like this one (%llu of %lld requests in its window); "
                          "asking every %s to keep them under %u%%",
                          d->pace.fleet, (unsigned long long) d->pace.used, (long long) d->pace.limit,
-                         format_ago(every / 1000000ULL, t, sizeof t), d->config->api_budget);
+                         format_timespan(every, false, t), d->config->api_budget);
         return every;
 }
 
@@ -78,7 +78,7 @@ void daemon_api_reload(struct daemon *d) {
 static void api_failed(struct daemon *d, int error, const char *msg) {
         /* Up to the paced interval: a fleet whose API fails together must not retry faster than
          * it asks when all is well. */
-        uint64_t backoff = backoff_delay(d->api_failures, RETRY_MIN_USEC, MAX(d->config->api_interval_usec, d->pace.interval));
+        uint64_t backoff = backoff_delay(d->api_failures, RETRY_MIN_USEC, MAX(api_interval(d->config), d->pace.interval));
 
         d->api_failures++;
         d->api_errors[api_error_kind(error)]++;
@@ -103,7 +103,7 @@ static void on_api_done(int error, const char *msg, struct api_peers *peers, voi
                 return;
         }
         if (d->api_failures > 0)
-                log_info("API answers again after %s", format_ago(daemon_elapsed_sec(d->api_failing_since, now_usec_monotonic()), ago, sizeof ago));
+                log_info("API answers again after %s", format_timespan((daemon_elapsed_sec(d->api_failing_since, now_usec_monotonic())) * USEC_PER_SEC, false, ago));
         d->api_failures = 0;
         d->api_error[0] = '\0';
         if (!d->have_api || !api_peers_equal(&d->peers, peers)) {
@@ -122,13 +122,13 @@ static void on_api_done(int error, const char *msg, struct api_peers *peers, voi
 }
 
 void daemon_start_api_round(struct daemon *d) {
-        char err[sizeof d->api_error];
+        struct error err = {0};
         int r;
 
         if (d->config->source != SOURCE_API || !d->have_md || api_round_running(d->api))
                 return;
-        if (metadata_require_droplet_id(&d->md, err, sizeof err) < 0) {
-                api_failed(d, -EBADMSG, err); /* the metadata has no droplet_id to ask about */
+        if (metadata_require_droplet_id(&d->md, &err) < 0) {
+                api_failed(d, -EBADMSG, err.msg); /* the metadata has no droplet_id to ask about */
                 return;
         }
         r = api_round_start(d->api, d->config, d->md.droplet_id, on_api_done, d);
@@ -175,7 +175,7 @@ static void metadata_failed(struct daemon *d, const char *msg, bool invalid) {
                 d->failing_since = now_usec_monotonic();
                 d->failing_since_wall = daemon_now_sec();
                 log_warning("%s; keeping %zu route%s, retrying in %s", msg, d->own.n, d->own.n == 1 ? "" : "s",
-                            format_ago(backoff / 1000000ULL, ago, sizeof ago));
+                            format_timespan(backoff, false, ago));
         } else
                 log_debug("%s (failure %u, retrying in %llu ms)", msg, d->failures, (unsigned long long) (backoff / 1000));
         daemon_schedule_poll(d, backoff);
@@ -187,7 +187,7 @@ static void metadata_succeeded(struct daemon *d) {
         char ago[32];
 
         if (d->failures > 0)
-                log_info("Metadata service answers again after %s", format_ago(daemon_elapsed_sec(d->failing_since, now_usec_monotonic()), ago, sizeof ago));
+                log_info("Metadata service answers again after %s", format_timespan((daemon_elapsed_sec(d->failing_since, now_usec_monotonic())) * USEC_PER_SEC, false, ago));
         d->failures = 0;
         d->last_error[0] = '\0';
         daemon_schedule_poll(d, backoff_jitter(d->config->interval_usec));
@@ -196,16 +196,16 @@ static void metadata_succeeded(struct daemon *d) {
 static void on_fetch_done(struct http_response *resp, void *userdata) {
         struct daemon *d = userdata;
         _cleanup_reconcile_ struct reconcile rc = {};
-        char err[HTTP_ERR_MAX + 256];
+        struct error err = {0};
         uint64_t cpu_start = cpu_usec();
         int r;
 
         d->fetching = false;
         d->fetch_duration_usec = resp->duration_usec;
-        r = metadata_fetch_check(d->config, resp, err, sizeof err);
+        r = metadata_fetch_check(d->config, resp, &err);
         if (r < 0) {
                 char msg[sizeof err + 16];
-                snprintf(msg, sizeof msg, "metadata: %s", err);
+                snprintf(msg, sizeof msg, "metadata: %s", err.msg);
                 metadata_failed(d, msg, false);
                 goto done;
         }

@@ -8,31 +8,18 @@
 #include "log.h"
 #include "state.h"
 
-/* "12:03:04" for a time of today, "2026-11-27 12:03:04" for one of another day. */
-static const char *format_since(uint64_t t, uint64_t now, char *buf, size_t size) {
-        time_t a = (time_t) t, b = (time_t) now;
-        struct tm then, today;
-
-        buf[0] = '\0';
-        if (!localtime_r(&a, &then) || !localtime_r(&b, &today))
-                return buf;
-        strftime(buf, size,
-                 then.tm_year == today.tm_year && then.tm_yday == today.tm_yday ? "%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &then);
-        return buf;
-}
-
 void daemon_format_status(const struct daemon *d, uint64_t now_mono, uint64_t now_wall, char *buf, size_t size) {
         char summary[256], ago[32], when[32];
 
         if (d->failures > 0) {
                 snprintf(buf, size, "metadata %s for %s, keeping %zu route%s", d->metadata_invalid ? "invalid" : "unreachable",
-                         format_ago(daemon_elapsed_sec(d->failing_since, now_mono), ago, sizeof ago), d->own.n,
+                         format_timespan(daemon_elapsed_sec(d->failing_since, now_mono) * USEC_PER_SEC, false, ago), d->own.n,
                          d->own.n == 1 ? "" : "s");
                 return;
         }
         if (d->api_failures > 0) {
                 snprintf(buf, size, "API unreachable for %s, keeping %zu route%s",
-                         format_ago(daemon_elapsed_sec(d->api_failing_since, now_mono), ago, sizeof ago), d->own.n,
+                         format_timespan(daemon_elapsed_sec(d->api_failing_since, now_mono) * USEC_PER_SEC, false, ago), d->own.n,
                          d->own.n == 1 ? "" : "s");
                 return;
         }
@@ -55,7 +42,7 @@ void daemon_format_status(const struct daemon *d, uint64_t now_mono, uint64_t no
         else if (d->desired.n == 0)
                 snprintf(buf, size, "%s", summary);
         else
-                snprintf(buf, size, "%.200s, in sync since %s", summary, format_since(d->in_sync_since, now_wall, when, sizeof when));
+                snprintf(buf, size, "%.200s, in sync since %s", summary, format_clock(d->in_sync_since, now_wall, when));
 }
 
 /* A file that cannot be written is worth one warning when it starts and one line when it works

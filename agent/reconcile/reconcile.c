@@ -2,7 +2,7 @@
 /* The reconcile steps shared by every subcommand. Any failure before the plan changes nothing. */
 #include <stdarg.h>
 
-#include "api_fetch.h"
+#include "api_round.h"
 #include "desired.h"
 #include "log.h"
 #include "metadata_fetch.h"
@@ -28,15 +28,15 @@ int reconcile_fail(struct reconcile *rc, int error, const char *fmt, ...) {
 }
 
 int reconcile_parse(struct reconcile *rc, const struct config *c, const char *body, size_t size) {
-        char err[METADATA_ERR_MAX];
+        struct error err = {0};
         int r;
 
-        r = metadata_parse(body, size, &rc->md, err, sizeof err);
+        r = metadata_parse(body, size, &rc->md, &err);
         if (r < 0)
-                return reconcile_fail(rc, r, "metadata: %s", err);
-        r = metadata_resolve_gateway(&rc->md, c->gateway, err, sizeof err);
+                return reconcile_fail(rc, r, "metadata: %s", err.msg);
+        r = metadata_resolve_gateway(&rc->md, c->gateway, &err);
         if (r < 0)
-                return reconcile_fail(rc, r, "%s", err);
+                return reconcile_fail(rc, r, "%s", err.msg);
         rc->have_metadata = true;
         return 0;
 }
@@ -123,7 +123,7 @@ int reconcile_link_ready(const struct reconcile *rc, char *why, size_t size) {
 
 int reconcile_prepare_blocking(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, struct api_peers *peers) {
         _cleanup_free_ char *body = NULL;
-        char err[API_ROUND_ERR_MAX + 256];
+        struct error err = {0};
         size_t size = 0;
         int r;
 
@@ -131,9 +131,9 @@ int reconcile_prepare_blocking(struct reconcile *rc, struct kernel_ctx *nl, cons
         /* status and doctor only look: a record they cannot read (the service's, mode 0600)
          * changes nothing they show. */
         reconcile_load_owner(rc, c, !rc->read_only);
-        r = metadata_fetch_blocking(c, &body, &size, NULL, err, sizeof err);
+        r = metadata_fetch_blocking(c, &body, &size, NULL, &err);
         if (r < 0)
-                return reconcile_fail(rc, r, "metadata: %s", err);
+                return reconcile_fail(rc, r, "metadata: %s", err.msg);
         rc->times.fetched = now_usec_monotonic();
         r = reconcile_parse(rc, c, body, size);
         if (r < 0)
@@ -143,13 +143,13 @@ int reconcile_prepare_blocking(struct reconcile *rc, struct kernel_ctx *nl, cons
         rc->times.linked = now_usec_monotonic();
         if (r < 0 || c->source != SOURCE_API)
                 return r;
-        r = metadata_require_droplet_id(&rc->md, err, sizeof err);
+        r = metadata_require_droplet_id(&rc->md, &err);
         if (r < 0)
-                return reconcile_fail(rc, r, "%s", err);
-        r = api_round_blocking(c, rc->md.droplet_id, peers, &rc->api_retry_after, err, sizeof err);
+                return reconcile_fail(rc, r, "%s", err.msg);
+        r = api_round_blocking(c, rc->md.droplet_id, peers, &rc->api_retry_after, &err);
         if (r < 0) {
                 rc->api_failed = true;
-                return reconcile_fail(rc, r, "%s", err);
+                return reconcile_fail(rc, r, "%s", err.msg);
         }
         return reconcile_use_peers(rc, nl, c, peers, true);
 }

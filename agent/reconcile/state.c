@@ -3,7 +3,7 @@
  * metadata body): only routes, counters, times and the last error line. */
 #include <sys/stat.h>
 
-#include "api_fetch.h"
+#include "api_round.h"
 #include "json.h"
 #include "state.h"
 
@@ -131,17 +131,17 @@ static void get_text(const cJSON *root, const char *key, char *buf, size_t size)
         snprintf(buf, size, "%s", cJSON_IsString(v) ? v->valuestring : "");
 }
 
-int state_parse(const char *text, size_t size, struct state_summary *ret, char *err, size_t errlen) {
+int state_parse(const char *text, size_t size, struct state_summary *ret, struct error *err) {
         _cleanup_cjson_ cJSON *root = NULL;
         struct state_summary s = {};
         const cJSON *counters, *fights, *pace;
         int r;
 
-        r = json_parse_object(text, size, &root, err, errlen);
+        r = json_parse_object(text, size, &root, err);
         if (r < 0)
                 return r;
         if (get_number(root, "version") != 1) {
-                snprintf(err, errlen, "not a version 1 state file");
+                error_set(err, "not a version 1 state file");
                 return -EINVAL;
         }
         s.pid = (pid_t) get_number(root, "pid");
@@ -174,17 +174,17 @@ int state_parse(const char *text, size_t size, struct state_summary *ret, char *
         return 0;
 }
 
-int state_read(const char *path, struct state_summary *ret, char *err, size_t errlen) {
+int state_read(const char *path, struct state_summary *ret, struct error *err) {
         _cleanup_free_ char *text = NULL;
         size_t size;
         int r;
 
         r = read_full_file(path, (size_t) 16 * 1024 * 1024, &text, &size);
         if (r < 0) {
-                snprintf(err, errlen, "%s: %s", path, strerror(-r));
+                error_set(err, "%s: %s", path, strerror(-r));
                 return r;
         }
-        return state_parse(text, size, ret, err, errlen);
+        return state_parse(text, size, ret, err);
 }
 
 int metrics_write(const char *path, const struct agent_state *s) {

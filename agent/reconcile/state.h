@@ -16,7 +16,7 @@ struct agent_state {
         pid_t pid;
         uint64_t updated;           /* Unix seconds */
         uint64_t last_success;      /* Unix seconds of the last complete reconcile, 0 never */
-        char last_error[512];       /* "" when the last attempt succeeded */
+        char last_error[ERROR_MAX];       /* "" when the last attempt succeeded */
         uint64_t last_error_time;
         uint64_t failing_since;     /* Unix seconds the metadata has been failing since, 0 when not */
         const char *source;
@@ -55,7 +55,7 @@ struct state_summary {
         pid_t pid;
         uint64_t updated;
         uint64_t last_success;
-        char last_error[512];
+        char last_error[ERROR_MAX];
         char status[256];
         uint64_t reconciles;
         uint64_t heals;
@@ -76,8 +76,8 @@ struct state_summary {
 };
 
 /* Parses a state file's text. Pure. */
-int state_parse(const char *text, size_t size, struct state_summary *ret, char *err, size_t errlen);
+int state_parse(const char *text, size_t size, struct state_summary *ret, struct error *err);
 /* Reads path; -ENOENT when there is none. */
-int state_read(const char *path, struct state_summary *ret, char *err, size_t errlen);
+int state_read(const char *path, struct state_summary *ret, struct error *err);
 
 int metrics_write(const char *path, const struct agent_state *s);

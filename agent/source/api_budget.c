@@ -13,20 +13,17 @@ static int rate_log_init(struct rate_log *l, size_t budget, uint64_t window) {
 }
 
 static void rate_log_expire(struct rate_log *l, uint64_t now) {
-        while (l->n > 0 && now - l->times[l->head] >= l->window) {
-                l->head = (l->head + 1) % l->cap;
-                l->n--;
-        }
+        while (l->ring.n > 0 && now - l->times[ring_slot(&l->ring, l->cap, 0)] >= l->window)
+                ring_drop_oldest(&l->ring, l->cap);
 }
 
 static uint64_t rate_log_next_slot(struct rate_log *l, uint64_t now) {
         rate_log_expire(l, now);
-        return l->n < l->cap ? 0 : l->times[l->head] + l->window;
+        return l->ring.n < l->cap ? 0 : l->times[ring_slot(&l->ring, l->cap, 0)] + l->window;
 }
 
 static void rate_log_add(struct rate_log *l, uint64_t now) {
-        l->times[(l->head + l->n) % l->cap] = now;
-        l->n++;
+        l->times[ring_push(&l->ring, l->cap)] = now;
 }
 
 int api_budget_init(struct api_budget *b, unsigned scale) {

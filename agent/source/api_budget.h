@@ -3,6 +3,7 @@
  * hour per token. Sliding windows of the times of this process's own requests. */
 #pragma once
 
+#include "ring.h"
 #include "util.h"
 
 #define API_BUDGET_MINUTE 250
@@ -12,8 +13,7 @@
 struct rate_log {
         uint64_t *times;
         size_t cap;     /* the budget */
-        size_t head;
-        size_t n;
+        struct ring ring;
         uint64_t window;
 };
 

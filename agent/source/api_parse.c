@@ -2,6 +2,7 @@
 /* Parsers for the three API responses the agent reads. */
 #include "api_parse.h"
 #include "json.h"
+#include "url.h"
 
 bool uuid_valid(const char *s) {
         /* 8-4-4-4-12 hex digits */
@@ -24,41 +25,40 @@ const char *api_peering_other_vpc(const struct api_peering *p, const char *own_v
 
 /* Parses {"key": {...}}, the shape of single-resource answers; *ret_obj points into *ret_root. */
 static int parse_wrapped(const char *body, size_t size, const char *key, cJSON **ret_root, const cJSON **ret_obj,
-                         char *err, size_t errlen) {
+                         struct error *err) {
         char b[QUOTE_BUF + 4];
         cJSON *root = NULL;
         int r;
 
-        r = json_parse_object(body, size, &root, err, errlen);
+        r = json_parse_object(body, size, &root, err);
         if (r < 0)
                 return r;
         *ret_root = root;
-        r = json_get(root, "", key, ret_obj, err, errlen);
+        r = json_get(root, "", key, ret_obj, err);
         if (r < 0)
                 return r;
         if (r == 0) {
-                snprintf(err, errlen, "%s is missing", key);
+                error_set(err, "%s is missing", key);
                 return -ENOENT;
         }
         if (!cJSON_IsObject(*ret_obj)) {
-                snprintf(err, errlen, "%s %s is %s, expected an object", key, json_value_brief(*ret_obj, b, sizeof b),
+                error_set(err, "%s %s is %s, expected an object", key, json_value_brief(*ret_obj, b, sizeof b),
                          json_type_name(*ret_obj));
                 return -EINVAL;
         }
         return 0;
 }
 
-static int get_uuid(const cJSON *obj, const char *path, const char *key, char ret[static UUID_STRLEN], char *err,
-                    size_t errlen) {
+static int get_uuid(const cJSON *obj, const char *path, const char *key, char ret[static UUID_STRLEN], struct error *err) {
         const char *s;
         char q[QUOTE_BUF];
         int r;
 
-        r = json_get_string(obj, path, key, &s, err, errlen);
+        r = json_get_string(obj, path, key, &s, err);
         if (r < 0)
                 return r;
         if (!uuid_valid(s)) {
-                snprintf(err, errlen, "%s.%s \"%s\" is not a UUID", path, key, str_quote(s, strlen(s), QUOTE_MAX, q, sizeof q));
+                error_set(err, "%s.%s \"%s\" is not a UUID", path, key, str_quote(s, strlen(s), QUOTE_MAX, q, sizeof q));
                 return -EINVAL;
         }
         snprintf(ret, UUID_STRLEN, "%s", s);
@@ -66,17 +66,17 @@ static int get_uuid(const cJSON *obj, const char *path, const char *key, char re
 }
 
 /* Optional display names: absent or null is "", anything else must be a string. */
-static int get_name(const cJSON *obj, const char *path, char ret[static API_NAME_MAX], char *err, size_t errlen) {
+static int get_name(const cJSON *obj, const char *path, char ret[static API_NAME_MAX], struct error *err) {
         const cJSON *v = NULL;
         char b[QUOTE_BUF + 4];
         int r;
 
         ret[0] = '\0';
-        r = json_get(obj, path, "name", &v, err, errlen);
+        r = json_get(obj, path, "name", &v, err);
         if (r <= 0 || cJSON_IsNull(v))
                 return r;
         if (!cJSON_IsString(v)) {
-                snprintf(err, errlen, "%s.name %s is %s, expected a string", path, json_value_brief(v, b, sizeof b),
+                error_set(err, "%s.name %s is %s, expected a string", path, json_value_brief(v, b, sizeof b),
                          json_type_name(v));
                 return -EINVAL;
         }
@@ -85,43 +85,43 @@ static int get_name(const cJSON *obj, const char *path, char ret[static API_NAME
         return 0;
 }
 
-int api_parse_droplet(const char *body, size_t size, char ret_vpc_uuid[static UUID_STRLEN], char *err, size_t errlen) {
+int api_parse_droplet(const char *body, size_t size, char ret_vpc_uuid[static UUID_STRLEN], struct error *err) {
         _cleanup_cjson_ cJSON *root = NULL;
         const cJSON *droplet = NULL, *v = NULL;
         char uuid[UUID_STRLEN] = "";
         int r;
 
-        r = json_parse_object(body, size, &root, err, errlen);
+        r = json_parse_object(body, size, &root, err);
         if (r < 0)
                 return r;
-        r = json_get(root, "", "droplet", &droplet, err, errlen);
+        r = json_get(root, "", "droplet", &droplet, err);
         if (r < 0)
                 return r;
         /* {"droplet": {...}} as the API answers; a client's dump of the droplet object itself
          * (with its id and vpc_uuid at the top) is read the same way. */
-        if (r == 0 && json_get(root, "", "vpc_uuid", &v, err, errlen) > 0)
+        if (r == 0 && json_get(root, "", "vpc_uuid", &v, err) > 0)
                 droplet = root;
         else if (r == 0) {
-                snprintf(err, errlen, "droplet is missing");
+                error_set(err, "droplet is missing");
                 return -ENOENT;
         }
         if (!cJSON_IsObject(droplet)) {
                 char b[QUOTE_BUF + 4];
-                snprintf(err, errlen, "droplet %s is %s, expected an object", json_value_brief(droplet, b, sizeof b),
+                error_set(err, "droplet %s is %s, expected an object", json_value_brief(droplet, b, sizeof b),
                          json_type_name(droplet));
                 return -EINVAL;
         }
         /* Absent or null: a droplet in no VPC (older droplets). The round says so. */
-        r = json_get(droplet, "droplet", "vpc_uuid", &v, err, errlen);
+        r = json_get(droplet, "droplet", "vpc_uuid", &v, err);
         if (r < 0)
                 return r;
-        if (r > 0 && !cJSON_IsNull(v) && (r = get_uuid(droplet, "droplet", "vpc_uuid", uuid, err, errlen)) < 0)
+        if (r > 0 && !cJSON_IsNull(v) && (r = get_uuid(droplet, "droplet", "vpc_uuid", uuid, err)) < 0)
                 return r;
         memcpy(ret_vpc_uuid, uuid, UUID_STRLEN);
         return 0;
 }
 
-static int parse_peering(const cJSON *p, const char *key, size_t index, struct api_peering *ret, char *err, size_t errlen) {
+static int parse_peering(const cJSON *p, const char *key, size_t index, struct api_peering *ret, struct error *err) {
         struct api_peering pr = {};
         const cJSON *ids = NULL;
         const char *status;
@@ -130,19 +130,19 @@ static int parse_peering(const cJSON *p, const char *key, size_t index, struct a
 
         snprintf(path, sizeof path, "%s[%zu]", key, index);
         if (!cJSON_IsObject(p)) {
-                snprintf(err, errlen, "%s %s is %s, expected an object", path, json_value_brief(p, b, sizeof b), json_type_name(p));
+                error_set(err, "%s %s is %s, expected an object", path, json_value_brief(p, b, sizeof b), json_type_name(p));
                 return -EINVAL;
         }
-        if ((r = get_uuid(p, path, "id", pr.id, err, errlen)) < 0 || (r = get_name(p, path, pr.name, err, errlen)) < 0)
+        if ((r = get_uuid(p, path, "id", pr.id, err)) < 0 || (r = get_name(p, path, pr.name, err)) < 0)
                 return r;
-        r = json_get(p, path, "vpc_ids", &ids, err, errlen);
+        r = json_get(p, path, "vpc_ids", &ids, err);
         if (r < 0)
                 return r;
         /* Two VPCs, says the specification; godo's own test answer names one. A peering that
          * names one VPC only is read (the round ignores it: there is no other side to route). */
         n = cJSON_IsArray(ids) ? cJSON_GetArraySize(ids) : 0;
         if (r == 0 || n < 1 || n > 2) {
-                snprintf(err, errlen, "%s.vpc_ids %s is not an array of two VPC ids", path,
+                error_set(err, "%s.vpc_ids %s is not an array of two VPC ids", path,
                          r == 0 ? "(missing)" : json_value_brief(ids, b, sizeof b));
                 return -EINVAL;
         }
@@ -150,12 +150,12 @@ static int parse_peering(const cJSON *p, const char *key, size_t index, struct a
         for (int i = 0; i < n; i++) {
                 const cJSON *id = cJSON_GetArrayItem(ids, i);
                 if (!cJSON_IsString(id) || !uuid_valid(id->valuestring)) {
-                        snprintf(err, errlen, "%s.vpc_ids[%d] %s is not a UUID", path, i, json_value_brief(id, b, sizeof b));
+                        error_set(err, "%s.vpc_ids[%d] %s is not a UUID", path, i, json_value_brief(id, b, sizeof b));
                         return -EINVAL;
                 }
                 snprintf(pr.vpc_ids[i], UUID_STRLEN, "%s", id->valuestring);
         }
-        r = json_get_string(p, path, "status", &status, err, errlen);
+        r = json_get_string(p, path, "status", &status, err);
         if (r < 0)
                 return r;
         if (streq(status, "ACTIVE"))
@@ -171,7 +171,7 @@ static int parse_peering(const cJSON *p, const char *key, size_t index, struct a
         return 0;
 }
 
-int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_page *ret, char *err, size_t errlen) {
+int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_page *ret, struct error *err) {
         _cleanup_cjson_ cJSON *root = NULL;
         const cJSON *peerings = NULL, *other = NULL, *links = NULL, *pages = NULL, *next = NULL, *meta = NULL;
         struct api_peerings_page page = {};
@@ -179,7 +179,7 @@ int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_p
         char b[QUOTE_BUF + 4];
         int r, n;
 
-        r = json_parse_object(body, size, &root, err, errlen);
+        r = json_parse_object(body, size, &root, err);
         if (r < 0)
                 return r;
         /* GET /v2/vpcs/{id}/peerings lists them under "peerings" in DigitalOcean's specification
@@ -188,31 +188,31 @@ int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_p
          * only the vpc:read scope the VPC lookups need anyway (the account list needs
          * vpc_peering:read), and it answers with this VPC's peerings only, however many the
          * account holds. So both keys are accepted; exactly one must be there. */
-        r = json_get(root, "", "peerings", &peerings, err, errlen);
+        r = json_get(root, "", "peerings", &peerings, err);
         if (r < 0)
                 return r;
-        r = json_get(root, "", "vpc_peerings", &other, err, errlen);
+        r = json_get(root, "", "vpc_peerings", &other, err);
         if (r < 0)
                 return r;
         if (peerings && other) {
-                snprintf(err, errlen, "both peerings and vpc_peerings are there; expected one of them");
+                error_set(err, "both peerings and vpc_peerings are there; expected one of them");
                 return -EINVAL;
         }
         if (!peerings && !other) {
-                snprintf(err, errlen, "neither peerings nor vpc_peerings is there");
+                error_set(err, "neither peerings nor vpc_peerings is there");
                 return -ENOENT;
         }
         key = peerings ? "peerings" : "vpc_peerings";
         if (!peerings)
                 peerings = other;
         if (!cJSON_IsArray(peerings)) {
-                snprintf(err, errlen, "%s %s is %s, expected an array", key, json_value_brief(peerings, b, sizeof b),
+                error_set(err, "%s %s is %s, expected an array", key, json_value_brief(peerings, b, sizeof b),
                          json_type_name(peerings));
                 return -EINVAL;
         }
         n = cJSON_GetArraySize(peerings);
         if (n > 1000) {
-                snprintf(err, errlen, "%s holds %d entries on one page; refusing", key, n);
+                error_set(err, "%s holds %d entries on one page; refusing", key, n);
                 return -E2BIG;
         }
         if (n > 0) {
@@ -221,7 +221,7 @@ int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_p
                         return -ENOMEM;
         }
         for (int i = 0; i < n; i++) {
-                r = parse_peering(cJSON_GetArrayItem(peerings, i), key, (size_t) i, &page.peerings[page.n], err, errlen);
+                r = parse_peering(cJSON_GetArrayItem(peerings, i), key, (size_t) i, &page.peerings[page.n], err);
                 if (r < 0) {
                         api_peerings_page_done(&page);
                         return r;
@@ -230,16 +230,15 @@ int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_p
         }
 
         /* links.pages.next: absent on the last page. */
-        if ((r = json_get(root, "", "links", &links, err, errlen)) < 0 ||
-            (r > 0 && cJSON_IsObject(links) && (r = json_get(links, "links", "pages", &pages, err, errlen)) < 0) ||
-            (r > 0 && cJSON_IsObject(pages) && (r = json_get(pages, "links.pages", "next", &next, err, errlen)) < 0)) {
+        if ((r = json_get(root, "", "links", &links, err)) < 0 ||
+            (r > 0 && cJSON_IsObject(links) && (r = json_get(links, "links", "pages", &pages, err)) < 0) ||
+            (r > 0 && cJSON_IsObject(pages) && (r = json_get(pages, "links.pages", "next", &next, err)) < 0)) {
                 api_peerings_page_done(&page);
                 return r;
         }
         if (next && !cJSON_IsNull(next)) {
-                if (!cJSON_IsString(next) || (strncmp(next->valuestring, "https://", 8) != 0 &&
-                                              strncmp(next->valuestring, "http://", 7) != 0)) {
-                        snprintf(err, errlen, "links.pages.next %s is not an http(s) URL", json_value_brief(next, b, sizeof b));
+                if (!cJSON_IsString(next) || url_scheme(next->valuestring) == URL_SCHEME_OTHER) {
+                        error_set(err, "links.pages.next %s is not an http(s) URL", json_value_brief(next, b, sizeof b));
                         api_peerings_page_done(&page);
                         return -EINVAL;
                 }
@@ -249,9 +248,9 @@ int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_p
                         return -ENOMEM;
                 }
         }
-        if (json_get(root, "", "meta", &meta, err, errlen) > 0 && cJSON_IsObject(meta)) {
+        if (json_get(root, "", "meta", &meta, err) > 0 && cJSON_IsObject(meta)) {
                 const cJSON *total = NULL;
-                if (json_get(meta, "meta", "total", &total, err, errlen) > 0 && cJSON_IsNumber(total) && total->valuedouble >= 0 &&
+                if (json_get(meta, "meta", "total", &total, err) > 0 && cJSON_IsNumber(total) && total->valuedouble >= 0 &&
                     total->valuedouble < 1e9 && total->valuedouble == (double) (uint64_t) total->valuedouble) {
                         page.total = (uint64_t) total->valuedouble;
                         page.has_total = true;
@@ -267,7 +266,7 @@ void api_peerings_page_done(struct api_peerings_page *p) {
         *p = (struct api_peerings_page) {};
 }
 
-int api_parse_vpc(const char *body, size_t size, struct api_vpc *ret, char *err, size_t errlen) {
+int api_parse_vpc(const char *body, size_t size, struct api_vpc *ret, struct error *err) {
         _cleanup_cjson_ cJSON *root = NULL;
         const cJSON *vpc;
         struct api_vpc v = {};
@@ -275,21 +274,21 @@ int api_parse_vpc(const char *body, size_t size, struct api_vpc *ret, char *err,
         char q[QUOTE_BUF];
         int r;
 
-        r = parse_wrapped(body, size, "vpc", &root, &vpc, err, errlen);
+        r = parse_wrapped(body, size, "vpc", &root, &vpc, err);
         if (r < 0)
                 return r;
-        if ((r = get_uuid(vpc, "vpc", "id", v.id, err, errlen)) < 0 || (r = get_name(vpc, "vpc", v.name, err, errlen)) < 0 ||
-            (r = json_get_string(vpc, "vpc", "ip_range", &range, err, errlen)) < 0)
+        if ((r = get_uuid(vpc, "vpc", "id", v.id, err)) < 0 || (r = get_name(vpc, "vpc", v.name, err)) < 0 ||
+            (r = json_get_string(vpc, "vpc", "ip_range", &range, err)) < 0)
                 return r;
         r = cidr_parse(range, &v.ip_range);
         if (r < 0) {
-                snprintf(err, errlen, "vpc.ip_range \"%s\" is not a network in CIDR notation%s",
+                error_set(err, "vpc.ip_range \"%s\" is not a network in CIDR notation%s",
                          str_quote(range, strlen(range), QUOTE_MAX, q, sizeof q), r == -EADDRNOTAVAIL ? " (host bits set)" : "");
                 return -EINVAL;
         }
         /* DigitalOcean VPCs are /16 to /28 inside RFC 1918; anything else is not a VPC range. */
         if (v.ip_range.len < 8 || v.ip_range.len > 28) {
-                snprintf(err, errlen, "vpc.ip_range \"%s\" is not a VPC-sized network (/8 to /28)", range);
+                error_set(err, "vpc.ip_range \"%s\" is not a VPC-sized network (/8 to /28)", range);
                 return -EINVAL;
         }
         *ret = v;
@@ -299,11 +298,10 @@ int api_parse_vpc(const char *body, size_t size, struct api_vpc *ret, char *err,
 void api_parse_error_message(const char *body, size_t size, char *buf, size_t bufsize) {
         _cleanup_cjson_ cJSON *root = NULL;
         const cJSON *m = NULL;
-        char err[64];
 
         buf[0] = '\0';
-        if (!body || json_parse_document(body, size, &root, err, sizeof err) < 0 || !cJSON_IsObject(root))
+        if (!body || json_parse_document(body, size, &root, NULL) < 0 || !cJSON_IsObject(root))
                 return;
-        if (json_get(root, "", "message", &m, err, sizeof err) > 0 && cJSON_IsString(m))
+        if (json_get(root, "", "message", &m, NULL) > 0 && cJSON_IsString(m))
                 str_quote(m->valuestring, strlen(m->valuestring), 120, buf, bufsize);
 }

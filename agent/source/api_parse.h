@@ -5,7 +5,6 @@
 
 #include "route.h"
 
-#define API_ERR_MAX 320
 #define UUID_STRLEN 37
 #define API_NAME_MAX 64
 
@@ -40,13 +39,13 @@ struct api_vpc {
 };
 
 /* GET /v2/droplets/{id} → droplet.vpc_uuid, "" when the droplet is in no VPC */
-int api_parse_droplet(const char *body, size_t size, char ret_vpc_uuid[static UUID_STRLEN], char *err, size_t errlen);
+int api_parse_droplet(const char *body, size_t size, char ret_vpc_uuid[static UUID_STRLEN], struct error *err);
 /* GET /v2/vpcs/{id}/peerings (or GET /v2/vpc_peerings) → one page; the list may be under
  * "peerings" or "vpc_peerings" */
-int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_page *ret, char *err, size_t errlen);
+int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_page *ret, struct error *err);
 void api_peerings_page_done(struct api_peerings_page *p);
 /* GET /v2/vpcs/{id} → vpc.id, vpc.name, vpc.ip_range */
-int api_parse_vpc(const char *body, size_t size, struct api_vpc *ret, char *err, size_t errlen);
+int api_parse_vpc(const char *body, size_t size, struct api_vpc *ret, struct error *err);
 /* {"id": "...", "message": "..."} error bodies: the message, quoted and cut, or "" */
 void api_parse_error_message(const char *body, size_t size, char *buf, size_t bufsize);
 

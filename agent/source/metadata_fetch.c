@@ -11,20 +11,20 @@ void metadata_fetch_request(const struct config *c, struct http_request *ret) {
         };
 }
 
-int metadata_fetch_check(const struct config *c, const struct http_response *resp, char *err, size_t errlen) {
+int metadata_fetch_check(const struct config *c, const struct http_response *resp, struct error *err) {
         if (resp->error < 0) {
-                snprintf(err, errlen, "could not fetch %s: %s", c->metadata_url, resp->error_msg);
+                error_set(err, "could not fetch %s: %s", c->metadata_url, resp->error_msg);
                 return resp->error;
         }
         if (resp->status != 200) {
-                snprintf(err, errlen, "%s answered HTTP %ld, expected 200", c->metadata_url, resp->status);
+                error_set(err, "%s answered HTTP %ld, expected 200", c->metadata_url, resp->status);
                 return -EREMOTEIO;
         }
         return 0;
 }
 
 int metadata_fetch_blocking(const struct config *c, char **ret_body, size_t *ret_size, uint64_t *ret_duration_usec,
-                            char *err, size_t errlen) {
+                            struct error *err) {
         struct http_request req;
         struct http_response resp;
         int r;
@@ -32,12 +32,12 @@ int metadata_fetch_blocking(const struct config *c, char **ret_body, size_t *ret
         metadata_fetch_request(c, &req);
         r = http_get_blocking(&req, &resp);
         if (r < 0) {
-                snprintf(err, errlen, "could not fetch %s: %s", c->metadata_url, strerror(-r));
+                error_set(err, "could not fetch %s: %s", c->metadata_url, strerror(-r));
                 return r;
         }
         if (ret_duration_usec)
                 *ret_duration_usec = resp.duration_usec;
-        r = metadata_fetch_check(c, &resp, err, errlen);
+        r = metadata_fetch_check(c, &resp, err);
         if (r < 0) {
                 http_response_done(&resp);
                 return r;

@@ -9,8 +9,8 @@ void metadata_fetch_request(const struct config *c, struct http_request *ret);
 
 /* Turns a finished HTTP exchange into the body or a one-line reason (no "metadata: " prefix):
  * transport errors, a status other than 200. */
-int metadata_fetch_check(const struct config *c, const struct http_response *resp, char *err, size_t errlen);
+int metadata_fetch_check(const struct config *c, const struct http_response *resp, struct error *err);
 
 /* One blocking fetch for one-shot commands. On success *ret_body (NUL-terminated) is the caller's. */
 int metadata_fetch_blocking(const struct config *c, char **ret_body, size_t *ret_size, uint64_t *ret_duration_usec,
-                            char *err, size_t errlen);
+                            struct error *err);

@@ -42,16 +42,16 @@ const char *tristate_to_string(enum tristate t) {
         return t == TRISTATE_TRUE ? "true" : t == TRISTATE_FALSE ? "false" : "absent";
 }
 
-static int get_ipv4(const cJSON *ipv4, const char *key, uint32_t *ret, char *err, size_t errlen) {
+static int get_ipv4(const cJSON *ipv4, const char *key, uint32_t *ret, struct error *err) {
         const char *s;
         char q[QUOTE_BUF];
         int r;
 
-        r = json_get_string(ipv4, PRIVATE0 ".ipv4", key, &s, err, errlen);
+        r = json_get_string(ipv4, PRIVATE0 ".ipv4", key, &s, err);
         if (r < 0)
                 return r;
         if (ipv4_parse(s, ret) < 0) {
-                snprintf(err, errlen, PRIVATE0 ".ipv4.%s \"%s\" is not an IPv4 address", key,
+                error_set(err, PRIVATE0 ".ipv4.%s \"%s\" is not an IPv4 address", key,
                          str_quote(s, strlen(s), QUOTE_MAX, q, sizeof q));
                 return -EINVAL;
         }
@@ -60,56 +60,55 @@ static int get_ipv4(const cJSON *ipv4, const char *key, uint32_t *ret, char *err
 
 /* "0.0.0.0" (a VPC droplet of December 2021 served that), "", null or no key at all: the
  * metadata gives no gateway, and *ret is 0. Anything else must be an address. */
-static int get_gateway(const cJSON *ipv4, uint32_t *ret, char *err, size_t errlen) {
+static int get_gateway(const cJSON *ipv4, uint32_t *ret, struct error *err) {
         const cJSON *v = NULL;
         int r;
 
-        r = json_get(ipv4, PRIVATE0 ".ipv4", "gateway", &v, err, errlen);
+        r = json_get(ipv4, PRIVATE0 ".ipv4", "gateway", &v, err);
         if (r < 0)
                 return r;
         if (r == 0 || cJSON_IsNull(v) || (cJSON_IsString(v) && !v->valuestring[0])) {
                 *ret = 0;
                 return 0;
         }
-        return get_ipv4(ipv4, "gateway", ret, err, errlen);
+        return get_ipv4(ipv4, "gateway", ret, err);
 }
 
 /* A number (the documentation, DigitalOcean's Go clients) or a string of digits (cloud-init's
  * capture of 2016). Never fatal here: only source = api needs it, and says so then. */
 static void parse_droplet_id(const cJSON *root, struct metadata *m) {
         const cJSON *v = NULL;
-        char b[QUOTE_BUF + 4], err[sizeof m->droplet_id_problem];
+        char b[QUOTE_BUF + 4];
+        struct error *err = &m->droplet_id_problem;
         int r;
 
-        r = json_get(root, "", "droplet_id", &v, err, sizeof err);
+        r = json_get(root, "", "droplet_id", &v, err);
         if (r == 0 || (r > 0 && cJSON_IsNull(v)))
                 return;
         if (r > 0 && cJSON_IsString(v) && safe_atou64(v->valuestring, 1, UINT64_MAX, &m->droplet_id) >= 0)
                 return;
         if (r > 0 && cJSON_IsString(v))
-                snprintf(err, sizeof err, "droplet_id %s is not a droplet id (a number, or a string of its digits)",
+                error_set(err, "droplet_id %s is not a droplet id (a number, or a string of its digits)",
                          json_value_brief(v, b, sizeof b));
-        else if (r > 0 && json_get_uint(root, "", "droplet_id", 1, UINT64_MAX, &m->droplet_id, err, sizeof err) >= 0)
+        else if (r > 0 && json_get_uint(root, "", "droplet_id", 1, UINT64_MAX, &m->droplet_id, err) >= 0)
                 return;
         m->droplet_id = 0;
-        snprintf(m->droplet_id_problem, sizeof m->droplet_id_problem, "%s", err);
-        return;
 }
 
-static int parse_features(const cJSON *root, enum tristate *ret, char *err, size_t errlen) {
+static int parse_features(const cJSON *root, enum tristate *ret, struct error *err) {
         const cJSON *features = NULL, *flag = NULL;
         char b[QUOTE_BUF + 4];
         int r;
 
         *ret = TRISTATE_ABSENT;
-        r = json_get(root, "", "features", &features, err, errlen);
+        r = json_get(root, "", "features", &features, err);
         if (r <= 0 || cJSON_IsNull(features))
                 return r;
-        r = json_get(features, "features", "vpc_peering_enabled", &flag, err, errlen);
+        r = json_get(features, "features", "vpc_peering_enabled", &flag, err);
         if (r <= 0 || cJSON_IsNull(flag))
                 return r;
         if (!cJSON_IsBool(flag)) {
-                snprintf(err, errlen, "features.vpc_peering_enabled %s is %s, expected true or false",
+                error_set(err, "features.vpc_peering_enabled %s is %s, expected true or false",
                          json_value_brief(flag, b, sizeof b), json_type_name(flag));
                 return -EINVAL;
         }
@@ -117,7 +116,7 @@ static int parse_features(const cJSON *root, enum tristate *ret, char *err, size
         return 0;
 }
 
-int metadata_parse(const char *body, size_t size, struct metadata *ret, char *err, size_t errlen) {
+int metadata_parse(const char *body, size_t size, struct metadata *ret, struct error *err) {
         _cleanup_cjson_ cJSON *root = NULL;
         const cJSON *interfaces = NULL, *private = NULL, *p0, *ipv4 = NULL;
         struct metadata m = { .peering_enabled = TRISTATE_ABSENT };
@@ -126,82 +125,82 @@ int metadata_parse(const char *body, size_t size, struct metadata *ret, char *er
         uint32_t netmask;
         int r, prefix;
 
-        r = json_parse_object(body, size, &root, err, errlen);
+        r = json_parse_object(body, size, &root, err);
         if (r < 0)
                 return r;
 
         parse_droplet_id(root, &m);
 
-        r = json_get(root, "", "interfaces", &interfaces, err, errlen);
+        r = json_get(root, "", "interfaces", &interfaces, err);
         if (r < 0)
                 return r;
         if (r == 0) {
-                snprintf(err, errlen, "interfaces is missing");
+                error_set(err, "interfaces is missing");
                 return -ENOENT;
         }
-        r = json_get(interfaces, "interfaces", "private", &private, err, errlen);
+        r = json_get(interfaces, "interfaces", "private", &private, err);
         if (r < 0)
                 return r;
         if (r == 0) {
-                snprintf(err, errlen, "interfaces.private is missing (no VPC interface on this droplet)");
+                error_set(err, "interfaces.private is missing (no VPC interface on this droplet)");
                 return -ENOENT;
         }
         if (!cJSON_IsArray(private)) {
-                snprintf(err, errlen, "interfaces.private %s is %s, expected an array",
+                error_set(err, "interfaces.private %s is %s, expected an array",
                          json_value_brief(private, b, sizeof b), json_type_name(private));
                 return -EINVAL;
         }
         p0 = cJSON_GetArrayItem(private, 0);
         if (!p0) {
-                snprintf(err, errlen, "interfaces.private is empty (no VPC interface on this droplet)");
+                error_set(err, "interfaces.private is empty (no VPC interface on this droplet)");
                 return -ENOENT;
         }
         if (!cJSON_IsObject(p0)) {
-                snprintf(err, errlen, PRIVATE0 " %s is %s, expected an object", json_value_brief(p0, b, sizeof b),
+                error_set(err, PRIVATE0 " %s is %s, expected an object", json_value_brief(p0, b, sizeof b),
                          json_type_name(p0));
                 return -EINVAL;
         }
 
-        r = json_get_string(p0, PRIVATE0, "mac", &mac, err, errlen);
+        r = json_get_string(p0, PRIVATE0, "mac", &mac, err);
         if (r < 0)
                 return r;
         if (mac_parse(mac, m.mac) < 0) {
-                snprintf(err, errlen, PRIVATE0 ".mac \"%s\" is not a MAC address (six hex octets)",
+                error_set(err, PRIVATE0 ".mac \"%s\" is not a MAC address (six hex octets)",
                          str_quote(mac, strlen(mac), QUOTE_MAX, q, sizeof q));
                 return -EINVAL;
         }
         if (m.mac[0] & 1) {
-                snprintf(err, errlen, PRIVATE0 ".mac \"%s\" is a multicast address", mac);
+                error_set(err, PRIVATE0 ".mac \"%s\" is a multicast address", mac);
                 return -EINVAL;
         }
 
-        r = json_get(p0, PRIVATE0, "ipv4", &ipv4, err, errlen);
+        r = json_get(p0, PRIVATE0, "ipv4", &ipv4, err);
         if (r < 0)
                 return r;
         if (r == 0) {
-                snprintf(err, errlen, PRIVATE0 ".ipv4 is missing");
+                error_set(err, PRIVATE0 ".ipv4 is missing");
                 return -ENOENT;
         }
         if (!cJSON_IsObject(ipv4)) {
-                snprintf(err, errlen, PRIVATE0 ".ipv4 %s is %s, expected an object", json_value_brief(ipv4, b, sizeof b),
+                error_set(err, PRIVATE0 ".ipv4 %s is %s, expected an object", json_value_brief(ipv4, b, sizeof b),
                          json_type_name(ipv4));
                 return -EINVAL;
         }
-        if ((r = get_ipv4(ipv4, "ip_address", &m.address, err, errlen)) < 0 ||
-            (r = get_ipv4(ipv4, "netmask", &netmask, err, errlen)) < 0 ||
-            (r = get_gateway(ipv4, &m.metadata_gateway, err, errlen)) < 0)
+        if ((r = get_ipv4(ipv4, "ip_address", &m.address, err)) < 0 ||
+            (r = get_ipv4(ipv4, "netmask", &netmask, err)) < 0 ||
+            (r = get_gateway(ipv4, &m.metadata_gateway, err)) < 0)
                 return r;
 
         prefix = netmask_to_prefix(netmask);
         if (prefix < 0) {
-                snprintf(err, errlen, PRIVATE0 ".ipv4.netmask \"%s\" is not a contiguous netmask",
+                error_set(err, PRIVATE0 ".ipv4.netmask \"%s\" is not a contiguous netmask",
                          ipv4_to_string(netmask, a));
                 return -EINVAL;
         }
         /* VPCs are /16 to /28; allow a margin, but a subnet needs room for network, gateway,
          * droplet and broadcast addresses. */
         if (prefix < 8 || prefix > 30) {
-                snprintf(err, errlen, PRIVATE0 ".ipv4.netmask \"%s\" (/%d) is not a usable VPC subnet (/8 to /30)",
+                error_set(err, PRIVATE0 ".ipv4.netmask \"%s\" (/%d) is not a usable VPC subnet (/8 to /30)",
                          ipv4_to_string(netmask, a), prefix);
                 return -EINVAL;
         }
@@ -210,12 +209,12 @@ int metadata_parse(const char *body, size_t size, struct metadata *ret, char *er
         struct cidr subnet = { m.address & netmask, m.prefixlen };
         uint32_t broadcast = subnet.addr | ~netmask;
         if (m.address == subnet.addr || m.address == broadcast) {
-                snprintf(err, errlen, PRIVATE0 ".ipv4.ip_address \"%s\" is the %s address of %s", ipv4_to_string(m.address, a),
+                error_set(err, PRIVATE0 ".ipv4.ip_address \"%s\" is the %s address of %s", ipv4_to_string(m.address, a),
                          m.address == subnet.addr ? "network" : "broadcast", cidr_to_string(&subnet, c));
                 return -EINVAL;
         }
 
-        r = parse_features(root, &m.peering_enabled, err, errlen);
+        r = parse_features(root, &m.peering_enabled, err);
         if (r < 0)
                 return r;
 
@@ -224,7 +223,7 @@ int metadata_parse(const char *body, size_t size, struct metadata *ret, char *er
 }
 
 /* Can gw serve as the gateway of md's private subnet? what names it in the message. */
-static int check_gateway(const struct metadata *md, uint32_t gw, const char *what, char *err, size_t errlen) {
+static int check_gateway(const struct metadata *md, uint32_t gw, const char *what, struct error *err) {
         struct cidr subnet = { md->address & prefix_to_mask(md->prefixlen), md->prefixlen };
         uint32_t broadcast = subnet.addr | ~prefix_to_mask(md->prefixlen);
         char a[IPV4_STRLEN], c[CIDR_STRLEN];
@@ -232,23 +231,23 @@ static int check_gateway(const struct metadata *md, uint32_t gw, const char *wha
         ipv4_to_string(gw, a);
         cidr_to_string(&subnet, c);
         if (!cidr_contains_addr(&subnet, gw))
-                snprintf(err, errlen, "%s \"%s\" is outside the private subnet %s", what, a, c);
+                error_set(err, "%s \"%s\" is outside the private subnet %s", what, a, c);
         else if (gw == subnet.addr || gw == broadcast)
-                snprintf(err, errlen, "%s \"%s\" is the %s address of %s", what, a, gw == subnet.addr ? "network" : "broadcast", c);
+                error_set(err, "%s \"%s\" is the %s address of %s", what, a, gw == subnet.addr ? "network" : "broadcast", c);
         else if (gw == md->address)
-                snprintf(err, errlen, "%s \"%s\" is the droplet's own address", what, a);
+                error_set(err, "%s \"%s\" is the droplet's own address", what, a);
         else
                 return 0;
         return -EINVAL;
 }
 
-int metadata_resolve_gateway(struct metadata *md, uint32_t configured, char *err, size_t errlen) {
+int metadata_resolve_gateway(struct metadata *md, uint32_t configured, struct error *err) {
         uint32_t first = (md->address & prefix_to_mask(md->prefixlen)) + 1;
         char a[IPV4_STRLEN];
         int r;
 
         if (configured) {
-                r = check_gateway(md, configured, "config: gateway", err, errlen);
+                r = check_gateway(md, configured, "config: gateway", err);
                 if (r < 0)
                         return r;
                 md->gateway = configured;
@@ -256,7 +255,7 @@ int metadata_resolve_gateway(struct metadata *md, uint32_t configured, char *err
                 return 0;
         }
         if (md->metadata_gateway) {
-                r = check_gateway(md, md->metadata_gateway, "metadata: " PRIVATE0 ".ipv4.gateway", err, errlen);
+                r = check_gateway(md, md->metadata_gateway, "metadata: " PRIVATE0 ".ipv4.gateway", err);
                 if (r < 0)
                         return r;
                 md->gateway = md->metadata_gateway;
@@ -264,8 +263,7 @@ int metadata_resolve_gateway(struct metadata *md, uint32_t configured, char *err
                 return 0;
         }
         if (first == md->address) {
-                snprintf(err, errlen,
-                         "metadata: " PRIVATE0 ".ipv4.gateway is not given, and the droplet's own address %s is the first "
+                error_set(err, "metadata: " PRIVATE0 ".ipv4.gateway is not given, and the droplet's own address %s is the first "
                          "of its subnet, where the VPC gateway would be; set gateway = ADDRESS in the config",
                          ipv4_to_string(md->address, a));
                 return -EINVAL;
@@ -301,12 +299,12 @@ const char *gateway_origin_explain(const struct metadata *md, char *buf, size_t 
         return buf;
 }
 
-int metadata_require_droplet_id(const struct metadata *md, char *err, size_t errlen) {
+int metadata_require_droplet_id(const struct metadata *md, struct error *err) {
         if (md->droplet_id)
                 return 0;
-        if (md->droplet_id_problem[0])
-                snprintf(err, errlen, "metadata: %s; source = api needs it", md->droplet_id_problem);
+        if (md->droplet_id_problem.msg[0])
+                error_set(err, "metadata: %s; source = api needs it", md->droplet_id_problem.msg);
         else
-                snprintf(err, errlen, "metadata: droplet_id is missing; source = api needs it");
+                error_set(err, "metadata: droplet_id is missing; source = api needs it");
         return -ENOENT;
 }

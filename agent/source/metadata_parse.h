@@ -4,7 +4,6 @@
 
 #include "util.h"
 
-#define METADATA_ERR_MAX 320
 
 enum tristate {
         TRISTATE_ABSENT = -1,
@@ -23,7 +22,7 @@ struct metadata {
         /* droplet_id as a number or a string of digits; 0 when the document carries none or
          * one that is not an id (droplet_id_problem then says why). Only source = api needs it. */
         uint64_t droplet_id;
-        char droplet_id_problem[QUOTE_BUF + 96];
+        struct error droplet_id_problem;
         uint8_t mac[6];             /* interfaces.private[0].mac */
         uint32_t address;           /* interfaces.private[0].ipv4.ip_address, host order */
         uint8_t prefixlen;          /* from interfaces.private[0].ipv4.netmask */
@@ -39,21 +38,21 @@ struct metadata {
 /* Pure: bytes in, validated struct or an error message naming the field and quoting its value
  * (without a "metadata: " prefix; the caller adds it). The gateway is not yet chosen: call
  * metadata_resolve_gateway next. */
-int metadata_parse(const char *body, size_t size, struct metadata *ret, char *err, size_t errlen);
+int metadata_parse(const char *body, size_t size, struct metadata *ret, struct error *err);
 
 /* Pure: chooses md->gateway. configured (the config's gateway key, 0 when unset) wins; else the
  * metadata's gateway; else the first address of the private subnet, where DigitalOcean places
  * every VPC's gateway. Whichever is chosen must lie inside the private subnet and be neither its
  * network or broadcast address nor the droplet's own. The error is a whole line: it starts with
  * "metadata: " or "config: ", naming the field and quoting the value. */
-int metadata_resolve_gateway(struct metadata *md, uint32_t configured, char *err, size_t errlen);
+int metadata_resolve_gateway(struct metadata *md, uint32_t configured, struct error *err);
 
 /* "", "derived: the metadata gives none", "from the config", ...: why the gateway is what it is. */
 const char *gateway_origin_explain(const struct metadata *md, char *buf, size_t size);
 const char *gateway_origin_to_string(enum gateway_origin o);
 
 /* 0 when md carries a droplet id; else a one-line error for source = api, which needs it. */
-int metadata_require_droplet_id(const struct metadata *md, char *err, size_t errlen);
+int metadata_require_droplet_id(const struct metadata *md, struct error *err);
 
 int mac_parse(const char *s, uint8_t ret[static 6]);
 #define MAC_STRLEN 18

@@ -5,10 +5,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        char uuid[UUID_STRLEN], err[API_ERR_MAX];
+        char uuid[UUID_STRLEN];
+        struct error err = {0};
 
         /* A UUID, or "" for a droplet in no VPC. */
-        if (api_parse_droplet((const char *) data, size, uuid, err, sizeof err) >= 0 && uuid[0] && !uuid_valid(uuid))
+        if (api_parse_droplet((const char *) data, size, uuid, &err) >= 0 && uuid[0] && !uuid_valid(uuid))
                 __builtin_trap();
         return 0;
 }

@@ -6,9 +6,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct api_peerings_page page = {};
-        char err[API_ERR_MAX];
+        struct error err = {0};
 
-        if (api_parse_peerings_page((const char *) data, size, &page, err, sizeof err) >= 0) {
+        if (api_parse_peerings_page((const char *) data, size, &page, &err) >= 0) {
                 /* One VPC id or two (godo's answers name one), each a UUID. */
                 for (size_t i = 0; i < page.n; i++) {
                         const struct api_peering *p = &page.peerings[i];

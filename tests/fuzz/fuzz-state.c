@@ -6,8 +6,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct state_summary s;
-        char err[256];
+        struct error err = {0};
 
-        (void) state_parse((const char *) data, size, &s, err, sizeof err);
+        (void) state_parse((const char *) data, size, &s, &err);
         return 0;
 }

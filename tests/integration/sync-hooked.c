@@ -46,7 +46,7 @@ int main(int argc, char *argv[]) {
         struct config *c = NULL;
         struct hook h = {};
         struct command_hooks hooks = { .userdata = &h };
-        char err[CONFIG_ERR_MAX + PATH_MAX];
+        struct error err = {0};
         uint64_t nth = 0, error = 0;
         int r;
 
@@ -63,8 +63,8 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
         log_setup(LOG_TARGET_STDERR);
-        if (config_load_full(argv[1], true, NULL, &c, err, sizeof err) < 0) {
-                log_error("%s", err);
+        if (config_load_full(argv[1], true, NULL, &c, &err) < 0) {
+                log_error("%s", err.msg);
                 return EXIT_USAGE;
         }
         if (http_global_init() < 0)

@@ -5,15 +5,17 @@
 #include "api_parse.h"
 #include "desired.h"
 #include "http.h"
+#include "url.h"
 #include "unit.h"
 
 static void test_droplet_valid(void **state) {
         _cleanup_free_ char *doc = unit_fixture("api-droplet.json", NULL);
-        char uuid[UUID_STRLEN], err[API_ERR_MAX] = "";
+        char uuid[UUID_STRLEN];
+        struct error err = {0};
         (void) state;
 
-        if (api_parse_droplet(doc, strlen(doc), uuid, err, sizeof err) < 0)
-                fail_msg("%s", err);
+        if (api_parse_droplet(doc, strlen(doc), uuid, &err) < 0)
+                fail_msg("%s", err.msg);
         assert_string_equal(uuid, "5a4981aa-9653-4bd1-bef5-d6bff52042e4");
 }
 
@@ -72,30 +74,31 @@ static void test_bad(void **state) {
         const struct bad_case *c = *state;
         _cleanup_free_ char *base = unit_fixture(c->fixture, NULL);
         _cleanup_free_ char *doc = unit_edit(base, c->find, c->replace);
-        char err[API_ERR_MAX] = "", uuid[UUID_STRLEN];
+        struct error err = {0};
+        char uuid[UUID_STRLEN];
         struct api_peerings_page page = {};
         struct api_vpc vpc;
         int r;
 
         if (strstr(c->fixture, "droplet"))
-                r = api_parse_droplet(doc, strlen(doc), uuid, err, sizeof err);
+                r = api_parse_droplet(doc, strlen(doc), uuid, &err);
         else if (strstr(c->fixture, "vpc"))
-                r = api_parse_vpc(doc, strlen(doc), &vpc, err, sizeof err);
+                r = api_parse_vpc(doc, strlen(doc), &vpc, &err);
         else
-                r = api_parse_peerings_page(doc, strlen(doc), &page, err, sizeof err);
+                r = api_parse_peerings_page(doc, strlen(doc), &page, &err);
         assert_true(r < 0);
-        assert_contains(err, c->error);
+        assert_contains(err.msg, c->error);
         assert_null(page.peerings);
 }
 
 static void test_peerings_valid(void **state) {
         _cleanup_free_ char *doc = unit_fixture("api-peerings.json", NULL);
         struct api_peerings_page page = {};
-        char err[API_ERR_MAX] = "";
+        struct error err = {0};
         (void) state;
 
-        if (api_parse_peerings_page(doc, strlen(doc), &page, err, sizeof err) < 0)
-                fail_msg("%s", err);
+        if (api_parse_peerings_page(doc, strlen(doc), &page, &err) < 0)
+                fail_msg("%s", err.msg);
         assert_int_equal(page.n, 2);
         assert_int_equal(page.total, 5);
         assert_string_equal(page.peerings[0].name, "prod-to-staging");
@@ -115,18 +118,18 @@ static void test_peerings_client_shapes(void **state) {
         _cleanup_free_ char *one = unit_edit(renamed, "\"5a4981aa-9653-4bd1-bef5-d6bff52042e4\", \"aa000000-0000-4000-8000-0000000000aa\"]",
                                              "\"5a4981aa-9653-4bd1-bef5-d6bff52042e4\"]");
         struct api_peerings_page page = {};
-        char err[API_ERR_MAX] = "";
+        struct error err = {0};
         (void) state;
 
-        if (api_parse_peerings_page(renamed, strlen(renamed), &page, err, sizeof err) < 0)
-                fail_msg("%s", err);
+        if (api_parse_peerings_page(renamed, strlen(renamed), &page, &err) < 0)
+                fail_msg("%s", err.msg);
         assert_int_equal(page.n, 2);
         assert_int_equal(page.peerings[0].n_vpc_ids, 2);
         assert_string_equal(page.peerings[0].vpc_ids[1], "aa000000-0000-4000-8000-0000000000aa");
         api_peerings_page_done(&page);
 
-        if (api_parse_peerings_page(one, strlen(one), &page, err, sizeof err) < 0)
-                fail_msg("%s", err);
+        if (api_parse_peerings_page(one, strlen(one), &page, &err) < 0)
+                fail_msg("%s", err.msg);
         assert_int_equal(page.peerings[0].n_vpc_ids, 1);
         assert_string_equal(page.peerings[0].vpc_ids[0], "5a4981aa-9653-4bd1-bef5-d6bff52042e4");
         assert_string_equal(page.peerings[0].vpc_ids[1], "");
@@ -147,8 +150,9 @@ static void test_droplet_shapes(void **state) {
         (void) state;
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                char err[API_ERR_MAX] = "", uuid[UUID_STRLEN] = "x";
-                if (api_parse_droplet(cases[i].doc, strlen(cases[i].doc), uuid, err, sizeof err) < 0)
+                struct error err = {0};
+                char uuid[UUID_STRLEN] = "x";
+                if (api_parse_droplet(cases[i].doc, strlen(cases[i].doc), uuid, &err) < 0)
                         fail_msg("%s: %s", cases[i].doc, err);
                 assert_string_equal(uuid, cases[i].want);
         }
@@ -301,8 +305,8 @@ static void test_peerings_last_page(void **state) {
         (void) state;
         for (size_t i = 0; i < ELEMENTSOF(docs); i++) {
                 struct api_peerings_page page = {};
-                char err[API_ERR_MAX] = "";
-                if (api_parse_peerings_page(docs[i], strlen(docs[i]), &page, err, sizeof err) < 0)
+                struct error err = {0};
+                if (api_parse_peerings_page(docs[i], strlen(docs[i]), &page, &err) < 0)
                         fail_msg("%s: %s", docs[i], err);
                 assert_null(page.next);
                 assert_int_equal(page.n, 0);
@@ -321,8 +325,8 @@ static void test_peering_statuses(void **state) {
                 snprintf(repl, sizeof repl, "\"status\": \"%s\"", statuses[i]);
                 _cleanup_free_ char *doc = unit_edit(base, "\"status\": \"ACTIVE\"", repl);
                 struct api_peerings_page page = {};
-                char err[API_ERR_MAX] = "";
-                assert_int_equal(api_parse_peerings_page(doc, strlen(doc), &page, err, sizeof err), 0);
+                struct error err = {0};
+                assert_int_equal(api_parse_peerings_page(doc, strlen(doc), &page, &err), 0);
                 assert_int_equal(page.peerings[0].status, want[i]);
                 api_peerings_page_done(&page);
         }
@@ -332,10 +336,10 @@ static void test_name_quoted(void **state) {
         _cleanup_free_ char *base = unit_fixture("api-peerings.json", NULL);
         _cleanup_free_ char *doc = unit_edit(base, "\"prod-to-staging\"", "\"evil\\u001b[31mname\\nnext\"");
         struct api_peerings_page page = {};
-        char err[API_ERR_MAX] = "";
+        struct error err = {0};
         (void) state;
 
-        assert_int_equal(api_parse_peerings_page(doc, strlen(doc), &page, err, sizeof err), 0);
+        assert_int_equal(api_parse_peerings_page(doc, strlen(doc), &page, &err), 0);
         /* Printed in logs: control characters come out escaped. */
         assert_string_equal(page.peerings[0].name, "evil\\x1b[31mname\\x0anext");
         api_peerings_page_done(&page);
@@ -344,11 +348,11 @@ static void test_name_quoted(void **state) {
 static void test_vpc_valid(void **state) {
         _cleanup_free_ char *doc = unit_fixture("api-vpc.json", NULL);
         struct api_vpc vpc;
-        char err[API_ERR_MAX] = "";
+        struct error err = {0};
         (void) state;
 
-        if (api_parse_vpc(doc, strlen(doc), &vpc, err, sizeof err) < 0)
-                fail_msg("%s", err);
+        if (api_parse_vpc(doc, strlen(doc), &vpc, &err) < 0)
+                fail_msg("%s", err.msg);
         assert_string_equal(vpc.id, "aa000000-0000-4000-8000-0000000000aa");
         assert_string_equal(vpc.name, "staging-vpc");
         assert_int_equal(vpc.ip_range.addr, 0x0a780000u);
@@ -514,7 +518,7 @@ static const struct origin_case origin_cases[] = {
 
 static void test_origin(void **state) {
         const struct origin_case *c = *state;
-        assert_int_equal(http_same_origin(c->a, c->b), c->same);
+        assert_int_equal(url_same_origin(c->a, c->b), c->same);
 }
 
 int main(void) {

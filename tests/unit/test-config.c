@@ -3,17 +3,18 @@
  * finalize rules, and loading files of the wrong kind. */
 #include <sys/stat.h>
 
+#include "api_pace.h"
 #include "config.h"
 #include "owner.h"
 #include "unit.h"
 
 static void test_defaults(void **state) {
         _cleanup_config_ struct config *c = NULL;
-        char err[CONFIG_ERR_MAX];
+        struct error err = {0};
         (void) state;
 
         assert_int_equal(config_new_default(&c), 0);
-        assert_int_equal(config_finalize(c, err, sizeof err), 0);
+        assert_int_equal(config_finalize(c, &err), 0);
         assert_string_equal(c->metadata_url, "http://169.254.169.254/metadata/v1.json");
         assert_int_equal(c->connect_timeout_usec, 2000000);
         assert_int_equal(c->timeout_usec, 10000000);
@@ -54,14 +55,14 @@ static void test_full_file(void **state) {
                            "allow_non_private = yes\n"
                            "max_routes = 2\n"
                            "api_budget = 75%\n";
-        char err[CONFIG_ERR_MAX] = "";
+        struct error err = {0};
         (void) state;
 
         assert_int_equal(config_new_default(&c), 0);
-        if (config_parse_text(c, text, strlen(text), "test.conf", err, sizeof err) < 0)
-                fail_msg("%s", err);
-        if (config_finalize(c, err, sizeof err) < 0)
-                fail_msg("%s", err);
+        if (config_parse_text(c, text, strlen(text), "test.conf", &err) < 0)
+                fail_msg("%s", err.msg);
+        if (config_finalize(c, &err) < 0)
+                fail_msg("%s", err.msg);
         assert_string_equal(c->metadata_url, "http://127.0.0.1:8080/metadata/v1.json");
         assert_int_equal(c->connect_timeout_usec, 500000);
         assert_int_equal(c->timeout_usec, 3000000);
@@ -138,15 +139,15 @@ static const struct bad_case bad_cases[] = {
 static void test_bad(void **state) {
         const struct bad_case *c = *state;
         _cleanup_config_ struct config *cfg = NULL;
-        char err[CONFIG_ERR_MAX] = "";
+        struct error err = {0};
         size_t len = strlen(c->text);
 
         if (strstr(c->name, "nul byte"))
                 len = 12;
         assert_int_equal(config_new_default(&cfg), 0);
-        assert_true(config_parse_text(cfg, c->text, len, "test.conf", err, sizeof err) < 0);
-        assert_contains(err, c->error);
-        assert_null(strchr(err, '\n'));
+        assert_true(config_parse_text(cfg, c->text, len, "test.conf", &err) < 0);
+        assert_contains(err.msg, c->error);
+        assert_null(strchr(err.msg, '\n'));
 }
 
 struct finalize_case {
@@ -175,35 +176,35 @@ static const struct finalize_case finalize_cases[] = {
 static void test_finalize(void **state) {
         const struct finalize_case *c = *state;
         _cleanup_config_ struct config *cfg = NULL;
-        char err[CONFIG_ERR_MAX] = "";
+        struct error err = {0};
 
         assert_int_equal(config_new_default(&cfg), 0);
         cfg->path = strdup("test.conf");
-        if (config_parse_text(cfg, c->text, strlen(c->text), "test.conf", err, sizeof err) < 0)
-                fail_msg("parse: %s", err);
+        if (config_parse_text(cfg, c->text, strlen(c->text), "test.conf", &err) < 0)
+                fail_msg("parse: %s", err.msg);
         if (!c->error) {
-                if (config_finalize(cfg, err, sizeof err) < 0)
-                        fail_msg("%s", err);
+                if (config_finalize(cfg, &err) < 0)
+                        fail_msg("%s", err.msg);
                 return;
         }
-        assert_true(config_finalize(cfg, err, sizeof err) < 0);
-        assert_contains(err, c->error);
+        assert_true(config_finalize(cfg, &err) < 0);
+        assert_contains(err.msg, c->error);
 }
 
 static void test_routes_text(void **state) {
         const char *text = "# peered VPCs\n10.120.0.0/20\n\n  10.130.0.0/16   # staging\n";
         const char *bad = "10.120.0.0/20\n# fine\n10.130.0.1/16\n";
         struct cidr *list = NULL;
-        char err[CONFIG_ERR_MAX] = "";
+        struct error err = {0};
         size_t n = 0;
         (void) state;
 
-        assert_int_equal(config_parse_routes_text(text, strlen(text), "/r", &list, &n, err, sizeof err), 0);
+        assert_int_equal(config_parse_routes_text(text, strlen(text), "/r", &list, &n, &err), 0);
         assert_int_equal(n, 2);
         assert_int_equal(list[1].addr, 0x0a820000u);
         free(list);
-        assert_true(config_parse_routes_text(bad, strlen(bad), "/r", &list, &n, err, sizeof err) < 0);
-        assert_contains(err, "/r:3: \"10.130.0.1/16\" has host bits set (did you mean 10.130.0.0/16?)");
+        assert_true(config_parse_routes_text(bad, strlen(bad), "/r", &list, &n, &err) < 0);
+        assert_contains(err.msg, "/r:3: \"10.130.0.1/16\" has host bits set (did you mean 10.130.0.0/16?)");
 }
 
 static char tmpdir[] = "/tmp/vpr-unit-XXXXXX";
@@ -226,36 +227,37 @@ static void test_load(void **state) {
         _cleanup_config_ struct config *c = NULL;
         _cleanup_free_ char *good = NULL, *writable = NULL, *routes = NULL, *withfile = NULL, *huge = NULL,
                             *empty_routes = NULL, *withempty = NULL;
-        char err[CONFIG_ERR_MAX + PATH_MAX] = "", *conf;
+        struct error err = {0};
+        char *conf;
         (void) state;
 
         assert_non_null(mkdtemp(tmpdir));
 
         /* A missing default file is fine; a missing explicit one is an error. */
-        assert_int_equal(config_load("/nonexistent/vpr.conf", false, &c, err, sizeof err), 0);
+        assert_int_equal(config_load("/nonexistent/vpr.conf", false, &c, &err), 0);
         config_free(TAKE_PTR(c));
-        assert_true(config_load("/nonexistent/vpr.conf", true, &c, err, sizeof err) < 0);
-        assert_contains(err, "config file /nonexistent/vpr.conf: No such file or directory");
+        assert_true(config_load("/nonexistent/vpr.conf", true, &c, &err) < 0);
+        assert_contains(err.msg, "config file /nonexistent/vpr.conf: No such file or directory");
 
-        assert_true(config_load(tmpdir, true, &c, err, sizeof err) < 0);
-        assert_contains(err, "is a directory");
+        assert_true(config_load(tmpdir, true, &c, &err) < 0);
+        assert_contains(err.msg, "is a directory");
 
         good = tmp_file("good.conf", "metric = 7\n", 0644);
-        assert_int_equal(config_load(good, true, &c, err, sizeof err), 0);
+        assert_int_equal(config_load(good, true, &c, &err), 0);
         assert_int_equal(c->metric, 7);
         config_free(TAKE_PTR(c));
 
         writable = tmp_file("w.conf", "metric = 7\n", 0666);
-        assert_true(config_load(writable, true, &c, err, sizeof err) < 0);
-        assert_contains(err, "is writable by group or others (mode 0666); refusing it");
+        assert_true(config_load(writable, true, &c, &err) < 0);
+        assert_contains(err.msg, "is writable by group or others (mode 0666); refusing it");
 
         routes = tmp_file("routes", "10.120.0.0/20\n10.130.0.0/16\n", 0644);
         if (asprintf(&conf, "routes_file = %s\n", routes) < 0)
                 abort();
         withfile = tmp_file("f.conf", conf, 0644);
         free(conf);
-        assert_int_equal(config_load(withfile, true, &c, err, sizeof err), 0);
-        assert_int_equal(config_finalize(c, err, sizeof err), 0);
+        assert_int_equal(config_load(withfile, true, &c, &err), 0);
+        assert_int_equal(config_finalize(c, &err), 0);
         assert_int_equal(c->n_routes, 2);
         config_free(TAKE_PTR(c));
 
@@ -264,9 +266,9 @@ static void test_load(void **state) {
                 abort();
         withempty = tmp_file("e.conf", conf, 0644);
         free(conf);
-        assert_int_equal(config_load(withempty, true, &c, err, sizeof err), 0);
-        assert_true(config_finalize(c, err, sizeof err) < 0);
-        assert_contains(err, "lists no network; refusing to remove every route");
+        assert_int_equal(config_load(withempty, true, &c, &err), 0);
+        assert_true(config_finalize(c, &err) < 0);
+        assert_contains(err.msg, "lists no network; refusing to remove every route");
         config_free(TAKE_PTR(c));
 
         {
@@ -277,8 +279,8 @@ static void test_load(void **state) {
                 huge = tmp_file("huge.conf", text, 0644);
                 free(text);
         }
-        assert_true(config_load(huge, true, &c, err, sizeof err) < 0);
-        assert_contains(err, "larger than 1 MiB");
+        assert_true(config_load(huge, true, &c, &err) < 0);
+        assert_contains(err.msg, "larger than 1 MiB");
 
         unlink(good);
         unlink(writable);
@@ -292,15 +294,15 @@ static void test_load(void **state) {
 
 static void test_keys_listed(void **state) {
         _cleanup_config_ struct config *c = NULL;
-        char err[CONFIG_ERR_MAX];
+        struct error err = {0};
         size_t n = 0;
         (void) state;
 
         assert_int_equal(config_new_default(&c), 0);
         for (size_t i = 0; config_key_name(i); i++, n++) {
                 /* Every listed key rejects garbage with a reason, not as an unknown key. */
-                assert_true(config_set(c, config_key_name(i), "\x7f", "x", err, sizeof err) < 0);
-                if (strstr(err, "unknown key"))
+                assert_true(config_set(c, config_key_name(i), "\x7f", "x", &err) < 0);
+                if (strstr(err.msg, "unknown key"))
                         fail_msg("listed key %s is unknown to the parser", config_key_name(i));
         }
         assert_true(n >= 15);
@@ -309,23 +311,23 @@ static void test_keys_listed(void **state) {
 /* --config /dev/null: the defaults. Other devices stay refused. */
 static void test_dev_null(void **state) {
         _cleanup_config_ struct config *c = NULL, *def = NULL;
-        char err[CONFIG_ERR_MAX + 256] = "";
+        struct error err = {0};
         (void) state;
 
-        if (config_load("/dev/null", true, &c, err, sizeof err) < 0)
-                fail_msg("/dev/null refused: %s", err);
+        if (config_load("/dev/null", true, &c, &err) < 0)
+                fail_msg("/dev/null refused: %s", err.msg);
         assert_int_equal(config_new_default(&def), 0);
         assert_int_equal(config_fingerprint(c), config_fingerprint(def));
         config_free(TAKE_PTR(c));
-        assert_true(config_load("/dev/zero", true, &c, err, sizeof err) < 0);
-        assert_contains(err, "is not a regular file");
+        assert_true(config_load("/dev/zero", true, &c, &err) < 0);
+        assert_contains(err.msg, "is not a regular file");
 }
 
 /* check-config prints every network of a long list, not what fits a buffer. */
 static void test_print_long_routes(void **state) {
         _cleanup_config_ struct config *c = NULL;
         _cleanup_free_ char *text = NULL, *printed = NULL;
-        char err[CONFIG_ERR_MAX] = "";
+        struct error err = {0};
         size_t len = 0, n = 0;
         FILE *f;
         (void) state;
@@ -338,8 +340,8 @@ static void test_print_long_routes(void **state) {
         fputc('\n', f);
         fclose(f);
         assert_int_equal(config_new_default(&c), 0);
-        if (config_parse_text(c, text, len, "long.conf", err, sizeof err) < 0 || config_finalize(c, err, sizeof err) < 0)
-                fail_msg("%s", err);
+        if (config_parse_text(c, text, len, "long.conf", &err) < 0 || config_finalize(c, &err) < 0)
+                fail_msg("%s", err.msg);
         assert_int_equal(c->n_routes, 300);
         f = open_memstream(&printed, &len);
         assert_non_null(f);
@@ -357,13 +359,13 @@ static void test_print_long_routes(void **state) {
 /* The fingerprint the service answers with tells configurations apart. */
 static void test_fingerprint(void **state) {
         _cleanup_config_ struct config *a = NULL, *b = NULL;
-        char err[CONFIG_ERR_MAX] = "";
+        struct error err = {0};
         (void) state;
 
         assert_int_equal(config_new_default(&a), 0);
         assert_int_equal(config_new_default(&b), 0);
         assert_int_equal(config_fingerprint(a), config_fingerprint(b));
-        assert_int_equal(config_set(b, "metric", "7", "x", err, sizeof err), 0);
+        assert_int_equal(config_set(b, "metric", "7", "x", &err), 0);
         assert_true(config_fingerprint(a) != config_fingerprint(b));
 }
 
@@ -396,6 +398,22 @@ static void test_owner_record(void **state) {
         }
 }
 
+/* The benchmark knob runs API time faster; it never changes which config files the product
+ * accepts (it once divided api_interval's minimum). */
+static void test_bench_scale_accepts_the_same(void **state) {
+        _cleanup_config_ struct config *c = NULL;
+        struct error err = {0};
+        (void) state;
+
+        assert_int_equal(setenv("VPR_BENCH_API_SCALE", "60", 1), 0);
+        assert_int_equal(api_time_scale(), 60);
+        assert_int_equal(config_new_default(&c), 0);
+        assert_true(config_set(c, "api_interval", "1s", "x", &err) < 0);
+        assert_contains(err.msg, "from 10000 ms");
+        assert_int_equal(config_set(c, "api_interval", "10s", "x", &err), 0);
+        assert_int_equal(c->api_interval_usec, 10000000);
+}
+
 int main(void) {
         struct unit_tests u = {};
 
@@ -410,5 +428,6 @@ int main(void) {
         UNIT_ADD(&u, test_print_long_routes);
         UNIT_ADD(&u, test_fingerprint);
         UNIT_ADD(&u, test_owner_record);
+        UNIT_ADD(&u, test_bench_scale_accepts_the_same); /* last: it sets the knob for the process */
         return unit_run(&u, "config");
 }

@@ -112,7 +112,7 @@ static void test_no_unknown_keys(void **state) {
 /* Each "#key = value" of the example, applied to the defaults, changes nothing. */
 static void test_example_defaults(void **state) {
         _cleanup_config_ struct config *def = NULL;
-        char err[CONFIG_ERR_MAX];
+        struct error err = {0};
         unsigned checked = 0;
         (void) state;
 
@@ -135,8 +135,8 @@ static void test_example_defaults(void **state) {
                 if (!is_key(key))
                         continue;
                 assert_int_equal(config_new_default(&c), 0);
-                if (config_set(c, key, value, "example", err, sizeof err) < 0)
-                        fail_msg("example default does not parse: %s", err);
+                if (config_set(c, key, value, "example", &err) < 0)
+                        fail_msg("example default does not parse: %s", err.msg);
                 if (!config_equal(c, def))
                         fail_msg("example says \"%s = %s\", which is not the default", key, value);
                 checked++;
@@ -161,13 +161,13 @@ static void test_print_round_trip(void **state) {
                 _cleanup_config_ struct config *c = NULL, *back = NULL;
                 _cleanup_free_ char *text = NULL;
                 size_t len = 0;
-                char err[CONFIG_ERR_MAX] = "";
+                struct error err = {0};
                 FILE *f;
 
                 assert_int_equal(config_new_default(&c), 0);
-                if (config_parse_text(c, configs[i], strlen(configs[i]), "in.conf", err, sizeof err) < 0 ||
-                    config_finalize(c, err, sizeof err) < 0)
-                        fail_msg("%s", err);
+                if (config_parse_text(c, configs[i], strlen(configs[i]), "in.conf", &err) < 0 ||
+                    config_finalize(c, &err) < 0)
+                        fail_msg("%s", err.msg);
                 f = open_memstream(&text, &len);
                 assert_non_null(f);
                 config_print(f, c);
@@ -178,7 +178,7 @@ static void test_print_round_trip(void **state) {
                         assert_contains(text, line);
                 }
                 assert_int_equal(config_new_default(&back), 0);
-                if (config_parse_text(back, text, len, "printed", err, sizeof err) < 0 || config_finalize(back, err, sizeof err) < 0)
+                if (config_parse_text(back, text, len, "printed", &err) < 0 || config_finalize(back, &err) < 0)
                         fail_msg("the printed configuration does not read back: %s\n%s", err, text);
                 if (!config_equal(c, back))
                         fail_msg("the printed configuration reads back as another one:\n%s", text);

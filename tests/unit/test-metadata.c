@@ -77,31 +77,31 @@ static void test_bad(void **state) {
         const struct bad_case *c = *state;
         _cleanup_free_ char *doc = edit(c->find, c->replace);
         struct metadata m = { .droplet_id = 777 };
-        char err[METADATA_ERR_MAX] = "";
+        struct error err = {0};
         int r;
 
-        r = metadata_parse(doc, strlen(doc), &m, err, sizeof err);
+        r = metadata_parse(doc, strlen(doc), &m, &err);
         if (r >= 0) {
                 /* Semantic gateway checks come with the choice of gateway. */
                 struct metadata parsed = m;
-                r = metadata_resolve_gateway(&parsed, 0, err, sizeof err);
+                r = metadata_resolve_gateway(&parsed, 0, &err);
                 m.droplet_id = 777;
         }
         assert_true(r < 0);
-        assert_contains(err, c->error);
+        assert_contains(err.msg, c->error);
         assert_int_equal(m.droplet_id, 777); /* untouched on failure */
-        assert_null(strchr(err, '\n'));      /* one line */
+        assert_null(strchr(err.msg, '\n'));      /* one line */
 }
 
 static void test_valid(void **state) {
         struct metadata m;
-        char err[METADATA_ERR_MAX] = "";
+        struct error err = {0};
         (void) state;
 
-        assert_int_equal(metadata_parse(fixture, fixture_size, &m, err, sizeof err), 0);
-        assert_int_equal(metadata_resolve_gateway(&m, 0, err, sizeof err), 0);
+        assert_int_equal(metadata_parse(fixture, fixture_size, &m, &err), 0);
+        assert_int_equal(metadata_resolve_gateway(&m, 0, &err), 0);
         assert_int_equal(m.droplet_id, 3164444);
-        assert_string_equal(m.droplet_id_problem, "");
+        assert_string_equal(m.droplet_id_problem.msg, "");
         assert_memory_equal(m.mac, ((uint8_t[]) { 0xaa, 0xbb, 0xcc, 0, 0, 2 }), 6);
         assert_int_equal(m.address, 0x0a740002u);
         assert_int_equal(m.prefixlen, 20);
@@ -156,12 +156,12 @@ static void test_good(void **state) {
         const struct good_case *c = *state;
         _cleanup_free_ char *doc = edit(c->find, c->replace);
         struct metadata m;
-        char err[METADATA_ERR_MAX] = "";
+        struct error err = {0};
         int r;
 
-        r = metadata_parse(doc, strlen(doc), &m, err, sizeof err);
+        r = metadata_parse(doc, strlen(doc), &m, &err);
         if (r < 0)
-                fail_msg("%s", err);
+                fail_msg("%s", err.msg);
         assert_int_equal(m.peering_enabled, c->flag);
         assert_memory_equal(m.mac, ((uint8_t[]) { 0xaa, 0xbb, 0xcc, 0, 0, 2 }), 6);
 }
@@ -203,22 +203,23 @@ static void test_gateway(void **state) {
         const struct gateway_case *c = *state;
         _cleanup_free_ char *doc = edit("\"gateway\": \"10.116.0.1\"", c->replace);
         struct metadata m;
-        char err[METADATA_ERR_MAX] = "", why[64];
+        struct error err = {0};
+        char why[64];
         int r;
 
-        r = metadata_parse(doc, strlen(doc), &m, err, sizeof err);
+        r = metadata_parse(doc, strlen(doc), &m, &err);
         if (r < 0)
-                fail_msg("%s", err);
+                fail_msg("%s", err.msg);
         m.gateway = 777;
-        r = metadata_resolve_gateway(&m, c->configured, err, sizeof err);
+        r = metadata_resolve_gateway(&m, c->configured, &err);
         if (!c->gateway) {
                 assert_true(r < 0);
-                assert_string_equal(err, c->text);
+                assert_string_equal(err.msg, c->text);
                 assert_int_equal(m.gateway, 777); /* untouched on failure */
                 return;
         }
         if (r < 0)
-                fail_msg("%s", err);
+                fail_msg("%s", err.msg);
         assert_int_equal(m.gateway, c->gateway);
         assert_int_equal(m.gateway_origin, c->origin);
         assert_string_equal(gateway_origin_explain(&m, why, sizeof why), c->text);
@@ -258,21 +259,21 @@ static void test_droplet_id(void **state) {
         const struct droplet_id_case *c = *state;
         _cleanup_free_ char *doc = edit("\"droplet_id\": 3164444,", c->replace);
         struct metadata m;
-        char err[METADATA_ERR_MAX] = "";
+        struct error err = {0};
         int r;
 
-        r = metadata_parse(doc, strlen(doc), &m, err, sizeof err);
+        r = metadata_parse(doc, strlen(doc), &m, &err);
         if (r < 0)
-                fail_msg("a droplet_id of any kind must not stop the parse: %s", err);
+                fail_msg("a droplet_id of any kind must not stop the parse: %s", err.msg);
         assert_int_equal(m.droplet_id, c->id);
-        r = metadata_require_droplet_id(&m, err, sizeof err);
+        r = metadata_require_droplet_id(&m, &err);
         if (c->id) {
                 assert_int_equal(r, 0);
                 return;
         }
         assert_true(r < 0);
-        assert_contains(err, c->problem);
-        assert_null(strchr(err, '\n'));
+        assert_contains(err.msg, c->problem);
+        assert_null(strchr(err.msg, '\n'));
 }
 
 struct raw_case {
@@ -296,17 +297,17 @@ static const struct raw_case raw_cases[] = {
 static void test_raw(void **state) {
         const struct raw_case *c = *state;
         struct metadata m;
-        char err[METADATA_ERR_MAX] = "";
+        struct error err = {0};
 
-        assert_true(metadata_parse(c->doc, c->size ? c->size : strlen(c->doc), &m, err, sizeof err) < 0);
-        assert_contains(err, c->error);
+        assert_true(metadata_parse(c->doc, c->size ? c->size : strlen(c->doc), &m, &err) < 0);
+        assert_contains(err.msg, c->error);
 }
 
 static void test_deep_nesting(void **state) {
         size_t depth = 100000, n = 0;
         _cleanup_free_ char *doc = malloc(depth * 2 + 1);
         struct metadata m;
-        char err[METADATA_ERR_MAX] = "";
+        struct error err = {0};
         (void) state;
 
         for (size_t i = 0; i < depth; i++)
@@ -314,21 +315,21 @@ static void test_deep_nesting(void **state) {
         for (size_t i = 0; i < depth; i++)
                 doc[n++] = ']';
         doc[n] = '\0';
-        assert_true(metadata_parse(doc, n, &m, err, sizeof err) < 0);
-        assert_contains(err, "not valid JSON");
+        assert_true(metadata_parse(doc, n, &m, &err) < 0);
+        assert_contains(err.msg, "not valid JSON");
 }
 
 static void test_exact_buffer(void **state) {
         /* The parser must not read past size: give it a buffer without a terminating NUL. */
         char *copy = malloc(fixture_size);
         struct metadata m;
-        char err[METADATA_ERR_MAX] = "";
+        struct error err = {0};
         (void) state;
 
         memcpy(copy, fixture, fixture_size);
-        assert_int_equal(metadata_parse(copy, fixture_size, &m, err, sizeof err), 0);
+        assert_int_equal(metadata_parse(copy, fixture_size, &m, &err), 0);
         /* Cut in the middle: an error, never a partial success. */
-        assert_true(metadata_parse(copy, fixture_size / 2, &m, err, sizeof err) < 0);
+        assert_true(metadata_parse(copy, fixture_size / 2, &m, &err) < 0);
         free(copy);
 }
 
@@ -338,13 +339,13 @@ static void test_huge_user_data(void **state) {
         _cleanup_free_ char *filler = malloc(big + 1);
         _cleanup_free_ char *doc = NULL;
         struct metadata m;
-        char err[METADATA_ERR_MAX] = "";
+        struct error err = {0};
         (void) state;
 
         memset(filler, 'x', big);
         filler[big] = '\0';
         doc = edit("#cloud-config\\npackage_update", filler);
-        assert_int_equal(metadata_parse(doc, strlen(doc), &m, err, sizeof err), 0);
+        assert_int_equal(metadata_parse(doc, strlen(doc), &m, &err), 0);
 }
 
 static void test_mac(void **state) {

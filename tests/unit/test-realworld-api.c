@@ -75,13 +75,14 @@ static void check_droplet(const struct capture *d) {
         cJSON *root = cJSON_Parse(d->text);
         const cJSON *droplet = cJSON_GetObjectItemCaseSensitive(root, "droplet");
         const char *want;
-        char uuid[UUID_STRLEN] = "x", err[API_ERR_MAX] = "";
+        char uuid[UUID_STRLEN] = "x";
+        struct error err = {0};
 
         /* A client's dump has no "droplet" wrapper: the object is the droplet. */
         if (!droplet)
                 droplet = root;
         want = string_of(droplet, "vpc_uuid");
-        if (api_parse_droplet(d->text, d->size, uuid, err, sizeof err) < 0)
+        if (api_parse_droplet(d->text, d->size, uuid, &err) < 0)
                 fail_msg("%s: %s", d->name, err);
         assert_string_equal(uuid, want ? want : "");
         cJSON_Delete(root);
@@ -91,9 +92,10 @@ static void check_vpc(const struct capture *d) {
         cJSON *root = cJSON_Parse(d->text);
         const cJSON *vpc = cJSON_GetObjectItemCaseSensitive(root, "vpc");
         struct api_vpc v;
-        char err[API_ERR_MAX] = "", net[CIDR_STRLEN];
+        struct error err = {0};
+        char net[CIDR_STRLEN];
 
-        if (api_parse_vpc(d->text, d->size, &v, err, sizeof err) < 0)
+        if (api_parse_vpc(d->text, d->size, &v, &err) < 0)
                 fail_msg("%s: %s", d->name, err);
         assert_string_equal(v.id, string_of(vpc, "id"));
         assert_string_equal(cidr_to_string(&v.ip_range, net), string_of(vpc, "ip_range"));
@@ -115,12 +117,12 @@ static void check_peerings(const char *name, const char *text) {
         cJSON *root = cJSON_Parse(text);
         const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "peerings"), *total, *next;
         struct api_peerings_page page;
-        char err[API_ERR_MAX] = "";
+        struct error err = {0};
         int n;
 
         if (!list)
                 list = cJSON_GetObjectItemCaseSensitive(root, "vpc_peerings");
-        if (api_parse_peerings_page(text, strlen(text), &page, err, sizeof err) < 0)
+        if (api_parse_peerings_page(text, strlen(text), &page, &err) < 0)
                 fail_msg("%s: %s", name, err);
         n = cJSON_GetArraySize(list);
         assert_int_equal(page.n, n);
@@ -148,7 +150,7 @@ static void check_peerings(const char *name, const char *text) {
 
 static void test_answer(void **state) {
         const struct capture *d = *state;
-        char err[API_ERR_MAX] = "";
+        struct error err = {0};
 
         switch (endpoint_of(d->file)) {
         case EP_DROPLET:
@@ -168,7 +170,7 @@ static void test_answer(void **state) {
         }
         default: {
                 cJSON *root = NULL;
-                if (json_parse_object(d->text, d->size, &root, err, sizeof err) < 0)
+                if (json_parse_object(d->text, d->size, &root, &err) < 0)
                         fail_msg("%s: %s", d->name, err);
                 cJSON_Delete(root);
                 return;
@@ -212,7 +214,8 @@ static const struct known known[] = {
 static void test_known(void **state) {
         const struct known *k = *state;
         const struct capture *d = captures_find(&answers, k->file);
-        char err[API_ERR_MAX] = "", uuid[UUID_STRLEN], net[CIDR_STRLEN];
+        struct error err = {0};
+        char uuid[UUID_STRLEN], net[CIDR_STRLEN];
         struct api_peerings_page page;
         struct api_vpc v;
 
@@ -220,13 +223,13 @@ static void test_known(void **state) {
                 fail_msg("%s is missing from " REALWORLD_COPY, k->file);
         switch (endpoint_of(d->file)) {
         case EP_DROPLET:
-                if (api_parse_droplet(d->text, d->size, uuid, err, sizeof err) < 0)
-                        fail_msg("%s", err);
+                if (api_parse_droplet(d->text, d->size, uuid, &err) < 0)
+                        fail_msg("%s", err.msg);
                 assert_string_equal(uuid, k->id);
                 return;
         case EP_VPC:
-                if (api_parse_vpc(d->text, d->size, &v, err, sizeof err) < 0)
-                        fail_msg("%s", err);
+                if (api_parse_vpc(d->text, d->size, &v, &err) < 0)
+                        fail_msg("%s", err.msg);
                 assert_string_equal(v.id, k->id);
                 assert_string_equal(cidr_to_string(&v.ip_range, net), k->range);
                 return;
@@ -234,10 +237,10 @@ static void test_known(void **state) {
         case EP_PEERING: {
                 char *list = endpoint_of(d->file) == EP_PEERING ? peering_as_list(d->text) : NULL;
                 const char *text = list ? list : d->text;
-                int r = api_parse_peerings_page(text, strlen(text), &page, err, sizeof err);
+                int r = api_parse_peerings_page(text, strlen(text), &page, &err);
                 cJSON_free(list);
                 if (r < 0)
-                        fail_msg("%s", err);
+                        fail_msg("%s", err.msg);
                 assert_int_equal(page.n, k->count);
                 assert_string_equal(page.peerings[0].id, k->id);
                 assert_int_equal(page.peerings[0].status, PEERING_ACTIVE);

@@ -131,18 +131,18 @@ static void test_capture(void **state) {
         const struct capture *d = *state;
         struct expect e;
         struct metadata m;
-        char err[METADATA_ERR_MAX] = "";
+        struct error err = {0};
         int r;
 
         read_expectation(d->text, &e);
-        r = metadata_parse(d->text, d->size, &m, err, sizeof err);
+        r = metadata_parse(d->text, d->size, &m, &err);
         if (!e.has_private) {
                 assert_true(r < 0);
-                assert_string_equal(err, "interfaces.private is missing (no VPC interface on this droplet)");
+                assert_string_equal(err.msg, "interfaces.private is missing (no VPC interface on this droplet)");
                 return;
         }
         if (r >= 0)
-                r = metadata_resolve_gateway(&m, 0, err, sizeof err);
+                r = metadata_resolve_gateway(&m, 0, &err);
         if (r < 0)
                 fail_msg("%s: %s", d->name, err);
         assert_memory_equal(m.mac, e.mac, 6);
@@ -159,21 +159,22 @@ static void test_known(void **state) {
         const struct known *k = *state;
         const struct capture *d = captures_find(&docs, k->file);
         struct metadata m;
-        char err[METADATA_ERR_MAX] = "", mac[MAC_STRLEN], a[IPV4_STRLEN];
+        struct error err = {0};
+        char mac[MAC_STRLEN], a[IPV4_STRLEN];
         int r;
 
         if (!d)
                 fail_msg("%s is missing from " REALWORLD_COPY, k->file);
-        r = metadata_parse(d->text, d->size, &m, err, sizeof err);
+        r = metadata_parse(d->text, d->size, &m, &err);
         if (!k->has_private) {
                 assert_true(r < 0);
-                assert_contains(err, "interfaces.private is missing");
+                assert_contains(err.msg, "interfaces.private is missing");
                 return;
         }
         if (r >= 0)
-                r = metadata_resolve_gateway(&m, 0, err, sizeof err);
+                r = metadata_resolve_gateway(&m, 0, &err);
         if (r < 0)
-                fail_msg("%s", err);
+                fail_msg("%s", err.msg);
         assert_int_equal(m.droplet_id, k->droplet_id);
         assert_string_equal(mac_to_string(m.mac, mac), k->mac);
         assert_string_equal(ipv4_to_string(m.address, a), k->address);

@@ -13,7 +13,6 @@
 #include "config.h"
 #include "http.h"
 
-#define API_ROUND_ERR_MAX 512
 
 struct api_client;
 
@@ -41,7 +40,7 @@ void api_pace_next(struct api_client *a, const struct config *c, struct api_pace
 /* One round on a private event loop, for one-shot commands. *ret_retry_after (may be NULL) gets
  * the CLOCK_MONOTONIC time before which the API must not be asked again, or 0. */
 int api_round_blocking(const struct config *c, uint64_t droplet_id, struct api_peers *ret, uint64_t *ret_retry_after,
-                       char *err, size_t errlen);
+                       struct error *err);
 /* Whether a round's error may pass by itself (a timeout, a refused connection, a 429, a 5xx, a
  * list that changed under the pages), as opposed to one that asks for a change (the token, its
  * scopes, the droplet's VPC, an answer that does not parse). */

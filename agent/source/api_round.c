@@ -5,28 +5,15 @@
 #include <stdarg.h>
 
 #include "api_budget.h"
-#include "api_fetch.h"
-#include "api_pace.h"
+#include "api_round.h"
+#include "api_memory.h"
+#include "api_rate.h"
 #include "log.h"
+#include "url.h"
 
 #define MAX_PAGES 100
 #define PER_PAGE 200
 #define API_MAX_BODY ((size_t) 8 * 1024 * 1024)
-
-struct vpc_cache_entry {
-        char id[UUID_STRLEN];
-        char name[API_NAME_MAX];
-        struct cidr range;
-        bool used;      /* referenced by the round in progress */
-};
-
-/* A peering the log has spoken about already (an unknown status, a single VPC id): said once,
- * again only after it changed or went away and came back. */
-struct noted {
-        char id[UUID_STRLEN];
-        char what[32];
-        bool seen;      /* in the round in progress */
-};
 
 enum step {
         STEP_IDLE,
@@ -39,15 +26,9 @@ struct api_client {
         struct http_client *http;
         struct api_budget budget;
         uint64_t retry_after;   /* monotonic usec */
-        /* The rate-limit headers of the last answer that had them, for the pacing. */
-        bool has_rate;
-        int64_t rate_limit, rate_remaining, rate_reset;
-        unsigned last_round_requests;
-        struct api_pace_history pace_history;
-        struct vpc_cache_entry *cache;
-        size_t n_cache, cap_cache;
-        struct noted *noted;
-        size_t n_noted, cap_noted;
+        struct api_rate rate;
+        struct vpc_cache cache;
+        struct notes notes;
 
         /* the round in progress */
         enum step step;
@@ -92,10 +73,7 @@ static void round_reset(struct api_client *a) {
         free(a->base);
         free(a->ca_file);
         free(a->url);
-        if (a->token) {
-                explicit_bzero(a->token, strlen(a->token));
-                free(a->token);
-        }
+        secret_free(a->token);
         free(a->active);
         free(a->waiting);
         a->base = a->ca_file = a->url = a->token = NULL;
@@ -114,8 +92,7 @@ void api_client_free(struct api_client *a) {
                 return;
         round_reset(a);
         api_budget_done(&a->budget);
-        free(a->cache);
-        free(a->noted);
+        api_memory_free(&a->cache, &a->notes);
         free(a);
 }
 
@@ -140,14 +117,14 @@ static void round_finish(struct api_client *a, int error, const char *msg, struc
         void *userdata = a->userdata;
 
         if (a->requests > 0)
-                a->last_round_requests = a->requests;
+                a->rate.last_round_requests = a->requests;
         round_reset(a);
         done(error, msg, peers, userdata);
 }
 
 static void round_fail(struct api_client *a, int error, const char *fmt, ...) _printf_(3, 4);
 static void round_fail(struct api_client *a, int error, const char *fmt, ...) {
-        char msg[API_ROUND_ERR_MAX];
+        char msg[ERROR_MAX];
         va_list ap;
 
         va_start(ap, fmt);
@@ -177,6 +154,7 @@ static void api_get(struct api_client *a, char *url) {
                 .max_size = API_MAX_BODY,
                 .bearer_token = a->token,
                 .ca_file = a->ca_file,
+                .headers = api_rate_headers,
         };
         uint64_t now = now_usec_monotonic(), slot;
         struct request_ctx *ctx;
@@ -190,7 +168,7 @@ static void api_get(struct api_client *a, char *url) {
                 char wait[32];
                 round_fail(a, -EBUSY, "API: the token has no request left in its window (ratelimit-remaining: 0); "
                            "next request in %s",
-                           format_ago(usec_until(a->retry_after, now) / 1000000ULL + 1, wait, sizeof wait));
+                           format_timespan((usec_until(a->retry_after, now) / 1000000ULL + 1) * USEC_PER_SEC, false, wait));
                 return;
         }
         slot = api_budget_next_slot(&a->budget, now);
@@ -218,16 +196,8 @@ static void api_get(struct api_client *a, char *url) {
 
 static void get_vpc_or_finish(struct api_client *a);
 
-static int cache_find(struct api_client *a, const char *id) {
-        for (size_t i = 0; i < a->n_cache; i++)
-                if (streq(a->cache[i].id, id))
-                        return (int) i;
-        return -1;
-}
-
 static void finish_success(struct api_client *a) {
         struct api_peers peers = {};
-        size_t kept = 0;
 
         memcpy(peers.own_vpc, a->own_vpc, UUID_STRLEN);
         peers.waiting = TAKE_PTR(a->waiting);
@@ -244,32 +214,20 @@ static void finish_success(struct api_client *a) {
         for (size_t i = 0; i < a->n_active; i++) {
                 const struct api_peering *p = &a->active[i];
                 const char *other = api_peering_other_vpc(p, a->own_vpc);
-                int k = cache_find(a, other);
+                const struct vpc_cache_entry *vpc = vpc_cache_find(&a->cache, other);
                 struct api_peer *out;
-                if (k < 0)
+                if (!vpc)
                         continue; /* cannot happen: every active peer's VPC was fetched */
                 out = &peers.peers[peers.n++];
-                out->range = a->cache[k].range;
+                out->range = vpc->range;
                 snprintf(out->peering_id, sizeof out->peering_id, "%s", p->id);
                 snprintf(out->peering_name, sizeof out->peering_name, "%s", p->name);
                 snprintf(out->vpc_id, sizeof out->vpc_id, "%s", other);
-                snprintf(out->vpc_name, sizeof out->vpc_name, "%s", a->cache[k].name);
+                snprintf(out->vpc_name, sizeof out->vpc_name, "%s", vpc->name);
         }
         api_peers_sort(&peers);
         /* VPCs no longer peered leave the cache. */
-        for (size_t i = 0; i < a->n_cache; i++)
-                if (a->cache[i].used) {
-                        a->cache[i].used = false;
-                        a->cache[kept++] = a->cache[i];
-                }
-        a->n_cache = kept;
-        kept = 0;
-        for (size_t i = 0; i < a->n_noted; i++)
-                if (a->noted[i].seen) {
-                        a->noted[i].seen = false;
-                        a->noted[kept++] = a->noted[i];
-                }
-        a->n_noted = kept;
+        api_memory_sweep(&a->cache, &a->notes);
         round_finish(a, 0, NULL, &peers);
         api_peers_done(&peers);
 }
@@ -280,8 +238,8 @@ static void get_vpc_or_finish(struct api_client *a) {
         while (a->vpc_next < a->n_active) {
                 const struct api_peering *p = &a->active[a->vpc_next];
                 const char *other = api_peering_other_vpc(p, a->own_vpc);
-                int k = cache_find(a, other);
-                if (k < 0) {
+                struct vpc_cache_entry *vpc = vpc_cache_find(&a->cache, other);
+                if (!vpc) {
                         a->step = STEP_VPCS;
                         if (asprintf(&url, "%s/v2/vpcs/%s", a->base, other) < 0) {
                                 round_fail(a, -ENOMEM, "API: out of memory");
@@ -290,7 +248,7 @@ static void get_vpc_or_finish(struct api_client *a) {
                         api_get(a, url);
                         return;
                 }
-                a->cache[k].used = true;
+                vpc->used = true;
                 a->vpc_next++;
         }
         finish_success(a);
@@ -312,23 +270,6 @@ static int add_waiting(struct api_client *a, const struct api_peering *p) {
         return 0;
 }
 
-/* True the first time (id, what) comes up in a row of rounds: worth a warning then, and only
- * then. Without memory for it, says yes: a warning too many beats one lost. */
-static bool note_once(struct api_client *a, const char *id, const char *what) {
-        for (size_t i = 0; i < a->n_noted; i++)
-                if (streq(a->noted[i].id, id) && streq(a->noted[i].what, what)) {
-                        a->noted[i].seen = true;
-                        return false;
-                }
-        if (GREEDY_REALLOC(a->noted, a->cap_noted, a->n_noted + 1) >= 0) {
-                struct noted *n = &a->noted[a->n_noted++];
-                snprintf(n->id, sizeof n->id, "%s", id);
-                snprintf(n->what, sizeof n->what, "%s", what);
-                n->seen = true;
-        }
-        return true;
-}
-
 /* What one peering of a page means for this droplet: a route (ACTIVE), something to wait for
  * (PROVISIONING), or nothing. */
 static int take_peering(struct api_client *a, const struct api_peering *p) {
@@ -339,7 +280,7 @@ static int take_peering(struct api_client *a, const struct api_peering *p) {
                 return 0;
         }
         if (p->n_vpc_ids < 2) {
-                if (note_once(a, p->id, "one VPC"))
+                if (notes_first(&a->notes, p->id, "one VPC"))
                         log_warning("API: peering %s (%s) names only the VPC %s in vpc_ids; without the other VPC there "
                                     "is nothing to route", p->id, p->name, p->vpc_ids[0]);
                 return 0;
@@ -354,7 +295,7 @@ static int take_peering(struct api_client *a, const struct api_peering *p) {
                 log_debug("API: peering %s (%s) is DELETING; no route for it", p->id, p->name);
                 return 0;
         default:
-                if (note_once(a, p->id, p->status_text))
+                if (notes_first(&a->notes, p->id, p->status_text))
                         log_warning("API: peering %s (%s) has the status \"%s\", which this agent does not know; "
                                     "treating it as not ACTIVE", p->id, p->name, p->status_text);
                 return 0;
@@ -363,12 +304,12 @@ static int take_peering(struct api_client *a, const struct api_peering *p) {
 
 static void handle_peerings(struct api_client *a, const char *body, size_t size) {
         struct api_peerings_page page = {};
-        char err[API_ERR_MAX];
+        struct error err = {0};
         int r;
 
-        r = api_parse_peerings_page(body, size, &page, err, sizeof err);
+        r = api_parse_peerings_page(body, size, &page, &err);
         if (r < 0) {
-                round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err);
+                round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err.msg);
                 return;
         }
         /* meta.total counts the peerings of all pages: a page that says otherwise than the first,
@@ -398,7 +339,7 @@ static void handle_peerings(struct api_client *a, const char *body, size_t size)
                 char q[QUOTE_BUF];
                 api_peerings_page_done(&page);
                 /* Only ever to the API we were configured with: the token goes with the request. */
-                if (!http_same_origin(next, a->base)) {
+                if (!url_same_origin(next, a->base)) {
                         round_fail(a, -EPERM, "API: links.pages.next \"%s\" points away from %s; not following it",
                                    str_quote(next, strlen(next), 120, q, sizeof q), a->base);
                         free(next);
@@ -423,15 +364,16 @@ static void handle_peerings(struct api_client *a, const char *body, size_t size)
 }
 
 static void handle_ok(struct api_client *a, const char *body, size_t size) {
-        char err[API_ERR_MAX], *url;
+        struct error err = {0};
+        char *url;
         struct api_vpc vpc;
         int r;
 
         switch (a->step) {
         case STEP_DROPLET:
-                r = api_parse_droplet(body, size, a->own_vpc, err, sizeof err);
+                r = api_parse_droplet(body, size, a->own_vpc, &err);
                 if (r < 0) {
-                        round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err);
+                        round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err.msg);
                         return;
                 }
                 if (!a->own_vpc[0]) {
@@ -452,51 +394,25 @@ static void handle_ok(struct api_client *a, const char *body, size_t size) {
         case STEP_VPCS: {
                 const struct api_peering *p = &a->active[a->vpc_next];
                 const char *other = api_peering_other_vpc(p, a->own_vpc);
-                r = api_parse_vpc(body, size, &vpc, err, sizeof err);
+                r = api_parse_vpc(body, size, &vpc, &err);
                 if (r < 0) {
-                        round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err);
+                        round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err.msg);
                         return;
                 }
                 if (!streq(vpc.id, other)) {
                         round_fail(a, -EINVAL, "API: GET %s answered for VPC %s", url_path(a, a->url), vpc.id);
                         return;
                 }
-                if (GREEDY_REALLOC(a->cache, a->cap_cache, a->n_cache + 1) < 0) {
+                if (vpc_cache_add(&a->cache, &vpc) < 0) {
                         round_fail(a, -ENOMEM, "API: out of memory");
                         return;
                 }
-                struct vpc_cache_entry *e = &a->cache[a->n_cache++];
-                snprintf(e->id, sizeof e->id, "%s", vpc.id);
-                snprintf(e->name, sizeof e->name, "%s", vpc.name);
-                e->range = vpc.ip_range;
-                e->used = false; /* marked by get_vpc_or_finish */
-                get_vpc_or_finish(a);
+                get_vpc_or_finish(a); /* marks it used */
                 return;
         }
         default:
                 return;
         }
-}
-
-/* Honours DigitalOcean's rate-limit headers: Retry-After (seconds) or ratelimit-reset (Unix
- * time) after a 429, and an exhausted ratelimit-remaining on any answer. */
-static uint64_t rate_limit_until(const struct http_response *resp) {
-        uint64_t now = now_usec_monotonic(), now_real = now_usec_realtime() / 1000000ULL;
-        int64_t wait_sec = -1;
-
-        if (resp->retry_after_sec >= 0)
-                wait_sec = resp->retry_after_sec;
-        else if (resp->ratelimit_reset > 0 && (uint64_t) resp->ratelimit_reset > now_real)
-                wait_sec = resp->ratelimit_reset - (int64_t) now_real;
-        if (resp->status == 429 && wait_sec < 0)
-                wait_sec = 60;
-        if (resp->status != 429 && resp->ratelimit_remaining != 0)
-                return 0;
-        if (wait_sec < 0)
-                return 0;
-        if (wait_sec > 3600)
-                wait_sec = 3600;
-        return now + (uint64_t) wait_sec * 1000000ULL;
 }
 
 static void on_response(struct http_response *resp, void *userdata) {
@@ -513,15 +429,9 @@ static void on_response(struct http_response *resp, void *userdata) {
                 round_fail(a, resp->error, "API: could not fetch %s: %s", a->url, resp->error_msg);
                 return;
         }
-        until = rate_limit_until(resp);
+        until = api_rate_read(&a->rate, resp);
         if (until > a->retry_after)
                 a->retry_after = until;
-        if (resp->ratelimit_limit > 0 && resp->ratelimit_remaining >= 0) {
-                a->has_rate = true;
-                a->rate_limit = resp->ratelimit_limit;
-                a->rate_remaining = resp->ratelimit_remaining;
-                a->rate_reset = resp->ratelimit_reset;
-        }
 
         if (resp->status == 200) {
                 handle_ok(a, resp->body, resp->size);
@@ -545,7 +455,7 @@ static void on_response(struct http_response *resp, void *userdata) {
                 return;
         case 429:
                 round_fail(a, -EBUSY, "API: rate limited (HTTP 429); next request in %s",
-                           format_ago(usec_until(a->retry_after, now_usec_monotonic()) / 1000000ULL + 1, wait, sizeof wait));
+                           format_timespan((usec_until(a->retry_after, now_usec_monotonic()) / 1000000ULL + 1) * USEC_PER_SEC, false, wait));
                 return;
         default:
                 round_fail(a, -EREMOTEIO, "API: GET %s answered HTTP %ld%s%s%s", url_path(a, a->url), resp->status,
@@ -579,126 +489,5 @@ int api_round_start(struct api_client *a, const struct config *c, uint64_t dropl
 }
 
 void api_pace_next(struct api_client *a, const struct config *c, struct api_pace *ret) {
-        uint64_t now = now_usec_monotonic(), now_real = now_usec_realtime(), reset;
-        struct api_pace_in in = {
-                .limit = a->has_rate ? a->rate_limit : -1,
-                .remaining = a->has_rate ? a->rate_remaining : -1,
-                .per_round = a->last_round_requests ? a->last_round_requests : 2,
-                .window = API_PACE_WINDOW_USEC / api_time_scale(),
-                .interval_min = c->api_interval_usec,
-                .budget = c->api_budget,
-        };
-
-        in.own_interval = api_pace_history_mean(&a->pace_history, now, in.window);
-        if (a->has_rate && a->rate_reset > 0) {
-                reset = (uint64_t) a->rate_reset * 1000000ULL;
-                in.has_reset = true;
-                in.reset_in = reset > now_real ? reset - now_real : 0;
-        }
-        api_pace_compute(&in, ret);
-        /* A wait for the window to drain says nothing of this agent's pace. */
-        if (!ret->exhausted)
-                api_pace_history_add(&a->pace_history, now, ret->interval);
-}
-
-enum api_error_kind api_error_kind(int error) {
-        switch (error) {
-        case -EBUSY:
-        case -EAGAIN:
-                return API_ERROR_RATE_LIMIT;
-        case -EACCES:
-                return API_ERROR_TOKEN;
-        case -EREMOTEIO:
-                return API_ERROR_HTTP;
-        case -EBADMSG:
-        case -EINVAL:
-        case -ENOENT:
-        case -EADDRNOTAVAIL:
-        case -EFBIG:
-        case -ENXIO:
-        case -E2BIG:
-        case -ERANGE:
-        case -EMSGSIZE:
-        case -ELOOP:
-                return API_ERROR_ANSWER;
-        default:
-                return API_ERROR_NETWORK;
-        }
-}
-
-const char *api_error_kind_to_string(enum api_error_kind k) {
-        static const char *const names[_API_ERROR_KIND_MAX] = {
-                [API_ERROR_NETWORK] = "network", [API_ERROR_RATE_LIMIT] = "rate_limit", [API_ERROR_TOKEN] = "token",
-                [API_ERROR_HTTP] = "http",       [API_ERROR_ANSWER] = "answer",
-        };
-        return k < _API_ERROR_KIND_MAX ? names[k] : "network";
-}
-
-bool api_error_is_transient(int error) {
-        switch (error) {
-        case -ETIMEDOUT:
-        case -ECONNREFUSED:
-        case -EHOSTUNREACH:
-        case -EPROTO:     /* the connection broke */
-        case -EBUSY:      /* 429 */
-        case -EAGAIN:     /* our own request budget */
-        case -EREMOTEIO:  /* 5xx, 404 of a VPC deleted meanwhile */
-        case -EBADMSG:    /* meta.total changed between pages */
-        case -EIO:
-                return true;
-        default:
-                return false;
-        }
-}
-
-struct blocking_round {
-        sd_event *event;
-        int error;
-        char *err;
-        size_t errlen;
-        struct api_peers *ret;
-};
-
-static void blocking_done(int error, const char *msg, struct api_peers *peers, void *userdata) {
-        struct blocking_round *b = userdata;
-
-        b->error = error;
-        if (error < 0)
-                snprintf(b->err, b->errlen, "%s", msg);
-        else {
-                *b->ret = *peers;
-                *peers = (struct api_peers) {};
-        }
-        (void) sd_event_exit(b->event, 0);
-}
-
-int api_round_blocking(const struct config *c, uint64_t droplet_id, struct api_peers *ret, uint64_t *ret_retry_after,
-                       char *err, size_t errlen) {
-        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
-        _cleanup_http_client_ struct http_client *http = NULL;
-        struct api_client *a = NULL;
-        struct blocking_round b = { .err = err, .errlen = errlen, .ret = ret };
-        int r;
-
-        r = sd_event_new(&e);
-        if (r >= 0)
-                r = http_client_new(e, &http);
-        if (r >= 0)
-                r = api_client_new(http, &a);
-        if (r < 0) {
-                snprintf(err, errlen, "API: %s", strerror(-r));
-                return r;
-        }
-        b.event = e;
-        r = api_round_start(a, c, droplet_id, blocking_done, &b);
-        if (r >= 0 && api_round_running(a))
-                r = sd_event_loop(e);
-        if (ret_retry_after)
-                *ret_retry_after = api_retry_after_usec(a);
-        api_client_free(a);
-        if (r < 0 && b.error == 0) {
-                snprintf(err, errlen, "API: %s", strerror(-r));
-                return r;
-        }
-        return b.error;
+        api_rate_pace(&a->rate, c, ret);
 }

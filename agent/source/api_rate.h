@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* DigitalOcean's rate limits as its API reports them, and what the agent does with them: the
+ * headers it reads (Retry-After, ratelimit-limit, -remaining, -reset), how long it waits after a
+ * 429 or an exhausted window, and the pace of the next round (the arithmetic is core/api_pace.h;
+ * this is the glue that feeds it). The request budget of this process is api_budget.h. */
+#pragma once
+
+#include "api_pace.h"
+#include "config.h"
+#include "http.h"
+
+/* The response headers an API request asks http.c for, in the order of http_response.headers. */
+extern const char *const api_rate_headers[];
+
+struct api_rate {
+        /* The rate-limit headers of the last answer that had them. */
+        bool known;
+        int64_t limit, remaining;
+        int64_t reset;                  /* Unix time, -1 when absent */
+        unsigned last_round_requests;   /* what the last whole round took */
+        struct api_pace_history history;
+};
+
+/* Records resp's rate-limit headers; returns the CLOCK_MONOTONIC time before which the API must
+ * not be asked again (after a 429, or when ratelimit-remaining is 0), else 0. */
+uint64_t api_rate_read(struct api_rate *r, const struct http_response *resp);
+
+/* The interval until the next round (api_pace.h), from the last headers and the intervals
+ * planned before; records the interval planned. */
+void api_rate_pace(struct api_rate *r, const struct config *c, struct api_pace *ret);
+
+/* api_interval as the agent applies it: VPR_BENCH_API_SCALE runs API time faster in benchmarks,
+ * without changing which config files are accepted. */
+static inline uint64_t api_interval(const struct config *c) {
+        return c->api_interval_usec / api_time_scale();
+}
