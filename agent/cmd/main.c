@@ -32,29 +32,106 @@ enum {
 struct verb {
         const char *name;
         int (*run)(struct config *c, const struct options *o);
-        unsigned options; /* command-specific options it accepts */
+        unsigned options;       /* command-specific options it accepts */
+        const char *summary;    /* for --help: lines of at most 62 characters */
 };
 
+static int verb_sync(struct config *c, const struct options *o) {
+        struct sync_options s = o->sync;
+
+        s.json = o->json;
+        return command_sync(c, &s, NULL);
+}
+
+static int verb_status(struct config *c, const struct options *o) {
+        return command_status(c, o->json);
+}
+
+static int verb_doctor(struct config *c, const struct options *o) {
+        return command_doctor(c, o->json);
+}
+
+static int verb_flush(struct config *c, const struct options *o) {
+        (void) o;
+        return command_flush(c);
+}
+
+static int verb_check_config(struct config *c, const struct options *o) {
+        return command_check_config(c, o->verbosity < 0);
+}
+
+static int verb_run(struct config *c, const struct options *o) {
+        return daemon_run(&o->d, c);
+}
+
+/* The subcommands: this table is dispatch, --help's list, the "use ..." of errors and, through
+ * --help, the bash completion. */
+static const struct verb verbs[] = {
+        { "run", verb_run, OPT_INTERVAL,
+          "Stay in the foreground as a service: poll the metadata every\n"
+          "interval, heal routes within milliseconds when they vanish" },
+        { "sync", verb_sync, OPT_DRY_RUN | OPT_JSON | OPT_WAIT,
+          "Read the metadata (and the API) once; add, fix and remove own\n"
+          "routes" },
+        { "status", verb_status, OPT_JSON, "Show desired vs installed routes (own routes even if metadata fails)" },
+        { "doctor", verb_doctor, OPT_JSON,
+          "Check that traffic takes the routes: per destination ok, shadowed\n"
+          "(a more specific route wins), rule (a policy rule sends it to another\n"
+          "table), missing or conflict; and the gateway's ARP, MTU, rp_filter" },
+        { "flush", verb_flush, 0,
+          "Delete every route of the agent's protocol in its table, nothing else;\n"
+          "refused while the service runs (stop it first)" },
+        { "check-config", verb_check_config, 0,
+          "Parse and check the config: print the effective one and exit 0,\n"
+          "or the error (file:line) and exit 2; -q prints nothing on success" },
+};
+
+/* The command-specific options, by their bit: name, and how usage writes it. */
+static const char *const option_names[] = { "--dry-run", "--json", "--interval", "--wait" };
+static const char *const option_usage[] = { "[--dry-run]", "[--json]", "[--interval TIME]", "[--wait[=TIME]]" };
+
+/* "vpc-peer-routes sync --help": the bash completion reads the options of a command here. */
+static void verb_help(FILE *f, const struct verb *v) {
+        fprintf(f, "Usage: vpc-peer-routes [OPTIONS] %s", v->name);
+        for (size_t i = 0; i < ELEMENTSOF(option_usage); i++)
+                if (v->options & (1u << i))
+                        fprintf(f, " %s", option_usage[i]);
+        fprintf(f, "\n\n%s\n\n"
+                   "Options of every command: --config FILE, --metadata-url URL, --protocol N,\n"
+                   "--verbose, --quiet, --help, --version\n"
+                   "\n"
+                   "All of it: vpc-peer-routes --help, vpc-peer-routes(8).\n",
+                v->summary);
+}
+
+/* "run, sync, status, doctor, flush or check-config" */
+static const char *verb_list(char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                n += (size_t) snprintf(buf + MIN(n, size), n < size ? size - n : 0, "%s%s",
+                                       i == 0 ? "" : i + 1 == ELEMENTSOF(verbs) ? " or " : ", ", verbs[i].name);
+        return buf;
+}
+
 static void help(FILE *f) {
+        fputs("Usage: vpc-peer-routes [OPTIONS] COMMAND\n"
+              "\n"
+              "Routes traffic for peered DigitalOcean VPCs through the droplet's private NIC,\n"
+              "touching only routes tagged with its own protocol number.\n"
+              "\n"
+              "Commands:\n",
+              f);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                const char *line = verbs[i].summary;
+                for (bool first = true; *line; first = false) {
+                        size_t len = strcspn(line, "\n");
+                        fprintf(f, "  %-12s %.*s\n", first ? verbs[i].name : "", (int) len, line);
+                        line += len + (line[len] == '\n');
+                }
+        }
         fprintf(f,
-                "Usage: vpc-peer-routes [OPTIONS] COMMAND\n"
-                "\n"
-                "Routes traffic for peered DigitalOcean VPCs through the droplet's private NIC,\n"
-                "touching only routes tagged with its own protocol number.\n"
-                "\n"
-                "Commands:\n"
-                "  run          Stay in the foreground as a service: poll the metadata every\n"
-                "               interval, heal routes within milliseconds when they vanish\n"
-                "  sync         Read the metadata (and the API) once; add, fix and remove own\n"
-                "               routes\n"
-                "  status       Show desired vs installed routes (own routes even if metadata fails)\n"
-                "  doctor       Check that traffic takes the routes: per destination ok, shadowed\n"
-                "               (a more specific route wins), rule (a policy rule sends it to another\n"
-                "               table), missing or conflict; and the gateway's ARP, MTU, rp_filter\n"
-                "  flush        Delete every route of the agent's protocol in its table, nothing else;\n"
-                "               refused while the service runs (stop it first)\n"
-                "  check-config Parse and check the config: print the effective one and exit 0,\n"
-                "               or the error (file:line) and exit 2; -q prints nothing on success\n"
                 "\n"
                 "Options:\n"
                 "  -c, --config FILE       Config file (default " CONFIG_DEFAULT_PATH "; a missing\n"
@@ -85,43 +162,6 @@ static void help(FILE *f) {
                 "See vpc-peer-routes(8) and vpc-peer-routes.conf(5).\n");
 }
 
-static int verb_sync(struct config *c, const struct options *o) {
-        struct sync_options s = o->sync;
-
-        s.json = o->json;
-        return command_sync(c, &s, NULL);
-}
-
-static int verb_status(struct config *c, const struct options *o) {
-        return command_status(c, o->json);
-}
-
-static int verb_doctor(struct config *c, const struct options *o) {
-        return command_doctor(c, o->json);
-}
-
-static int verb_flush(struct config *c, const struct options *o) {
-        (void) o;
-        return command_flush(c);
-}
-
-static int verb_check_config(struct config *c, const struct options *o) {
-        return command_check_config(c, o->verbosity < 0);
-}
-
-static int verb_run(struct config *c, const struct options *o) {
-        return daemon_run(&o->d, c);
-}
-
-static const struct verb verbs[] = {
-        { "run", verb_run, OPT_INTERVAL },
-        { "sync", verb_sync, OPT_DRY_RUN | OPT_JSON | OPT_WAIT },
-        { "status", verb_status, OPT_JSON },
-        { "doctor", verb_doctor, OPT_JSON },
-        { "flush", verb_flush, 0 },
-        { "check-config", verb_check_config, 0 },
-};
-
 static int parse_argv(int argc, char *argv[], struct options *o, const struct verb **ret_verb) {
         enum {
                 ARG_METADATA_URL = 0x100,
@@ -146,6 +186,8 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
         };
         const struct verb *verb = NULL;
         unsigned used = 0;
+        char list[128];
+        bool want_help = false;
         int ch;
 
         opterr = 0;
@@ -191,8 +233,8 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
                         o->verbosity--;
                         break;
                 case 'h':
-                        help(stdout);
-                        return 0;
+                        want_help = true;
+                        break;
                 case 'V':
                         printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
                         return 0;
@@ -205,21 +247,28 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
                 }
         }
 
-        if (optind >= argc) {
-                log_error("No command given: use run, sync, status, doctor, flush or check-config; see --help");
-                return -EINVAL;
-        }
-        if (streq(argv[optind], "help")) {
+        if (want_help || (optind < argc && streq(argv[optind], "help"))) {
+                /* "sync --help", "help sync": that command's; otherwise all of it. */
+                const char *name = optind < argc ? argv[optind + streq(argv[optind], "help")] : NULL;
+                for (size_t i = 0; name && i < ELEMENTSOF(verbs); i++)
+                        if (streq(verbs[i].name, name)) {
+                                verb_help(stdout, &verbs[i]);
+                                return 0;
+                        }
                 help(stdout);
                 return 0;
+        }
+        if (optind >= argc) {
+                log_error("No command given: use %s; see --help", verb_list(list, sizeof list));
+                return -EINVAL;
         }
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(verbs[i].name, argv[optind]))
                         verb = &verbs[i];
         if (!verb) {
                 char q[QUOTE_BUF];
-                log_error("Unknown command \"%s\": use run, sync, status, doctor, flush or check-config; see --help",
-                          str_quote(argv[optind], strlen(argv[optind]), QUOTE_MAX, q, sizeof q));
+                log_error("Unknown command \"%s\": use %s; see --help",
+                          str_quote(argv[optind], strlen(argv[optind]), QUOTE_MAX, q, sizeof q), verb_list(list, sizeof list));
                 return -EINVAL;
         }
         if (optind + 1 < argc) {
@@ -227,12 +276,8 @@ static int parse_argv(int argc, char *argv[], struct options *o, const struct ve
                 return -EINVAL;
         }
         if (used & ~verb->options) {
-                unsigned bad = used & ~verb->options;
-                log_error("%s does not take %s", verb->name,
-                          (bad & OPT_DRY_RUN) ? "--dry-run"
-                          : (bad & OPT_JSON)  ? "--json"
-                          : (bad & OPT_WAIT)  ? "--wait"
-                                              : "--interval");
+                unsigned bad = (unsigned) __builtin_ctz(used & ~verb->options);
+                log_error("%s does not take %s", verb->name, option_names[bad]);
                 return -EINVAL;
         }
         if (verb->run == verb_sync && (used & OPT_JSON) && !(used & OPT_DRY_RUN)) {

@@ -13,6 +13,20 @@ readme=$top_srcdir/README.md
 completion=$top_srcdir/packaging/bash-completion/vpc-peer-routes
 
 help=$("$VPR" --help)
+
+# What the bash completion offers after "vpc-peer-routes WORDS... ''", with bash-completion's
+# _init_completion stood in for (the completion asks the program itself).
+complete_after() {
+        bash -c '
+                _init_completion() { words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; cur=${words[cword]}; prev=${words[cword-1]}; }
+                _filedir() { :; }
+                . "$1"; shift
+                COMP_WORDS=("$@" ""); COMP_CWORD=$(($# )); COMPREPLY=()
+                _vpc_peer_routes
+                printf "%s\n" "${COMPREPLY[@]}"' _ "$completion" "$VPR" "$@"
+}
+completed_commands=$(complete_after)
+completed_options=$(for c in "" $(printf '%s\n' "$completed_commands" | grep -v -- '^-'); do complete_after $c; done | grep -- '^--' | sort -u)
 options=$(printf '%s\n' "$help" | grep -oE -- '--[a-z][a-z-]+' | sort -u)
 commands=$(printf '%s\n' "$help" | sed -n '/^Commands:/,/^$/p' | awk 'NF && $1 !~ /:$/ && /^  [a-z]/ {print $1}')
 
@@ -20,13 +34,13 @@ check "--help lists the six commands" test "$(printf '%s\n' "$commands" | sort |
 for c in $commands; do
         check "command $c described in vpc-peer-routes(8)" grep -qx ".B $c" "$man8"
         check "command $c in the README" grep -q "| \`$c\` |" "$readme"
-        check "command $c in the bash completion" grep -qw -- "$c" "$completion"
+        check "command $c in the bash completion" grep -qx -- "$c" <<<"$completed_commands"
 done
 for o in $options; do
         roff=$(printf '%s' "$o" | sed 's/-/\\\\-/g')
         check "option $o described in vpc-peer-routes(8)" grep -q -- "$roff" "$man8"
         check "option $o in the README" grep -qE -- "$o([^a-z-]|$)" "$readme"
-        check "option $o in the bash completion" grep -qw -- "$o" "$completion"
+        check "option $o in the bash completion" grep -qx -- "$o" <<<"$completed_options"
 done
 # The reverse: the man page's OPTIONS describe nothing --help lacks.
 for o in $(sed -n '/^\.SH OPTIONS/,/^\.SH EXIT/p' "$man8" | grep -oE '\\-\\-[a-z\\-]+' | sed 's/\\//g' | sort -u); do
