@@ -38,28 +38,16 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         (void) s;
         (void) si;
         (void) sd_notify(false, "RELOADING=1");
-        d->reloading = true;
         r = config_load_full(d->options->config_path, d->options->config_explicit, &d->options->overrides, &c, &err);
         if (r < 0)
                 log_error("Reload: %s; keeping the previous configuration", err.msg);
         else {
                 config_free(d->config);
                 d->config = c;
-                daemon_api_reload(d);
                 log_info("Reloaded the configuration; polling the metadata now");
-                /* A new config may mean a new metadata_url or different routes: parse again. */
-                free(d->body);
-                d->body = NULL;
-                d->body_size = 0;
-                d->nic_line[0] = '\0';
-                d->notes[0] = '\0';
+                daemon_routes_reload(d);
         }
-        /* Poll now: `systemctl reload` is the one-shot for a running service. */
-        api_round_cancel(d->api);
-        http_cancel_all(d->http);
-        d->fetching = false;
-        daemon_start_fetch(d);
-        daemon_start_api_round(d);
+        daemon_poll_reload(d, r >= 0);
         return 0;
 }
 
@@ -154,18 +142,14 @@ static void daemon_free(struct daemon *d) {
         event_source_disable_unref(d->poll_timer);
         event_source_disable_unref(d->heal_timer);
         event_source_disable_unref(d->api_timer);
-        api_peers_done(&d->peers);
-        fights_done(&d->fights);
         for (size_t i = 0; i < ELEMENTSOF(d->signals); i++)
                 event_source_disable_unref(d->signals[i]);
         event_source_disable_unref(d->instance_source);
         if (d->instance_fd >= 0)
                 close(d->instance_fd);
         sd_event_unref(d->event);
-        route_set_done(&d->desired);
-        route_set_done(&d->own);
-        plan_done(&d->plan);
-        free(d->body);
+        daemon_sources_done(d);
+        daemon_routes_done(d);
         config_free(d->config);
 }
 

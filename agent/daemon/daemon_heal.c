@@ -18,22 +18,22 @@
 #define NIC_SETTLE_USEC (30 * 1000ULL)
 
 static void set_waiting(struct daemon *d, const char *why) {
-        if (streq(d->waiting, why))
+        if (streq(d->rt.waiting, why))
                 return;
         if (*why)
                 log_notice("Waiting: %s", why);
-        else if (d->waiting[0])
+        else if (d->rt.waiting[0])
                 log_info("No longer waiting: the private NIC is ready");
-        snprintf(d->waiting, sizeof d->waiting, "%s", why);
+        snprintf(d->rt.waiting, sizeof d->rt.waiting, "%s", why);
 }
 
 static void log_nic_line(struct daemon *d, const struct reconcile *rc) {
         char line[RECONCILE_NIC_LINE_MAX];
 
         reconcile_nic_line(rc, d->config, line, sizeof line);
-        if (!streq(line, d->nic_line)) {
+        if (!streq(line, d->rt.nic_line)) {
                 log_info("%s", line);
-                snprintf(d->nic_line, sizeof d->nic_line, "%s", line);
+                snprintf(d->rt.nic_line, sizeof d->rt.nic_line, "%s", line);
         }
 }
 
@@ -42,78 +42,51 @@ static void log_nic_line(struct daemon *d, const struct reconcile *rc) {
 static void log_notes(struct daemon *d, const struct reconcile *rc) {
         const char *p = rc->notes;
 
-        if (streq(rc->notes, d->notes))
+        if (streq(rc->notes, d->rt.notes))
                 return;
         while (*p) {
                 size_t l = strcspn(p, "\n");
                 log_warning("%.*s", (int) l, p);
                 p += l + (p[l] == '\n');
         }
-        snprintf(d->notes, sizeof d->notes, "%s", rc->notes);
+        snprintf(d->rt.notes, sizeof d->rt.notes, "%s", rc->notes);
 }
 
-static uint64_t answer_interval(const struct daemon *d, enum trigger by) {
-        return by == TRIGGER_API ? api_interval(d->config) : d->config->interval_usec;
-}
-
-/* One answer that would remove more than half of the own routes at once (a metadata document
- * saying vpc_peering_enabled: false, an API round that lost its peerings) is not enough: the same
- * answer must come again, at least an interval later. Until then the plan deletes nothing, and
- * the confirming poll is brought forward to exactly that interval. */
-/* A delete that withdraws a destination: no desired route goes there any more (in any table;
- * a route that moves to another table or protocol is no withdrawal). */
-static bool withdraws(const struct plan_action *a, const struct route_set *desired) {
-        if (a->kind != PLAN_DELETE)
-                return false;
-        for (size_t i = 0; i < desired->n; i++)
-                if (desired->routes[i].dst == a->have.dst && desired->routes[i].dst_len == a->have.dst_len)
-                        return false;
-        return true;
-}
-
-static bool not_a_withdrawal(const struct plan_action *a, void *userdata) {
-        return !withdraws(a, userdata);
-}
-
+/* The withdrawal guard (withdrawal.h): holds the deletes of an answer that would remove more
+ * than half of the own routes until a second answer says the same. */
 static void hold_withdrawal(struct daemon *d, struct reconcile *rc, enum trigger trigger) {
-        struct withdrawal *w = &d->withdrawal;
-        size_t going = 0;
-        uint64_t now = now_usec_monotonic(), fingerprint;
-        enum trigger by;
-        char wait[32];
+        struct withdrawal *w = &d->rt.withdrawal;
+        const uint64_t interval[_ANSWER_MAX] = {
+                [ANSWER_METADATA] = d->config->interval_usec,
+                [ANSWER_API] = api_interval(d->config),
+        };
+        int answer = trigger == TRIGGER_METADATA ? ANSWER_METADATA : trigger == TRIGGER_API ? ANSWER_API : -1;
+        uint64_t now = now_usec_monotonic(), since = w->since;
+        size_t going = withdrawal_count(&rc->plan, &rc->desired), held = w->routes;
+        char wait[FORMAT_TIMESPAN_MAX];
 
-        for (size_t i = 0; i < rc->plan.n; i++)
-                going += withdraws(&rc->plan.actions[i], &rc->desired);
-        if (going == 0 || going * 2 <= rc->own.n) {
-                if (w->pending)
-                        log_info("The answer changed: the %zu routes it would have removed stay", w->routes);
-                w->pending = false;
+        switch (withdrawal_judge(w, going, rc->own.n, route_set_hash(&rc->desired), answer,
+                                 d->config->source == SOURCE_API ? ANSWER_API : ANSWER_METADATA, interval, now)) {
+        case WITHDRAWAL_NONE:
                 return;
-        }
-        fingerprint = route_set_hash(&rc->desired);
-        if (w->pending && w->fingerprint == fingerprint && trigger == w->by &&
-            usec_until(now, w->since) >= answer_interval(d, w->by)) {
+        case WITHDRAWAL_DROPPED:
+                log_info("The answer changed: the %zu routes it would have removed stay", held);
+                return;
+        case WITHDRAWAL_CONFIRMED:
                 log_info("A second answer %s later says the same: removing %zu route%s",
-                         format_timespan(usec_until(now, w->since), false, wait), going, going == 1 ? "" : "s");
-                w->pending = false;
+                         format_timespan(usec_until(now, since), false, wait), going, going == 1 ? "" : "s");
                 return;
-        }
-        if (!w->pending || w->fingerprint != fingerprint) {
-                by = trigger == TRIGGER_METADATA || trigger == TRIGGER_API ? trigger
-                     : d->config->source == SOURCE_API                     ? TRIGGER_API
-                                                                           : TRIGGER_METADATA;
-                *w = (struct withdrawal) { .pending = true, .fingerprint = fingerprint, .since = now, .by = by, .routes = going };
+        case WITHDRAWAL_HELD_NEW:
+                /* daemon_poll.c asks for the confirming answer in interval[w->by]. */
                 log_notice("The %s answer would remove %zu of %zu routes at once; keeping them until a second answer, "
                            "in %s, says the same",
-                           by == TRIGGER_API ? "API's" : "metadata's", going, rc->own.n,
-                           format_timespan(answer_interval(d, by), false, wait));
-                if (by == TRIGGER_API)
-                        daemon_schedule_api(d, answer_interval(d, by));
-                else
-                        daemon_schedule_poll(d, answer_interval(d, by));
+                           w->by == ANSWER_API ? "API's" : "metadata's", going, rc->own.n,
+                           format_timespan(interval[w->by], false, wait));
+                break;
+        case WITHDRAWAL_HELD:
+                break;
         }
-        w->routes = going;
-        plan_filter(&rc->plan, not_a_withdrawal, &rc->desired);
+        withdrawal_strip(&rc->plan, &rc->desired);
 }
 
 static void heal_at(struct daemon *d, uint64_t when);
@@ -128,9 +101,9 @@ static bool not_deferred(const struct plan_action *a, void *userdata) {
         struct deferral *df = userdata;
         uint64_t not_before;
 
-        if (a->kind != PLAN_ADD || !fights_defer(&df->d->fights, &a->want, df->now, &not_before))
+        if (a->kind != PLAN_ADD || !heal_backoff_defer(&df->d->rt.fights, &a->want, df->now, &not_before))
                 return true;
-        df->d->heal_backoffs++;
+        df->d->rt.heal_backoffs++;
         if (!df->earliest || not_before < df->earliest)
                 df->earliest = not_before;
         return false;
@@ -140,7 +113,7 @@ static bool not_deferred(const struct plan_action *a, void *userdata) {
 static void defer_fights(struct daemon *d, struct reconcile *rc) {
         struct deferral df = { .d = d, .now = now_usec_monotonic() };
 
-        if (d->fights.n == 0)
+        if (d->rt.fights.n == 0)
                 return;
         plan_filter(&rc->plan, not_deferred, &df);
         if (df.earliest)
@@ -152,7 +125,7 @@ static void note_readded(struct daemon *d, const struct reconcile *rc) {
 
         for (size_t i = 0; i < rc->plan.n; i++)
                 if (rc->plan.actions[i].kind == PLAN_ADD)
-                        fights_readded(&d->fights, &rc->plan.actions[i].want, now);
+                        heal_backoff_readded(&d->rt.fights, &rc->plan.actions[i].want, now);
 }
 
 int daemon_reconcile(struct daemon *d, enum trigger trigger) {
@@ -161,17 +134,17 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
         bool quiet;
         int r;
 
-        if (!d->have_md)
+        if (!d->src.have_md)
                 return 0;
-        if (d->config->source == SOURCE_API && !d->have_api)
+        if (d->config->source == SOURCE_API && !d->src.have_api)
                 return 0; /* no answer yet: nothing is known to be unwanted */
-        d->reconciles++;
-        rc.md = d->md;
+        d->rt.reconciles++;
+        rc.md = d->src.md;
         rc.have_metadata = true;
 
         r = reconcile_find_link(&rc, d->nl, d->config);
         if (r == -ENODEV) {
-                d->have_link = false;
+                d->rt.have_link = false;
                 set_waiting(d, rc.error_msg);
                 return 0;
         }
@@ -179,8 +152,8 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
                 log_error("%s", rc.error_msg);
                 return r;
         }
-        d->link = rc.link;
-        d->have_link = true;
+        d->rt.link = rc.link;
+        d->rt.have_link = true;
         if (reconcile_link_ready(&rc, why, sizeof why) < 0) {
                 log_notes(d, &rc);
                 set_waiting(d, why);
@@ -190,15 +163,15 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
         log_nic_line(d, &rc);
 
         if (d->config->source == SOURCE_API) {
-                r = reconcile_use_peers(&rc, d->nl, d->config, &d->peers, d->peers_changed);
+                r = reconcile_use_peers(&rc, d->nl, d->config, &d->src.peers, d->rt.peers_seen != d->src.peers_generation);
                 if (r < 0) {
                         log_error("%s", rc.error_msg);
                         return r;
                 }
-                d->peers_changed = false;
+                d->rt.peers_seen = d->src.peers_generation;
         }
         /* A bad record is said once, until it changes or goes (the next save replaces it). */
-        d->owner_warned = reconcile_load_owner(&rc, d->config, !d->owner_warned) < 0;
+        d->rt.owner_warned = reconcile_load_owner(&rc, d->config, !d->rt.owner_warned) < 0;
         r = reconcile_plan(&rc, d->nl, d->config, KERNEL_LIST_FAST);
         log_notes(d, &rc);
         if (r < 0) {
@@ -208,44 +181,64 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
         hold_withdrawal(d, &rc, trigger);
         defer_fights(d, &rc);
         /* The very same plan failed last time: say so once, not every round. */
-        quiet = d->last_failed && plan_equal(&rc.plan, &d->plan);
+        quiet = d->rt.last_failed && plan_equal(&rc.plan, &d->rt.plan);
         r = reconcile_apply(&rc, d->nl, d->config, quiet);
         note_readded(d, &rc);
         if (r >= 0)
                 reconcile_save_owner(&rc, d->config);
-        if (!plan_conflicts_equal(&rc.plan, &d->plan))
+        if (!plan_conflicts_equal(&rc.plan, &d->rt.plan))
                 reconcile_log_conflicts(&rc);
         if (r < 0 && !quiet)
                 log_error("%s", rc.error_msg);
-        d->last_failed = r < 0;
+        d->rt.last_failed = r < 0;
 
-        if (rc.applied_any || !d->in_sync_since)
-                d->in_sync_since = daemon_now_sec();
+        if (rc.applied_any || !d->rt.in_sync_since)
+                d->rt.in_sync_since = daemon_now_sec();
         if (rc.applied_any) {
                 if (trigger == TRIGGER_EVENT && rc.applied.ok > 0)
-                        d->heals++;
+                        d->rt.heals++;
                 /* What is installed now, for the state file. */
                 _cleanup_route_set_ struct route_set foreign = {};
                 (void) kernel_route_list(d->nl, KERNEL_LIST_FAST, d->config->table, d->config->protocol, rc.link.ifindex,
                                       &rc.desired, &rc.own, &foreign);
         }
 
-        route_set_move(&d->desired, &rc.desired);
-        route_set_move(&d->own, &rc.own);
-        plan_move(&d->plan, &rc.plan);
+        route_set_move(&d->rt.desired, &rc.desired);
+        route_set_move(&d->rt.own, &rc.own);
+        plan_move(&d->rt.plan, &rc.plan);
         if (r >= 0)
-                d->last_success = daemon_now_sec();
+                d->rt.last_success = daemon_now_sec();
         return r;
+}
+
+void daemon_routes_read_installed(struct daemon *d) {
+        _cleanup_route_set_ struct route_set none = {}, foreign = {};
+
+        (void) kernel_route_list(d->nl, KERNEL_LIST_FAST, d->config->table, d->config->protocol, 0, &none, &d->rt.own,
+                                 &foreign);
+}
+
+void daemon_routes_reload(struct daemon *d) {
+        /* Said again under the new configuration. */
+        d->rt.nic_line[0] = '\0';
+        d->rt.notes[0] = '\0';
+}
+
+void daemon_routes_done(struct daemon *d) {
+        heal_backoff_done(&d->rt.fights);
+        route_set_done(&d->rt.desired);
+        route_set_done(&d->rt.own);
+        plan_done(&d->rt.plan);
 }
 
 /* Every change to own routes, to a route in a desired slot, to the NIC or its addresses comes as
  * a kernel event and is healed then (on_kernel_event). So a poll that finds the metadata
  * unchanged reads the kernel only when the last reconcile did not reach the desired state. */
 int daemon_check(struct daemon *d, enum trigger trigger) {
-        if (d->waiting[0] || !d->have_link || d->last_failed || d->withdrawal.pending)
+        if (d->rt.waiting[0] || !d->rt.have_link || d->rt.last_failed || d->rt.withdrawal.pending)
                 return daemon_reconcile(d, trigger);
-        d->reconciles++;
-        d->last_success = daemon_now_sec();
+        d->rt.reconciles++;
+        d->rt.last_success = daemon_now_sec();
         return 0;
 }
 
@@ -262,11 +255,11 @@ static void heal_at(struct daemon *d, uint64_t when) {
 }
 
 static void schedule_heal(struct daemon *d, const char *why) {
-        uint64_t now = now_usec_monotonic(), next = d->last_heal + HEAL_DEBOUNCE_USEC;
+        uint64_t now = now_usec_monotonic(), next = d->rt.last_heal + HEAL_DEBOUNCE_USEC;
 
         log_debug("Kernel event: %s; checking routes", why);
         /* Leading edge: at once after a quiet spell, else at the end of the debounce. */
-        heal_at(d, d->last_heal && next > now ? next : now);
+        heal_at(d, d->rt.last_heal && next > now ? next : now);
 }
 
 int daemon_on_heal_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -275,12 +268,12 @@ int daemon_on_heal_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
         (void) usec;
         /* The NIC is still settling (its manager at work): once it has been quiet long enough. */
-        if (d->nic_changed && usec_until(now, d->nic_changed) < NIC_SETTLE_USEC) {
-                (void) sd_event_source_set_time(s, d->nic_changed + NIC_SETTLE_USEC);
+        if (d->rt.nic_changed && usec_until(now, d->rt.nic_changed) < NIC_SETTLE_USEC) {
+                (void) sd_event_source_set_time(s, d->rt.nic_changed + NIC_SETTLE_USEC);
                 (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
                 return 0;
         }
-        d->last_heal = now;
+        d->rt.last_heal = now;
         (void) daemon_reconcile(d, TRIGGER_EVENT);
         daemon_publish(d);
         return 0;
@@ -293,11 +286,11 @@ static void own_route_removed(struct daemon *d, const struct route *r) {
         struct route named = *r;
         char rs[ROUTE_STRLEN];
 
-        if (d->nic_changed && usec_until(now, d->nic_changed) < NIC_CHANGE_GRACE_USEC)
+        if (d->rt.nic_changed && usec_until(now, d->rt.nic_changed) < NIC_CHANGE_GRACE_USEC)
                 return;
-        if (d->have_link && named.ifindex == d->link.ifindex)
-                memcpy(named.ifname, d->link.ifname, sizeof named.ifname);
-        switch (fights_removed(&d->fights, r, now, &f)) {
+        if (d->rt.have_link && named.ifindex == d->rt.link.ifindex)
+                memcpy(named.ifname, d->rt.link.ifname, sizeof named.ifname);
+        switch (heal_backoff_removed(&d->rt.fights, r, now, &f)) {
         case FIGHT_STARTS:
                 log_warning("%s was removed %u times in a row by another program, each time soon after it was put back; "
                             "re-adding it after a pause that doubles, up to 60 s, while that goes on",
@@ -325,7 +318,7 @@ void daemon_on_kernel_event(const struct kernel_event *ev, void *userdata) {
                 schedule_heal(d, "event queue overflow");
                 return;
         }
-        if (ev->self || !d->have_md)
+        if (ev->self || !d->src.have_md)
                 return;
         switch (ev->kind) {
         case KERNEL_EVENT_ROUTE:
@@ -334,20 +327,20 @@ void daemon_on_kernel_event(const struct kernel_event *ev, void *userdata) {
                 /* Own routes, and any route in a slot we want (an equal foreign route going away,
                  * or one of another program taking the slot). */
                 if (ev->route.table == d->config->table &&
-                    (ev->route.protocol == d->config->protocol || desired_has_prefix(&d->desired, &ev->route)))
+                    (ev->route.protocol == d->config->protocol || desired_has_prefix(&d->rt.desired, &ev->route)))
                         schedule_heal(d, ev->removed ? "route removed" : "route added or changed");
                 break;
         case KERNEL_EVENT_LINK:
-                if ((d->have_link && ev->ifindex == d->link.ifindex) ||
-                    (ev->link.has_mac && memcmp(ev->link.mac, d->md.mac, 6) == 0) ||
+                if ((d->rt.have_link && ev->ifindex == d->rt.link.ifindex) ||
+                    (ev->link.has_mac && memcmp(ev->link.mac, d->src.md.mac, 6) == 0) ||
                     (d->config->interface && streq(ev->link.ifname, d->config->interface))) {
-                        d->nic_changed = now_usec_monotonic();
+                        d->rt.nic_changed = now_usec_monotonic();
                         schedule_heal(d, "private NIC changed");
                 }
                 break;
         case KERNEL_EVENT_ADDRESS:
-                if (!d->have_link || ev->ifindex == d->link.ifindex) {
-                        d->nic_changed = now_usec_monotonic();
+                if (!d->rt.have_link || ev->ifindex == d->rt.link.ifindex) {
+                        d->rt.nic_changed = now_usec_monotonic();
                         schedule_heal(d, "address changed on the private NIC");
                 }
                 break;

@@ -33,68 +33,103 @@ void daemon_schedule_api(struct daemon *d, uint64_t delay_usec) {
 /* api_interval, or longer when a fleet shares the token (api_pace.h); said in the log when it
  * changes by more than a quarter. */
 uint64_t daemon_api_interval(struct daemon *d) {
-        uint64_t was = d->pace_logged, every;
+        uint64_t was = d->src.pace_logged, every;
         char t[32];
 
-        api_pace_next(d->api, d->config, &d->pace);
-        every = d->pace.interval;
-        if (d->pace.limit <= 0)
+        api_pace_next(d->api, d->config, &d->src.pace);
+        every = d->src.pace.interval;
+        if (d->src.pace.limit <= 0)
                 return every;
-        if (d->pace.exhausted) {
+        if (d->src.pace.exhausted) {
                 log_warning("API: the token has %lld of %lld requests left in its window; waiting %s for the oldest to expire",
-                            (long long) (d->pace.limit - (int64_t) d->pace.used), (long long) d->pace.limit,
+                            (long long) (d->src.pace.limit - (int64_t) d->src.pace.used), (long long) d->src.pace.limit,
                             format_timespan(every, false, t));
                 return every;
         }
         if (was == 0 ? every <= api_interval(d->config) : every <= was + was / 4 && every + every / 4 >= was)
                 return every;
-        d->pace_logged = every;
+        d->src.pace_logged = every;
         if (every <= api_interval(d->config))
                 log_info("API: the token's use (%llu of %lld requests in its window) leaves room; asking every %s",
-                         (unsigned long long) d->pace.used, (long long) d->pace.limit, format_timespan(every, false, t));
+                         (unsigned long long) d->src.pace.used, (long long) d->src.pace.limit, format_timespan(every, false, t));
         else
                 log_info("API: the token is shared by about %.0f agents like this one (%llu of %lld requests in its window); "
                          "asking every %s to keep them under %u%%",
-                         d->pace.fleet, (unsigned long long) d->pace.used, (long long) d->pace.limit,
+                         d->src.pace.fleet, (unsigned long long) d->src.pace.used, (long long) d->src.pace.limit,
                          format_timespan(every, false, t), d->config->api_budget);
         return every;
 }
 
-void daemon_api_reload(struct daemon *d) {
+/* A held withdrawal (withdrawal.h) waits for a second answer of its kind, exactly an interval
+ * after the first: bring that poll or round forward. Called after every reconcile a poll makes. */
+static void ask_confirmation(struct daemon *d) {
+        const struct withdrawal *w = &d->rt.withdrawal;
+
+        if (!w->pending || w->since == d->src.confirm_since)
+                return;
+        d->src.confirm_since = w->since;
+        if (w->by == ANSWER_API)
+                daemon_schedule_api(d, api_interval(d->config));
+        else
+                daemon_schedule_poll(d, d->config->interval_usec);
+}
+
+void daemon_sources_new_config(struct daemon *d) {
+        /* A new config may mean a new metadata_url or different routes: parse again. */
+        free(d->src.body);
+        d->src.body = NULL;
+        d->src.body_size = 0;
         /* A failure of the old configuration is no news about the new one: the round the reload
          * starts says again if the API still fails. */
-        d->api_failures = 0;
-        d->api_failing_since = 0;
-        d->api_error[0] = '\0';
+        d->src.api_failures = 0;
+        d->src.api_failing_since = 0;
+        d->src.api_error[0] = '\0';
         if (d->config->source == SOURCE_API)
                 return; /* the last good answer stays the desired set until the next one */
-        api_peers_done(&d->peers);
-        d->have_api = false;
-        d->peers_changed = false;
-        d->pace = (struct api_pace) {};
-        d->pace_logged = 0;
+        api_peers_done(&d->src.peers);
+        d->src.have_api = false;
+        d->src.peers_generation++;
+        d->src.pace = (struct api_pace) {};
+        d->src.pace_logged = 0;
+}
+
+void daemon_poll_reload(struct daemon *d, bool config_changed) {
+        d->src.reloading = true;
+        if (config_changed)
+                daemon_sources_new_config(d);
+        /* Poll now: `systemctl reload` is the one-shot for a running service. */
+        api_round_cancel(d->api);
+        http_cancel_all(d->http);
+        d->src.fetching = false;
+        daemon_start_fetch(d);
+        daemon_start_api_round(d);
+}
+
+void daemon_sources_done(struct daemon *d) {
+        api_peers_done(&d->src.peers);
+        free(d->src.body);
 }
 
 static void api_failed(struct daemon *d, int error, const char *msg) {
         /* Up to the paced interval: a fleet whose API fails together must not retry faster than
          * it asks when all is well. */
-        uint64_t backoff = backoff_delay(d->api_failures, RETRY_MIN_USEC, MAX(api_interval(d->config), d->pace.interval));
+        uint64_t backoff = backoff_delay(d->src.api_failures, RETRY_MIN_USEC, MAX(api_interval(d->config), d->src.pace.interval));
 
-        d->api_failures++;
-        d->api_errors[api_error_kind(error)]++;
-        snprintf(d->api_error, sizeof d->api_error, "%s", msg);
-        if (d->api_failures == 1) {
-                d->api_failing_since = now_usec_monotonic();
-                log_warning("%s; keeping %zu route%s", msg, d->own.n, d->own.n == 1 ? "" : "s");
+        d->src.api_failures++;
+        d->src.api_errors[api_error_kind(error)]++;
+        snprintf(d->src.api_error, sizeof d->src.api_error, "%s", msg);
+        if (d->src.api_failures == 1) {
+                d->src.api_failing_since = now_usec_monotonic();
+                log_warning("%s; keeping %zu route%s", msg, d->rt.own.n, d->rt.own.n == 1 ? "" : "s");
         } else
-                log_debug("%s (failure %u)", msg, d->api_failures);
+                log_debug("%s (failure %u)", msg, d->src.api_failures);
         daemon_schedule_api(d, backoff);
         daemon_publish(d);
 }
 
 static void on_api_done(int error, const char *msg, struct api_peers *peers, void *userdata) {
         struct daemon *d = userdata;
-        bool first = !d->have_api;
+        bool first = !d->src.have_api;
         uint64_t every;
         char ago[32];
 
@@ -102,22 +137,23 @@ static void on_api_done(int error, const char *msg, struct api_peers *peers, voi
                 api_failed(d, error, msg);
                 return;
         }
-        if (d->api_failures > 0)
-                log_info("API answers again after %s", format_timespan((daemon_elapsed_sec(d->api_failing_since, now_usec_monotonic())) * USEC_PER_SEC, false, ago));
-        d->api_failures = 0;
-        d->api_error[0] = '\0';
-        if (!d->have_api || !api_peers_equal(&d->peers, peers)) {
+        if (d->src.api_failures > 0)
+                log_info("API answers again after %s", format_timespan((daemon_elapsed_sec(d->src.api_failing_since, now_usec_monotonic())) * USEC_PER_SEC, false, ago));
+        d->src.api_failures = 0;
+        d->src.api_error[0] = '\0';
+        if (!d->src.have_api || !api_peers_equal(&d->src.peers, peers)) {
                 log_info("API: VPC %s has %zu ACTIVE peering%s", peers->own_vpc, peers->n, peers->n == 1 ? "" : "s");
-                d->peers_changed = true;
+                d->src.peers_generation++;
         }
-        api_peers_done(&d->peers);
-        d->peers = *peers;
+        api_peers_done(&d->src.peers);
+        d->src.peers = *peers;
         *peers = (struct api_peers) {};
-        d->have_api = true;
+        d->src.have_api = true;
         /* First the next round, which a held withdrawal may bring forward to confirm it. */
         every = daemon_api_interval(d);
         daemon_schedule_api(d, first ? backoff_jitter_wide(every) : backoff_jitter(every));
         (void) daemon_reconcile(d, TRIGGER_API);
+        ask_confirmation(d);
         daemon_publish(d);
 }
 
@@ -125,13 +161,13 @@ void daemon_start_api_round(struct daemon *d) {
         struct error err = {0};
         int r;
 
-        if (d->config->source != SOURCE_API || !d->have_md || api_round_running(d->api))
+        if (d->config->source != SOURCE_API || !d->src.have_md || api_round_running(d->api))
                 return;
-        if (metadata_require_droplet_id(&d->md, &err) < 0) {
+        if (metadata_require_droplet_id(&d->src.md, &err) < 0) {
                 api_failed(d, -EBADMSG, err.msg); /* the metadata has no droplet_id to ask about */
                 return;
         }
-        r = api_round_start(d->api, d->config, d->md.droplet_id, on_api_done, d);
+        r = api_round_start(d->api, d->config, d->src.md.droplet_id, on_api_done, d);
         if (r == -EAGAIN)
                 daemon_schedule_api(d, 0); /* rate limited: the timer waits for the limit to lift */
         else if (r < 0)
@@ -146,10 +182,10 @@ int daemon_on_api_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static void notify_ready(struct daemon *d) {
-        if (!d->ready || d->reloading) {
+        if (!d->src.ready || d->src.reloading) {
                 (void) sd_notify(false, "READY=1");
-                d->ready = true;
-                d->reloading = false;
+                d->src.ready = true;
+                d->src.reloading = false;
         }
 }
 
@@ -158,38 +194,37 @@ static void metadata_failed(struct daemon *d, const char *msg, bool invalid) {
         uint64_t backoff;
         char ago[32];
 
-        d->metadata_errors++;
-        d->failures++;
-        if (!d->have_md) {
+        d->src.metadata_errors++;
+        d->src.failures++;
+        if (!d->src.have_md) {
                 /* No metadata yet (the service restarted while the metadata is down): what is
                  * installed is what we keep, and what STATUS= counts. */
-                _cleanup_route_set_ struct route_set none = {}, foreign = {};
-                (void) kernel_route_list(d->nl, KERNEL_LIST_FAST, d->config->table, d->config->protocol, 0, &none, &d->own,
-                                      &foreign);
+                daemon_routes_read_installed(d);
         }
-        d->metadata_invalid = invalid;
-        snprintf(d->last_error, sizeof d->last_error, "%s", msg);
-        d->last_error_time = daemon_now_sec();
-        backoff = backoff_delay(d->failures - 1, RETRY_MIN_USEC, d->config->interval_usec);
-        if (d->failures == 1) {
-                d->failing_since = now_usec_monotonic();
-                d->failing_since_wall = daemon_now_sec();
-                log_warning("%s; keeping %zu route%s, retrying in %s", msg, d->own.n, d->own.n == 1 ? "" : "s",
+        d->src.metadata_invalid = invalid;
+        snprintf(d->src.last_error, sizeof d->src.last_error, "%s", msg);
+        d->src.last_error_time = daemon_now_sec();
+        backoff = backoff_delay(d->src.failures - 1, RETRY_MIN_USEC, d->config->interval_usec);
+        if (d->src.failures == 1) {
+                d->src.failing_since = now_usec_monotonic();
+                d->src.failing_since_wall = daemon_now_sec();
+                log_warning("%s; keeping %zu route%s, retrying in %s", msg, d->rt.own.n, d->rt.own.n == 1 ? "" : "s",
                             format_timespan(backoff, false, ago));
         } else
-                log_debug("%s (failure %u, retrying in %llu ms)", msg, d->failures, (unsigned long long) (backoff / 1000));
+                log_debug("%s (failure %u, retrying in %llu ms)", msg, d->src.failures, (unsigned long long) (backoff / 1000));
         daemon_schedule_poll(d, backoff);
         /* The kernel side can still be checked against the last good metadata. */
         (void) daemon_check(d, TRIGGER_RETRY);
+        ask_confirmation(d);
 }
 
 static void metadata_succeeded(struct daemon *d) {
         char ago[32];
 
-        if (d->failures > 0)
-                log_info("Metadata service answers again after %s", format_timespan((daemon_elapsed_sec(d->failing_since, now_usec_monotonic())) * USEC_PER_SEC, false, ago));
-        d->failures = 0;
-        d->last_error[0] = '\0';
+        if (d->src.failures > 0)
+                log_info("Metadata service answers again after %s", format_timespan((daemon_elapsed_sec(d->src.failing_since, now_usec_monotonic())) * USEC_PER_SEC, false, ago));
+        d->src.failures = 0;
+        d->src.last_error[0] = '\0';
         daemon_schedule_poll(d, backoff_jitter(d->config->interval_usec));
 }
 
@@ -200,8 +235,8 @@ static void on_fetch_done(struct http_response *resp, void *userdata) {
         uint64_t cpu_start = cpu_usec();
         int r;
 
-        d->fetching = false;
-        d->fetch_duration_usec = resp->duration_usec;
+        d->src.fetching = false;
+        d->src.fetch_duration_usec = resp->duration_usec;
         r = metadata_fetch_check(d->config, resp, &err);
         if (r < 0) {
                 char msg[sizeof err + 16];
@@ -210,10 +245,11 @@ static void on_fetch_done(struct http_response *resp, void *userdata) {
                 goto done;
         }
 
-        if (d->have_md && resp->size == d->body_size && memcmp(resp->body, d->body, resp->size) == 0) {
+        if (d->src.have_md && resp->size == d->src.body_size && memcmp(resp->body, d->src.body, resp->size) == 0) {
                 /* Byte-identical to the last good document: nothing to parse or plan. */
                 metadata_succeeded(d);
                 (void) daemon_check(d, TRIGGER_METADATA);
+                ask_confirmation(d);
                 goto done;
         }
 
@@ -222,15 +258,16 @@ static void on_fetch_done(struct http_response *resp, void *userdata) {
                 metadata_failed(d, rc.error_msg, true);
                 goto done;
         }
-        free(d->body);
-        d->body = TAKE_PTR(resp->body);
-        d->body_size = resp->size;
-        bool droplet_changed = !d->have_md || d->md.droplet_id != rc.md.droplet_id;
-        d->md = rc.md;
-        d->have_md = true;
+        free(d->src.body);
+        d->src.body = TAKE_PTR(resp->body);
+        d->src.body_size = resp->size;
+        bool droplet_changed = !d->src.have_md || d->src.md.droplet_id != rc.md.droplet_id;
+        d->src.md = rc.md;
+        d->src.have_md = true;
         metadata_succeeded(d);
         (void) daemon_reconcile(d, TRIGGER_METADATA);
-        if (droplet_changed || !d->have_api)
+        ask_confirmation(d);
+        if (droplet_changed || !d->src.have_api)
                 daemon_start_api_round(d);
 
 done:
@@ -238,14 +275,14 @@ done:
         /* What a poll costs beyond its HTTP exchange: compare, check the kernel, publish. The
          * figure published is that of the previous poll (this one is still publishing). */
         daemon_publish(d);
-        d->poll_cpu_usec = cpu_usec() - cpu_start;
+        d->src.poll_cpu_usec = cpu_usec() - cpu_start;
 }
 
 void daemon_start_fetch(struct daemon *d) {
         struct http_request req;
         int r;
 
-        if (d->fetching)
+        if (d->src.fetching)
                 return;
         metadata_fetch_request(d->config, &req);
         r = http_get(d->http, &req, on_fetch_done, d, NULL);
@@ -255,7 +292,7 @@ void daemon_start_fetch(struct daemon *d) {
                 daemon_publish(d);
                 return;
         }
-        d->fetching = true;
+        d->src.fetching = true;
 }
 
 int daemon_on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {

@@ -11,38 +11,38 @@
 void daemon_format_status(const struct daemon *d, uint64_t now_mono, uint64_t now_wall, char *buf, size_t size) {
         char summary[256], ago[32], when[32];
 
-        if (d->failures > 0) {
-                snprintf(buf, size, "metadata %s for %s, keeping %zu route%s", d->metadata_invalid ? "invalid" : "unreachable",
-                         format_timespan(daemon_elapsed_sec(d->failing_since, now_mono) * USEC_PER_SEC, false, ago), d->own.n,
-                         d->own.n == 1 ? "" : "s");
+        if (d->src.failures > 0) {
+                snprintf(buf, size, "metadata %s for %s, keeping %zu route%s", d->src.metadata_invalid ? "invalid" : "unreachable",
+                         format_timespan(daemon_elapsed_sec(d->src.failing_since, now_mono) * USEC_PER_SEC, false, ago), d->rt.own.n,
+                         d->rt.own.n == 1 ? "" : "s");
                 return;
         }
-        if (d->api_failures > 0) {
+        if (d->src.api_failures > 0) {
                 snprintf(buf, size, "API unreachable for %s, keeping %zu route%s",
-                         format_timespan(daemon_elapsed_sec(d->api_failing_since, now_mono) * USEC_PER_SEC, false, ago), d->own.n,
-                         d->own.n == 1 ? "" : "s");
+                         format_timespan(daemon_elapsed_sec(d->src.api_failing_since, now_mono) * USEC_PER_SEC, false, ago), d->rt.own.n,
+                         d->rt.own.n == 1 ? "" : "s");
                 return;
         }
-        if (!d->have_md) {
+        if (!d->src.have_md) {
                 snprintf(buf, size, "waiting for the first metadata answer");
                 return;
         }
-        if (d->config->source == SOURCE_API && !d->have_api) {
+        if (d->config->source == SOURCE_API && !d->src.have_api) {
                 snprintf(buf, size, "waiting for the first API answer");
                 return;
         }
-        if (d->waiting[0]) {
-                snprintf(buf, size, "waiting: %.200s", d->waiting);
+        if (d->rt.waiting[0]) {
+                snprintf(buf, size, "waiting: %.200s", d->rt.waiting);
                 return;
         }
-        reconcile_routes_summary(&d->plan, d->desired.n, &d->md, d->config, d->link.ifname, summary, sizeof summary);
-        if (d->withdrawal.pending)
-                snprintf(buf, size, "%.160s; keeping %zu route%s until a second answer says the same", summary, d->withdrawal.routes,
-                         d->withdrawal.routes == 1 ? "" : "s");
-        else if (d->desired.n == 0)
+        reconcile_routes_summary(&d->rt.plan, d->rt.desired.n, &d->src.md, d->config, d->rt.link.ifname, summary, sizeof summary);
+        if (d->rt.withdrawal.pending)
+                snprintf(buf, size, "%.160s; keeping %zu route%s until a second answer says the same", summary, d->rt.withdrawal.routes,
+                         d->rt.withdrawal.routes == 1 ? "" : "s");
+        else if (d->rt.desired.n == 0)
                 snprintf(buf, size, "%s", summary);
         else
-                snprintf(buf, size, "%.200s, in sync since %s", summary, format_clock(d->in_sync_since, now_wall, when));
+                snprintf(buf, size, "%.200s, in sync since %s", summary, format_clock(d->rt.in_sync_since, now_wall, when));
 }
 
 /* A file that cannot be written is worth one warning when it starts and one line when it works
@@ -62,39 +62,39 @@ void daemon_publish(struct daemon *d) {
         struct agent_state s = {
                 .pid = getpid(),
                 .updated = daemon_now_sec(),
-                .last_success = d->last_success,
-                .last_error_time = d->last_error_time,
-                .failing_since = d->failures ? d->failing_since_wall : 0,
+                .last_success = d->rt.last_success,
+                .last_error_time = d->src.last_error_time,
+                .failing_since = d->src.failures ? d->src.failing_since_wall : 0,
                 .source = route_source_to_string(d->config->source),
-                .have_link = d->have_link,
-                .have_metadata = d->have_md,
-                .gateway = d->md.gateway,
-                .gateway_origin = d->md.gateway_origin,
-                .peering_enabled = d->md.peering_enabled,
-                .desired = &d->desired,
-                .installed = &d->own,
-                .plan = &d->plan,
-                .peers = d->config->source == SOURCE_API && d->have_api ? &d->peers : NULL,
-                .reconciles = d->reconciles,
-                .heals = d->heals,
-                .heal_backoffs = d->heal_backoffs,
-                .fights = &d->fights,
-                .pace = d->config->source == SOURCE_API && d->pace.limit > 0 ? &d->pace : NULL,
+                .have_link = d->rt.have_link,
+                .have_metadata = d->src.have_md,
+                .gateway = d->src.md.gateway,
+                .gateway_origin = d->src.md.gateway_origin,
+                .peering_enabled = d->src.md.peering_enabled,
+                .desired = &d->rt.desired,
+                .installed = &d->rt.own,
+                .plan = &d->rt.plan,
+                .peers = d->config->source == SOURCE_API && d->src.have_api ? &d->src.peers : NULL,
+                .reconciles = d->rt.reconciles,
+                .heals = d->rt.heals,
+                .heal_backoffs = d->rt.heal_backoffs,
+                .fights = &d->rt.fights,
+                .pace = d->config->source == SOURCE_API && d->src.pace.limit > 0 ? &d->src.pace : NULL,
                 .now = now_usec_monotonic(),
-                .metadata_errors = d->metadata_errors,
-                .api_errors = d->config->source == SOURCE_API ? d->api_errors : NULL,
-                .fetch_duration_usec = d->fetch_duration_usec,
-                .poll_cpu_usec = d->poll_cpu_usec,
+                .metadata_errors = d->src.metadata_errors,
+                .api_errors = d->config->source == SOURCE_API ? d->src.api_errors : NULL,
+                .fetch_duration_usec = d->src.fetch_duration_usec,
+                .poll_cpu_usec = d->src.poll_cpu_usec,
         };
-        snprintf(s.last_error, sizeof s.last_error, "%s", d->last_error[0] ? d->last_error : d->api_error);
-        snprintf(s.ifname, sizeof s.ifname, "%s", d->link.ifname);
+        snprintf(s.last_error, sizeof s.last_error, "%s", d->src.last_error[0] ? d->src.last_error : d->src.api_error);
+        snprintf(s.ifname, sizeof s.ifname, "%s", d->rt.link.ifname);
         daemon_format_status(d, now_usec_monotonic(), daemon_now_sec(), s.status, sizeof s.status);
 
-        note_write(&d->state_failing, d->config->state_file, state_write(d->config->state_file, &s));
+        note_write(&d->told.state_failing, d->config->state_file, state_write(d->config->state_file, &s));
         if (d->config->metrics_file)
-                note_write(&d->metrics_failing, d->config->metrics_file, metrics_write(d->config->metrics_file, &s));
-        if (!streq(s.status, d->last_status)) {
+                note_write(&d->told.metrics_failing, d->config->metrics_file, metrics_write(d->config->metrics_file, &s));
+        if (!streq(s.status, d->told.last_status)) {
                 (void) sd_notifyf(false, "STATUS=%s", s.status);
-                snprintf(d->last_status, sizeof d->last_status, "%s", s.status);
+                snprintf(d->told.last_status, sizeof d->told.last_status, "%s", s.status);
         }
 }

@@ -84,7 +84,7 @@ int state_write(const char *path, const struct agent_state *s) {
                 struct cidr c = { f->key.dst, f->key.dst_len };
                 char dst[CIDR_STRLEN];
                 cJSON *o;
-                if (!fight_ongoing(f, s->now) || !(o = cJSON_CreateObject()))
+                if (!heal_fight_ongoing(f, s->now) || !(o = cJSON_CreateObject()))
                         continue;
                 cJSON_AddStringToObject(o, "destination", cidr_to_string(&c, dst));
                 cJSON_AddNumberToObject(o, "removals", f->removals);

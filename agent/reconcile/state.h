@@ -7,7 +7,7 @@
 
 #include "api_pace.h"
 #include "api_peers.h"
-#include "fight.h"
+#include "heal_backoff.h"
 #include "metadata_parse.h"
 #include "plan.h"
 #include "route.h"
@@ -33,7 +33,7 @@ struct agent_state {
         const struct route_set *installed; /* own routes in the kernel, may be NULL */
         const struct plan *plan;           /* for conflicts, may be NULL */
         const struct api_peers *peers;     /* source = api: where each desired route comes from */
-        const struct fights *fights;       /* may be NULL */
+        const struct heal_backoff *fights;       /* may be NULL */
         const struct api_pace *pace;       /* source = api, once the API has sent rate-limit headers */
         uint64_t now;                      /* CLOCK_MONOTONIC usec, to tell which fights go on */
 

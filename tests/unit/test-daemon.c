@@ -58,20 +58,20 @@ static void test_status(void **state) {
         assert_int_equal(config_new_default(&cfg), 0);
         cfg->source = c->api ? SOURCE_API : SOURCE_METADATA;
         d.config = cfg;
-        d.have_md = true;
-        d.have_api = true;
-        d.failures = c->failures;
-        d.metadata_invalid = c->invalid;
-        d.api_failures = c->api_failures;
-        d.failing_since = d.api_failing_since = c->failing_since;
-        d.md.gateway = 0x0a740001u;
-        d.md.peering_enabled = c->flag;
-        d.desired.n = c->desired;
-        d.plan.count[PLAN_KEEP] = c->desired - c->foreign;
-        d.plan.count[PLAN_FOREIGN_EQUAL] = c->foreign;
-        snprintf(d.link.ifname, sizeof d.link.ifname, "ens4");
-        d.in_sync_since = NOW_WALL - (uint64_t) c->in_sync_ago;
-        d.withdrawal = (struct withdrawal) { .pending = c->held > 0, .routes = c->held };
+        d.src.have_md = true;
+        d.src.have_api = true;
+        d.src.failures = c->failures;
+        d.src.metadata_invalid = c->invalid;
+        d.src.api_failures = c->api_failures;
+        d.src.failing_since = d.src.api_failing_since = c->failing_since;
+        d.src.md.gateway = 0x0a740001u;
+        d.src.md.peering_enabled = c->flag;
+        d.rt.desired.n = c->desired;
+        d.rt.plan.count[PLAN_KEEP] = c->desired - c->foreign;
+        d.rt.plan.count[PLAN_FOREIGN_EQUAL] = c->foreign;
+        snprintf(d.rt.link.ifname, sizeof d.rt.link.ifname, "ens4");
+        d.rt.in_sync_since = NOW_WALL - (uint64_t) c->in_sync_ago;
+        d.rt.withdrawal = (struct withdrawal) { .pending = c->held > 0, .routes = c->held };
         daemon_format_status(&d, c->now_mono, NOW_WALL, buf, sizeof buf);
         assert_contains(buf, c->expect);
 }
@@ -86,36 +86,36 @@ static void test_reload_forgets_api(void **state) {
         assert_int_equal(config_new_default(&cfg), 0);
         cfg->source = SOURCE_API;
         d.config = cfg;
-        d.have_md = true;
-        d.have_api = true;
-        d.api_failures = 4;
-        d.api_failing_since = 10 * SEC;
-        snprintf(d.api_error, sizeof d.api_error, "API: https://api.digitalocean.com answered HTTP 503");
-        d.pace = (struct api_pace) { .limit = 5000, .used = 12, .fleet = 3 };
-        d.md.gateway = 0x0a740001u;
-        d.md.peering_enabled = TRISTATE_TRUE;
-        d.desired.n = 3;
-        d.plan.count[PLAN_KEEP] = 3;
-        snprintf(d.link.ifname, sizeof d.link.ifname, "ens4");
-        d.in_sync_since = NOW_WALL - 60;
+        d.src.have_md = true;
+        d.src.have_api = true;
+        d.src.api_failures = 4;
+        d.src.api_failing_since = 10 * SEC;
+        snprintf(d.src.api_error, sizeof d.src.api_error, "API: https://api.digitalocean.com answered HTTP 503");
+        d.src.pace = (struct api_pace) { .limit = 5000, .used = 12, .fleet = 3 };
+        d.src.md.gateway = 0x0a740001u;
+        d.src.md.peering_enabled = TRISTATE_TRUE;
+        d.rt.desired.n = 3;
+        d.rt.plan.count[PLAN_KEEP] = 3;
+        snprintf(d.rt.link.ifname, sizeof d.rt.link.ifname, "ens4");
+        d.rt.in_sync_since = NOW_WALL - 60;
         daemon_format_status(&d, 700 * SEC, NOW_WALL, buf, sizeof buf);
         assert_contains(buf, "API unreachable for 11 min");
 
         cfg->source = SOURCE_METADATA; /* the reloaded configuration */
-        daemon_api_reload(&d);
+        daemon_sources_new_config(&d);
         daemon_format_status(&d, 700 * SEC, NOW_WALL, buf, sizeof buf);
         assert_string_equal(buf, "3 routes via 10.116.0.1 dev ens4, in sync since 08:59:00");
-        assert_string_equal(d.api_error, "");
-        assert_int_equal(d.pace.limit, 0);
-        assert_false(d.have_api);
+        assert_string_equal(d.src.api_error, "");
+        assert_int_equal(d.src.pace.limit, 0);
+        assert_false(d.src.have_api);
 
         /* Still source = api: the failures go, the last good answer stays. */
         cfg->source = SOURCE_API;
-        d.have_api = true;
-        d.api_failures = 2;
-        daemon_api_reload(&d);
-        assert_int_equal(d.api_failures, 0);
-        assert_true(d.have_api);
+        d.src.have_api = true;
+        d.src.api_failures = 2;
+        daemon_sources_new_config(&d);
+        assert_int_equal(d.src.api_failures, 0);
+        assert_true(d.src.have_api);
 }
 
 static const struct route ten = { .dst = 0x0a000000u, .dst_len = 8, .table = 254 };
@@ -124,13 +124,13 @@ static const struct route other = { .dst = 0xac100000u, .dst_len = 12, .table = 
 /* Removed at t, re-added when allowed, removed again 1 ms after each re-add: the pause doubles
  * from 10 ms to 60 s, and the fifth removal in a row is worth a warning. */
 static void test_fight_escalates(void **state) {
-        struct fights f = {};
+        struct heal_backoff f = {};
         const struct fight *x = NULL;
         uint64_t t = 1000 * SEC, until = 0, expect = 0;
         (void) state;
 
         for (unsigned i = 1; i <= 16; i++) {
-                enum fight_news news = fights_removed(&f, &ten, t, &x);
+                enum fight_news news = heal_backoff_removed(&f, &ten, t, &x);
                 assert_int_equal(news, i == FIGHT_WARN_REMOVALS ? FIGHT_STARTS : FIGHT_NONE);
                 assert_int_equal(x->removals, i);
                 expect = i == 1 ? 0 : i == 2 ? FIGHT_FIRST_PAUSE_USEC : expect * 2;
@@ -138,42 +138,99 @@ static void test_fight_escalates(void **state) {
                         expect = FIGHT_MAX_PAUSE_USEC;
                 assert_int_equal(x->pause, expect);
                 if (expect) {
-                        assert_true(fights_defer(&f, &ten, t, &until));
+                        assert_true(heal_backoff_defer(&f, &ten, t, &until));
                         assert_int_equal(until, t + expect);
-                        assert_false(fights_defer(&f, &other, t, &until)); /* another destination heals at once */
+                        assert_false(heal_backoff_defer(&f, &other, t, &until)); /* another destination heals at once */
                 } else
-                        assert_false(fights_defer(&f, &ten, t, &until));
-                assert_true(i == 1 || fight_ongoing(x, t));
+                        assert_false(heal_backoff_defer(&f, &ten, t, &until));
+                assert_true(i == 1 || heal_fight_ongoing(x, t));
                 t += expect;              /* the pause runs out */
-                assert_false(fights_defer(&f, &ten, t, &until));
-                fights_readded(&f, &ten, t);
+                assert_false(heal_backoff_defer(&f, &ten, t, &until));
+                heal_backoff_readded(&f, &ten, t);
                 t += 1000;                /* and 1 ms later it is gone again */
         }
         assert_int_equal(x->pause, FIGHT_MAX_PAUSE_USEC);
-        fights_done(&f);
+        heal_backoff_done(&f);
 }
 
 /* A re-added route that stays long enough ends the fight: the next removal heals at once. */
 static void test_fight_ends(void **state) {
-        struct fights f = {};
+        struct heal_backoff f = {};
         const struct fight *x = NULL;
         uint64_t t = 1000 * SEC, until = 0;
         (void) state;
 
         for (unsigned i = 0; i < FIGHT_WARN_REMOVALS; i++) {
-                (void) fights_removed(&f, &ten, t, &x);
+                (void) heal_backoff_removed(&f, &ten, t, &x);
                 t += x->pause;
-                fights_readded(&f, &ten, t);
+                heal_backoff_readded(&f, &ten, t);
                 t += 1000;
         }
         assert_true(x->warned);
         t += 2 * x->pause > FIGHT_QUIET_USEC ? 2 * x->pause : FIGHT_QUIET_USEC; /* it stayed */
-        assert_false(fight_ongoing(x, t));
-        assert_int_equal(fights_removed(&f, &ten, t, &x), FIGHT_ENDED);
+        assert_false(heal_fight_ongoing(x, t));
+        assert_int_equal(heal_backoff_removed(&f, &ten, t, &x), FIGHT_ENDED);
         assert_int_equal(x->removals, 1);
         assert_int_equal(x->pause, 0);
-        assert_false(fights_defer(&f, &ten, t, &until));
-        fights_done(&f);
+        assert_false(heal_backoff_defer(&f, &ten, t, &until));
+        heal_backoff_done(&f);
+}
+
+/* The withdrawal guard, pure (withdrawal.h): one answer that removes more than half of the own
+ * routes is held until a second of the same kind says the same an interval later. */
+static void test_withdrawal_guard(void **state) {
+        const uint64_t interval[_ANSWER_MAX] = { [ANSWER_METADATA] = 30 * SEC, [ANSWER_API] = 60 * SEC };
+        struct withdrawal w = {};
+        (void) state;
+
+        /* Half or less, or nothing going: nothing to hold. */
+        assert_int_equal(withdrawal_judge(&w, 2, 4, 7, ANSWER_METADATA, ANSWER_METADATA, interval, 0), WITHDRAWAL_NONE);
+        assert_int_equal(withdrawal_judge(&w, 0, 0, 7, ANSWER_METADATA, ANSWER_METADATA, interval, 0), WITHDRAWAL_NONE);
+        assert_false(w.pending);
+        /* Three of four, from the API: held, the API must confirm. */
+        assert_int_equal(withdrawal_judge(&w, 3, 4, 7, ANSWER_API, ANSWER_METADATA, interval, 100 * SEC), WITHDRAWAL_HELD_NEW);
+        assert_true(w.pending);
+        assert_int_equal(w.by, ANSWER_API);
+        assert_int_equal(w.routes, 3);
+        /* A kernel event, a metadata answer, or the API too soon: still held. */
+        assert_int_equal(withdrawal_judge(&w, 3, 4, 7, -1, ANSWER_API, interval, 170 * SEC), WITHDRAWAL_HELD);
+        assert_int_equal(withdrawal_judge(&w, 3, 4, 7, ANSWER_METADATA, ANSWER_API, interval, 170 * SEC), WITHDRAWAL_HELD);
+        assert_int_equal(withdrawal_judge(&w, 3, 4, 7, ANSWER_API, ANSWER_API, interval, 159 * SEC), WITHDRAWAL_HELD);
+        /* The same answer an interval later: confirmed. */
+        assert_int_equal(withdrawal_judge(&w, 3, 4, 7, ANSWER_API, ANSWER_API, interval, 160 * SEC), WITHDRAWAL_CONFIRMED);
+        assert_false(w.pending);
+
+        /* Another answer while one is held starts over; one that keeps the routes drops it. */
+        assert_int_equal(withdrawal_judge(&w, 4, 4, 8, -1, ANSWER_METADATA, interval, 200 * SEC), WITHDRAWAL_HELD_NEW);
+        assert_int_equal(w.by, ANSWER_METADATA);
+        assert_int_equal(withdrawal_judge(&w, 4, 4, 9, ANSWER_METADATA, ANSWER_METADATA, interval, 240 * SEC), WITHDRAWAL_HELD_NEW);
+        assert_int_equal(w.since, 240 * SEC);
+        assert_int_equal(withdrawal_judge(&w, 1, 4, 10, ANSWER_METADATA, ANSWER_METADATA, interval, 250 * SEC), WITHDRAWAL_DROPPED);
+        assert_false(w.pending);
+}
+
+/* Only deletes whose destination no desired route has count, and only they are stripped. */
+static void test_withdrawal_plan(void **state) {
+        struct route want = { .dst = 0x0a000000u, .dst_len = 8, .table = 100 };
+        struct plan_action actions[] = {
+                { .kind = PLAN_DELETE, .have = { .dst = 0x0a000000u, .dst_len = 8, .table = 254 } }, /* moves table */
+                { .kind = PLAN_DELETE, .have = { .dst = 0xac100000u, .dst_len = 12 } },
+                { .kind = PLAN_ADD, .want = want },
+        };
+        struct plan p = {};
+        struct route_set desired = { .routes = &want, .n = 1 };
+        (void) state;
+
+        p.actions = malloc(sizeof actions);
+        assert_non_null(p.actions);
+        memcpy(p.actions, actions, sizeof actions);
+        p.n = ELEMENTSOF(actions);
+        assert_int_equal(withdrawal_count(&p, &desired), 1);
+        withdrawal_strip(&p, &desired);
+        assert_int_equal(p.n, 2);
+        assert_int_equal(p.actions[0].have.table, 254);
+        assert_int_equal(p.actions[1].kind, PLAN_ADD);
+        free(p.actions);
 }
 
 int main(void) {
@@ -184,5 +241,7 @@ int main(void) {
         UNIT_ADD(&u, test_reload_forgets_api);
         UNIT_ADD(&u, test_fight_escalates);
         UNIT_ADD(&u, test_fight_ends);
+        UNIT_ADD(&u, test_withdrawal_guard);
+        UNIT_ADD(&u, test_withdrawal_plan);
         return unit_run(&u, "daemon");
 }

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The fight table: one entry per destination that was ever removed by another program. */
-#include "fight.h"
+/* The heal backoff's table of fights: one entry per destination another program removed. */
+#include "heal_backoff.h"
 
-void fights_done(struct fights *f) {
+void heal_backoff_done(struct heal_backoff *f) {
         free(f->list);
-        *f = (struct fights) {};
+        *f = (struct heal_backoff) {};
 }
 
-static struct fight *find(const struct fights *f, const struct route *r) {
+static struct fight *find(const struct heal_backoff *f, const struct route *r) {
         for (size_t i = 0; i < f->n; i++)
                 if (route_same_prefix(&f->list[i].key, r))
                         return &f->list[i];
@@ -18,7 +18,7 @@ static uint64_t quiet_after(const struct fight *x) {
         return x->pause * 2 > FIGHT_QUIET_USEC ? x->pause * 2 : FIGHT_QUIET_USEC;
 }
 
-enum fight_news fights_removed(struct fights *f, const struct route *r, uint64_t now, const struct fight **ret) {
+enum fight_news heal_backoff_removed(struct heal_backoff *f, const struct route *r, uint64_t now, const struct fight **ret) {
         struct fight *x = find(f, r);
         enum fight_news news = FIGHT_NONE;
 
@@ -51,7 +51,7 @@ enum fight_news fights_removed(struct fights *f, const struct route *r, uint64_t
         return news;
 }
 
-bool fights_defer(const struct fights *f, const struct route *r, uint64_t now, uint64_t *ret_not_before) {
+bool heal_backoff_defer(const struct heal_backoff *f, const struct route *r, uint64_t now, uint64_t *ret_not_before) {
         const struct fight *x = find(f, r);
 
         if (!x || x->not_before <= now)
@@ -60,13 +60,13 @@ bool fights_defer(const struct fights *f, const struct route *r, uint64_t now, u
         return true;
 }
 
-void fights_readded(struct fights *f, const struct route *r, uint64_t now) {
+void heal_backoff_readded(struct heal_backoff *f, const struct route *r, uint64_t now) {
         struct fight *x = find(f, r);
 
         if (x)
                 x->readded = now;
 }
 
-bool fight_ongoing(const struct fight *x, uint64_t now) {
+bool heal_fight_ongoing(const struct fight *x, uint64_t now) {
         return x->removals > 1 && (x->not_before > now || usec_until(now, x->readded) < quiet_after(x));
 }

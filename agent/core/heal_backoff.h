@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Routes another program keeps removing. Healing at once is right for a route that someone
- * removed once (a network manager's restart, an admin's typo); against a program that removes it
+/* The heal backoff: own routes another program keeps removing. Healing at once is right for a
+ * route that someone removed once (a network manager's restart, an admin's typo); against a program that removes it
  * again at every turn it is a fight that burns CPU forever. So each destination gets a pause
  * before its re-add, 10 ms after the second removal and doubling up to 60 s while the removals
  * go on; once a re-added route stays in place long enough, it is healed at once again. Pure:
@@ -28,12 +28,12 @@ struct fight {
         bool warned;
 };
 
-struct fights {
+struct heal_backoff {
         struct fight *list;
         size_t n, cap;
 };
 
-void fights_done(struct fights *f);
+void heal_backoff_done(struct heal_backoff *f);
 
 enum fight_news {
         FIGHT_NONE,
@@ -41,11 +41,11 @@ enum fight_news {
         FIGHT_ENDED,                /* the route had stayed: healing at once again */
 };
 /* Another program removed the own route r at now. *ret (may be NULL) is its fight. */
-enum fight_news fights_removed(struct fights *f, const struct route *r, uint64_t now, const struct fight **ret);
+enum fight_news heal_backoff_removed(struct heal_backoff *f, const struct route *r, uint64_t now, const struct fight **ret);
 /* Must the re-add of r wait? Then *ret_not_before says until when. */
-bool fights_defer(const struct fights *f, const struct route *r, uint64_t now, uint64_t *ret_not_before);
+bool heal_backoff_defer(const struct heal_backoff *f, const struct route *r, uint64_t now, uint64_t *ret_not_before);
 /* The agent re-added r at now. */
-void fights_readded(struct fights *f, const struct route *r, uint64_t now);
+void heal_backoff_readded(struct heal_backoff *f, const struct route *r, uint64_t now);
 /* Is this destination being fought over at now: removed more than once, and not back in place
  * long enough to call it quiet? */
-bool fight_ongoing(const struct fight *x, uint64_t now);
+bool heal_fight_ongoing(const struct fight *x, uint64_t now);
