@@ -187,82 +187,121 @@ int state_read(const char *path, struct state_summary *ret, struct error *err) {
         return state_parse(text, size, ret, err);
 }
 
+/* ---- the metrics: one row each, in the order the file lists them ---- */
+
+static double m_desired(const struct agent_state *s) {
+        return s->desired ? (double) s->desired->n : 0;
+}
+static double m_installed(const struct agent_state *s) {
+        return s->installed ? (double) s->installed->n : 0;
+}
+static double m_conflicts(const struct agent_state *s) {
+        return s->plan ? (double) s->plan->count[PLAN_CONFLICT] : 0;
+}
+static double m_reconciles(const struct agent_state *s) {
+        return (double) s->reconciles;
+}
+static double m_heals(const struct agent_state *s) {
+        return (double) s->heals;
+}
+static double m_heal_backoffs(const struct agent_state *s) {
+        return (double) s->heal_backoffs;
+}
+static double m_metadata_errors(const struct agent_state *s) {
+        return (double) s->metadata_errors;
+}
+static double m_last_success(const struct agent_state *s) {
+        return (double) s->last_success;
+}
+static double m_fetch_duration(const struct agent_state *s) {
+        return (double) s->fetch_duration_usec / 1e6;
+}
+static double m_poll_cpu(const struct agent_state *s) {
+        return (double) s->poll_cpu_usec / 1e6;
+}
+static double m_api_interval(const struct agent_state *s) {
+        return (double) (s->pace->interval / USEC_PER_SEC);
+}
+static double m_api_fleet(const struct agent_state *s) {
+        return s->pace->fleet;
+}
+static double m_api_used(const struct agent_state *s) {
+        return (double) s->pace->used;
+}
+static double m_api_limit(const struct agent_state *s) {
+        return (double) s->pace->limit;
+}
+
+enum metric_needs {
+        NEEDS_NOTHING,
+        NEEDS_API_ERRORS,           /* source = api: one sample per kind of failure */
+        NEEDS_PACE,                 /* source = api, once the API sent its rate-limit headers */
+};
+
+static const struct metric {
+        const char *name;
+        const char *type;
+        const char *help;
+        int decimals;               /* of the value */
+        double (*value)(const struct agent_state *s); /* NULL: by kind of API failure */
+        enum metric_needs needs;
+} metrics[] = {
+        { "routes_desired", "gauge", "Routes the agent wants in place.", 0, m_desired, NEEDS_NOTHING },
+        { "routes_installed", "gauge", "Routes of the agent's protocol in the kernel.", 0, m_installed, NEEDS_NOTHING },
+        { "conflicts", "gauge", "Desired destinations held by another program's route.", 0, m_conflicts, NEEDS_NOTHING },
+        { "reconciles_total", "counter", "Reconciles run (polls and heals).", 0, m_reconciles, NEEDS_NOTHING },
+        { "heals_total", "counter", "Reconciles, triggered by a kernel event, that changed routes.", 0, m_heals,
+          NEEDS_NOTHING },
+        { "heal_backoffs_total", "counter", "Re-adds postponed: another program kept removing the route.", 0,
+          m_heal_backoffs, NEEDS_NOTHING },
+        { "metadata_errors_total", "counter", "Failed metadata fetches or documents.", 0, m_metadata_errors,
+          NEEDS_NOTHING },
+        { "last_success_timestamp_seconds", "gauge", "Unix time of the last complete reconcile.", 0, m_last_success,
+          NEEDS_NOTHING },
+        { "fetch_duration_seconds", "gauge", "Duration of the last metadata fetch.", 6, m_fetch_duration, NEEDS_NOTHING },
+        { "poll_cpu_seconds", "gauge", "CPU time the last poll spent after its HTTP exchange.", 6, m_poll_cpu,
+          NEEDS_NOTHING },
+        { "api_errors_total", "counter", "Failed API rounds, by kind.", 0, NULL, NEEDS_API_ERRORS },
+        { "api_interval_seconds", "gauge", "Time between API rounds, stretched when a fleet shares the token.", 0,
+          m_api_interval, NEEDS_PACE },
+        { "api_fleet_estimate", "gauge", "Agents like this one the token's use suggests (1 alone).", 1, m_api_fleet,
+          NEEDS_PACE },
+        { "api_token_used", "gauge", "Requests of the token in the API's window (ratelimit-limit minus ratelimit-remaining).",
+          0, m_api_used, NEEDS_PACE },
+        { "api_token_limit", "gauge", "The token's limit in that window (ratelimit-limit).", 0, m_api_limit, NEEDS_PACE },
+};
+
+const char *metric_name(size_t i) {
+        return i < ELEMENTSOF(metrics) ? metrics[i].name : NULL;
+}
+
+static void metric_write(FILE *f, const struct metric *m, const struct agent_state *s) {
+        fprintf(f, "# HELP " METRIC_PREFIX "%s %s\n# TYPE " METRIC_PREFIX "%s %s\n", m->name, m->help, m->name, m->type);
+        if (m->value) {
+                fprintf(f, METRIC_PREFIX "%s %.*f\n", m->name, m->decimals, m->value(s));
+                return;
+        }
+        for (size_t k = 0; k < _API_ERROR_KIND_MAX; k++)
+                fprintf(f, METRIC_PREFIX "%s{kind=\"%s\"} %llu\n", m->name, api_error_kind_to_string(k),
+                        (unsigned long long) s->api_errors[k]);
+}
+
 int metrics_write(const char *path, const struct agent_state *s) {
         _cleanup_free_ char *text = NULL;
-        size_t conflicts = s->plan ? s->plan->count[PLAN_CONFLICT] : 0;
-        _cleanup_free_ char *pace = NULL, *errors = NULL;
-        int n, r;
+        size_t size = 0;
+        FILE *f;
+        int r;
 
-        if (s->api_errors) {
-                size_t len = 0;
-                FILE *f = open_memstream(&errors, &len);
-                if (!f)
-                        return -ENOMEM;
-                fputs("# HELP vpc_peer_routes_api_errors_total Failed API rounds, by kind.\n"
-                      "# TYPE vpc_peer_routes_api_errors_total counter\n", f);
-                for (size_t k = 0; k < _API_ERROR_KIND_MAX; k++)
-                        fprintf(f, "vpc_peer_routes_api_errors_total{kind=\"%s\"} %llu\n", api_error_kind_to_string(k),
-                                (unsigned long long) s->api_errors[k]);
-                if (fclose(f) != 0)
-                        return -ENOMEM;
-        }
-        if (s->pace && asprintf(&pace,
-                                "# HELP vpc_peer_routes_api_interval_seconds Time between API rounds, stretched when a fleet shares the token.\n"
-                                "# TYPE vpc_peer_routes_api_interval_seconds gauge\n"
-                                "vpc_peer_routes_api_interval_seconds %llu\n"
-                                "# HELP vpc_peer_routes_api_fleet_estimate Agents like this one the token's use suggests (1 alone).\n"
-                                "# TYPE vpc_peer_routes_api_fleet_estimate gauge\n"
-                                "vpc_peer_routes_api_fleet_estimate %.1f\n"
-                                "# HELP vpc_peer_routes_api_token_used Requests of the token in the API's window (ratelimit-limit minus ratelimit-remaining).\n"
-                                "# TYPE vpc_peer_routes_api_token_used gauge\n"
-                                "vpc_peer_routes_api_token_used %llu\n"
-                                "# HELP vpc_peer_routes_api_token_limit The token's limit in that window (ratelimit-limit).\n"
-                                "# TYPE vpc_peer_routes_api_token_limit gauge\n"
-                                "vpc_peer_routes_api_token_limit %lld\n",
-                                (unsigned long long) (s->pace->interval / 1000000ULL), s->pace->fleet,
-                                (unsigned long long) s->pace->used, (long long) s->pace->limit) < 0)
+        f = open_memstream(&text, &size);
+        if (!f)
                 return -ENOMEM;
-        n = asprintf(&text,
-                     "# HELP vpc_peer_routes_routes_desired Routes the agent wants in place.\n"
-                     "# TYPE vpc_peer_routes_routes_desired gauge\n"
-                     "vpc_peer_routes_routes_desired %zu\n"
-                     "# HELP vpc_peer_routes_routes_installed Routes of the agent's protocol in the kernel.\n"
-                     "# TYPE vpc_peer_routes_routes_installed gauge\n"
-                     "vpc_peer_routes_routes_installed %zu\n"
-                     "# HELP vpc_peer_routes_conflicts Desired destinations held by another program's route.\n"
-                     "# TYPE vpc_peer_routes_conflicts gauge\n"
-                     "vpc_peer_routes_conflicts %zu\n"
-                     "# HELP vpc_peer_routes_reconciles_total Reconciles run (polls and heals).\n"
-                     "# TYPE vpc_peer_routes_reconciles_total counter\n"
-                     "vpc_peer_routes_reconciles_total %llu\n"
-                     "# HELP vpc_peer_routes_heals_total Reconciles, triggered by a kernel event, that changed routes.\n"
-                     "# TYPE vpc_peer_routes_heals_total counter\n"
-                     "vpc_peer_routes_heals_total %llu\n"
-                     "# HELP vpc_peer_routes_heal_backoffs_total Re-adds postponed: another program kept removing the route.\n"
-                     "# TYPE vpc_peer_routes_heal_backoffs_total counter\n"
-                     "vpc_peer_routes_heal_backoffs_total %llu\n"
-                     "# HELP vpc_peer_routes_metadata_errors_total Failed metadata fetches or documents.\n"
-                     "# TYPE vpc_peer_routes_metadata_errors_total counter\n"
-                     "vpc_peer_routes_metadata_errors_total %llu\n"
-                     "# HELP vpc_peer_routes_last_success_timestamp_seconds Unix time of the last complete reconcile.\n"
-                     "# TYPE vpc_peer_routes_last_success_timestamp_seconds gauge\n"
-                     "vpc_peer_routes_last_success_timestamp_seconds %llu\n"
-                     "# HELP vpc_peer_routes_fetch_duration_seconds Duration of the last metadata fetch.\n"
-                     "# TYPE vpc_peer_routes_fetch_duration_seconds gauge\n"
-                     "vpc_peer_routes_fetch_duration_seconds %.6f\n"
-                     "# HELP vpc_peer_routes_poll_cpu_seconds CPU time the last poll spent after its HTTP exchange.\n"
-                     "# TYPE vpc_peer_routes_poll_cpu_seconds gauge\n"
-                     "vpc_peer_routes_poll_cpu_seconds %.6f\n%s%s",
-                     s->desired ? s->desired->n : 0, s->installed ? s->installed->n : 0, conflicts,
-                     (unsigned long long) s->reconciles, (unsigned long long) s->heals, (unsigned long long) s->heal_backoffs,
-                     (unsigned long long) s->metadata_errors, (unsigned long long) s->last_success,
-                     (double) s->fetch_duration_usec / 1e6, (double) s->poll_cpu_usec / 1e6, errors ? errors : "", pace ? pace : "");
-        if (n < 0) {
-                text = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(metrics); i++)
+                if ((metrics[i].needs != NEEDS_API_ERRORS || s->api_errors) && (metrics[i].needs != NEEDS_PACE || s->pace))
+                        metric_write(f, &metrics[i], s);
+        if (fclose(f) != 0)
                 return -ENOMEM;
-        }
         r = mkdir_parent(path);
         if (r < 0)
                 return r;
-        return write_file_atomic(path, text, (size_t) n, 0644);
+        return write_file_atomic(path, text, size, 0644);
 }

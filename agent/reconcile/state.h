@@ -48,6 +48,13 @@ struct agent_state {
 
 int state_write(const char *path, const struct agent_state *s);
 
+/* The Prometheus textfile: the metrics are the rows of one table in state.c (each documented in
+ * vpc-peer-routes(8), which the docs test checks through metric_name()). */
+#define METRIC_PREFIX "vpc_peer_routes_"
+int metrics_write(const char *path, const struct agent_state *s);
+/* The i-th metric's name without METRIC_PREFIX; NULL past the last. */
+const char *metric_name(size_t i);
+
 #define STATE_FIGHTS_MAX 8
 
 /* What `status` shows of a state file. */
@@ -79,5 +86,3 @@ struct state_summary {
 int state_parse(const char *text, size_t size, struct state_summary *ret, struct error *err);
 /* Reads path; -ENOENT when there is none. */
 int state_read(const char *path, struct state_summary *ret, struct error *err);
-
-int metrics_write(const char *path, const struct agent_state *s);

@@ -159,7 +159,7 @@ for suite in $SUITES; do
         # ---- the package ----
         # packaging/debian asks for debhelper 13, which Ubuntu 20.04 has only in its backports.
         if ! in_root "$root" 'dpkg --compare-versions "$(dpkg-query -W -f="\${Version}" debhelper)" ge 13'; then
-                skip "$NAME: the .deb built there installs there" "debhelper is older than 13 (build from source, see README)"
+                skip "$NAME: the .deb built there installs there" "debhelper is older than 13 (build from source, see packaging/README.md)"
         elif in_root "$root" 'cd /build/src && packaging/build-deb /build/debs' >"$WORK/$suite/deb.log" 2>&1 &&
                 in_root "$root" 'dpkg -i /build/debs/vpc-peer-routes_*.deb' >>"$WORK/$suite/deb.log" 2>&1; then
                 ok "$NAME: the .deb built there installs there"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # --help, vpc-peer-routes(8), the README and the bash completion name the same commands and
-# options; the man pages render without warnings.
+# options; HACKING.md's file map names the files of agent/; the man pages render without
+# warnings.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 
@@ -45,6 +46,24 @@ done
 # The reverse: the man page's OPTIONS describe nothing --help lacks.
 for o in $(sed -n '/^\.SH OPTIONS/,/^\.SH EXIT/p' "$man8" | grep -oE '\\-\\-[a-z\\-]+' | sed 's/\\//g' | sort -u); do
         check "man page option $o exists in --help" grep -qx -- "$o" <<<"$options"
+done
+
+# HACKING.md's file map names every source file of agent/, folder by folder, and no other.
+hacking=$top_srcdir/HACKING.md
+for dir in "$top_srcdir"/agent/*/; do
+        folder=agent/$(basename "$dir")/
+        mapped=$(awk -v h="### $folder " 'index($0, h) == 1 { on = 1; next } /^##/ { on = 0 } on && /^\| `/' "$hacking" |
+                grep -oE '`[a-z_]+\.[ch]`' | tr -d '`' | sort)
+        actual=$(cd "$dir" && ls -- *.c *.h 2>/dev/null | sort)
+        if [ "$mapped" = "$actual" ]; then
+                ok "HACKING.md's file map lists $folder exactly"
+        else
+                not_ok "HACKING.md's file map lists $folder exactly"
+                diag "$(diff <(printf '%s\n' "$mapped") <(printf '%s\n' "$actual") | grep '^[<>]' | sed 's/^</only in the map:/; s/^>/not in the map:/')"
+        fi
+done
+for folder in $(grep -oE '^### agent/[a-z]+/' "$hacking" | sed 's/^### //'); do
+        check "HACKING.md's folder $folder exists" test -d "$top_srcdir/$folder"
 done
 
 for page in "$top_srcdir/man/vpc-peer-routes.8" "$top_srcdir/man/vpc-peer-routes.conf.5"; do

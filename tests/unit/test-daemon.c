@@ -2,6 +2,7 @@
 /* The service's decisions that need no loop and no kernel: the STATUS= line it publishes, and the
  * pause before re-adding a route another program keeps removing. */
 #include "daemon_internal.h"
+#include "state.h"
 #include "unit.h"
 
 #define SEC 1000000ULL
@@ -233,6 +234,92 @@ static void test_withdrawal_plan(void **state) {
         free(p.actions);
 }
 
+/* The metrics textfile, whole: every metric of the table with its HELP and TYPE, the API's only
+ * with source = api (and the pacing once the API sent its headers). */
+static void test_metrics_file(void **state) {
+        struct route r[3] = {};
+        struct route_set set = { .routes = r, .n = 3 }, two = { .routes = r, .n = 2 };
+        struct plan plan = { .count = { [PLAN_CONFLICT] = 1 } };
+        uint64_t api_errors[_API_ERROR_KIND_MAX] = { [API_ERROR_NETWORK] = 4, [API_ERROR_TOKEN] = 1 };
+        struct api_pace pace = { .interval = 300500000, .fleet = 12.25, .used = 2375, .limit = 5000 };
+        struct agent_state st = {
+                .desired = &set, .installed = &two, .plan = &plan, .reconciles = 118, .heals = 2, .heal_backoffs = 3,
+                .metadata_errors = 5, .last_success = 1795817729, .fetch_duration_usec = 1234, .poll_cpu_usec = 250,
+        };
+        char path[] = "/tmp/vpr-metrics-XXXXXX";
+        _cleanup_free_ char *text = NULL;
+        const char *base =
+                "# HELP vpc_peer_routes_routes_desired Routes the agent wants in place.\n"
+                "# TYPE vpc_peer_routes_routes_desired gauge\n"
+                "vpc_peer_routes_routes_desired 3\n"
+                "# HELP vpc_peer_routes_routes_installed Routes of the agent's protocol in the kernel.\n"
+                "# TYPE vpc_peer_routes_routes_installed gauge\n"
+                "vpc_peer_routes_routes_installed 2\n"
+                "# HELP vpc_peer_routes_conflicts Desired destinations held by another program's route.\n"
+                "# TYPE vpc_peer_routes_conflicts gauge\n"
+                "vpc_peer_routes_conflicts 1\n"
+                "# HELP vpc_peer_routes_reconciles_total Reconciles run (polls and heals).\n"
+                "# TYPE vpc_peer_routes_reconciles_total counter\n"
+                "vpc_peer_routes_reconciles_total 118\n"
+                "# HELP vpc_peer_routes_heals_total Reconciles, triggered by a kernel event, that changed routes.\n"
+                "# TYPE vpc_peer_routes_heals_total counter\n"
+                "vpc_peer_routes_heals_total 2\n"
+                "# HELP vpc_peer_routes_heal_backoffs_total Re-adds postponed: another program kept removing the route.\n"
+                "# TYPE vpc_peer_routes_heal_backoffs_total counter\n"
+                "vpc_peer_routes_heal_backoffs_total 3\n"
+                "# HELP vpc_peer_routes_metadata_errors_total Failed metadata fetches or documents.\n"
+                "# TYPE vpc_peer_routes_metadata_errors_total counter\n"
+                "vpc_peer_routes_metadata_errors_total 5\n"
+                "# HELP vpc_peer_routes_last_success_timestamp_seconds Unix time of the last complete reconcile.\n"
+                "# TYPE vpc_peer_routes_last_success_timestamp_seconds gauge\n"
+                "vpc_peer_routes_last_success_timestamp_seconds 1795817729\n"
+                "# HELP vpc_peer_routes_fetch_duration_seconds Duration of the last metadata fetch.\n"
+                "# TYPE vpc_peer_routes_fetch_duration_seconds gauge\n"
+                "vpc_peer_routes_fetch_duration_seconds 0.001234\n"
+                "# HELP vpc_peer_routes_poll_cpu_seconds CPU time the last poll spent after its HTTP exchange.\n"
+                "# TYPE vpc_peer_routes_poll_cpu_seconds gauge\n"
+                "vpc_peer_routes_poll_cpu_seconds 0.000250\n";
+        const char *api =
+                "# HELP vpc_peer_routes_api_errors_total Failed API rounds, by kind.\n"
+                "# TYPE vpc_peer_routes_api_errors_total counter\n"
+                "vpc_peer_routes_api_errors_total{kind=\"network\"} 4\n"
+                "vpc_peer_routes_api_errors_total{kind=\"rate_limit\"} 0\n"
+                "vpc_peer_routes_api_errors_total{kind=\"token\"} 1\n"
+                "vpc_peer_routes_api_errors_total{kind=\"http\"} 0\n"
+                "vpc_peer_routes_api_errors_total{kind=\"answer\"} 0\n"
+                "# HELP vpc_peer_routes_api_interval_seconds Time between API rounds, stretched when a fleet shares the token.\n"
+                "# TYPE vpc_peer_routes_api_interval_seconds gauge\n"
+                "vpc_peer_routes_api_interval_seconds 300\n"
+                "# HELP vpc_peer_routes_api_fleet_estimate Agents like this one the token's use suggests (1 alone).\n"
+                "# TYPE vpc_peer_routes_api_fleet_estimate gauge\n"
+                "vpc_peer_routes_api_fleet_estimate 12.2\n"
+                "# HELP vpc_peer_routes_api_token_used Requests of the token in the API's window (ratelimit-limit minus ratelimit-remaining).\n"
+                "# TYPE vpc_peer_routes_api_token_used gauge\n"
+                "vpc_peer_routes_api_token_used 2375\n"
+                "# HELP vpc_peer_routes_api_token_limit The token's limit in that window (ratelimit-limit).\n"
+                "# TYPE vpc_peer_routes_api_token_limit gauge\n"
+                "vpc_peer_routes_api_token_limit 5000\n";
+        char want[8192];
+        int fd;
+        (void) state;
+
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(metrics_write(path, &st), 0);
+        assert_int_equal(read_full_file(path, 1 << 20, &text, NULL), 0);
+        assert_string_equal(text, base);
+        free(TAKE_PTR(text));
+
+        st.api_errors = api_errors;
+        st.pace = &pace;
+        assert_int_equal(metrics_write(path, &st), 0);
+        assert_int_equal(read_full_file(path, 1 << 20, &text, NULL), 0);
+        snprintf(want, sizeof want, "%s%s", base, api);
+        assert_string_equal(text, want);
+        unlink(path);
+}
+
 int main(void) {
         struct unit_tests u = {};
 
@@ -243,5 +330,6 @@ int main(void) {
         UNIT_ADD(&u, test_fight_ends);
         UNIT_ADD(&u, test_withdrawal_guard);
         UNIT_ADD(&u, test_withdrawal_plan);
+        UNIT_ADD(&u, test_metrics_file);
         return unit_run(&u, "daemon");
 }
