@@ -126,6 +126,21 @@ static uint64_t get_number(const cJSON *root, const char *key) {
         return cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1e15 ? (uint64_t) v->valuedouble : 0;
 }
 
+/* The numbers of the state file's objects that status shows. */
+static const struct {
+        const char *object, *key;
+        size_t offset;              /* of a uint64_t in struct state_summary */
+} summary_numbers[] = {
+        { "api_pacing", "interval_seconds", offsetof(struct state_summary, api_interval_sec) },
+        { "api_pacing", "fleet", offsetof(struct state_summary, api_fleet) },
+        { "api_pacing", "token_used", offsetof(struct state_summary, api_used) },
+        { "api_pacing", "token_limit", offsetof(struct state_summary, api_limit) },
+        { "counters", "reconciles", offsetof(struct state_summary, reconciles) },
+        { "counters", "heals", offsetof(struct state_summary, heals) },
+        { "counters", "heal_backoffs", offsetof(struct state_summary, heal_backoffs) },
+        { "counters", "metadata_errors", offsetof(struct state_summary, metadata_errors) },
+};
+
 static void get_text(const cJSON *root, const char *key, char *buf, size_t size) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
         snprintf(buf, size, "%s", cJSON_IsString(v) ? v->valuestring : "");
@@ -134,7 +149,7 @@ static void get_text(const cJSON *root, const char *key, char *buf, size_t size)
 int state_parse(const char *text, size_t size, struct state_summary *ret, struct error *err) {
         _cleanup_cjson_ cJSON *root = NULL;
         struct state_summary s = {};
-        const cJSON *counters, *fights, *pace;
+        const cJSON *fights;
         int r;
 
         r = json_parse_object(text, size, &root, err);
@@ -156,19 +171,10 @@ int state_parse(const char *text, size_t size, struct state_summary *ret, struct
                 s.fights[s.n_fights].pause_ms = get_number(f, "pause_ms");
                 s.n_fights++;
         }
-        pace = cJSON_GetObjectItemCaseSensitive(root, "api_pacing");
-        if (cJSON_IsObject(pace)) {
-                s.api_interval_sec = get_number(pace, "interval_seconds");
-                s.api_fleet = get_number(pace, "fleet");
-                s.api_used = get_number(pace, "token_used");
-                s.api_limit = get_number(pace, "token_limit");
-        }
-        counters = cJSON_GetObjectItemCaseSensitive(root, "counters");
-        if (cJSON_IsObject(counters)) {
-                s.reconciles = get_number(counters, "reconciles");
-                s.heals = get_number(counters, "heals");
-                s.heal_backoffs = get_number(counters, "heal_backoffs");
-                s.metadata_errors = get_number(counters, "metadata_errors");
+        for (size_t i = 0; i < ELEMENTSOF(summary_numbers); i++) {
+                const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, summary_numbers[i].object);
+                if (cJSON_IsObject(o))
+                        *(uint64_t *) ((char *) &s + summary_numbers[i].offset) = get_number(o, summary_numbers[i].key);
         }
         *ret = s;
         return 0;

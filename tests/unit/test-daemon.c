@@ -320,6 +320,39 @@ static void test_metrics_file(void **state) {
         unlink(path);
 }
 
+/* What the service writes, status reads back: the counters and the pacing among the rest. */
+static void test_state_round_trip(void **state) {
+        struct api_pace pace = { .interval = 300000000, .fleet = 12, .used = 2375, .limit = 5000 };
+        struct agent_state st = {
+                .pid = 812, .updated = 1795817741, .last_success = 1795817729, .source = "api", .pace = &pace,
+                .reconciles = 118, .heals = 2, .heal_backoffs = 3, .metadata_errors = 5,
+        };
+        struct state_summary sum = {};
+        struct error err = {0};
+        char path[] = "/tmp/vpr-state-XXXXXX";
+        int fd;
+        (void) state;
+
+        snprintf(st.status, sizeof st.status, "3 routes via 10.116.0.1 dev ens4");
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(state_write(path, &st), 0);
+        assert_int_equal(state_read(path, &sum, &err), 0);
+        unlink(path);
+        assert_int_equal(sum.pid, 812);
+        assert_int_equal(sum.last_success, 1795817729);
+        assert_string_equal(sum.status, "3 routes via 10.116.0.1 dev ens4");
+        assert_int_equal(sum.reconciles, 118);
+        assert_int_equal(sum.heals, 2);
+        assert_int_equal(sum.heal_backoffs, 3);
+        assert_int_equal(sum.metadata_errors, 5);
+        assert_int_equal(sum.api_interval_sec, 300);
+        assert_int_equal(sum.api_fleet, 12);
+        assert_int_equal(sum.api_used, 2375);
+        assert_int_equal(sum.api_limit, 5000);
+}
+
 int main(void) {
         struct unit_tests u = {};
 
@@ -331,5 +364,6 @@ int main(void) {
         UNIT_ADD(&u, test_withdrawal_guard);
         UNIT_ADD(&u, test_withdrawal_plan);
         UNIT_ADD(&u, test_metrics_file);
+        UNIT_ADD(&u, test_state_round_trip);
         return unit_run(&u, "daemon");
 }
