@@ -199,7 +199,7 @@ static void finish(struct http_transfer *t, CURLcode code) {
                 resp->error = 0;
         else if (t->too_large || code == CURLE_FILESIZE_EXCEEDED) {
                 resp->error = -EFBIG;
-                snprintf(resp->error_msg, sizeof resp->error_msg, "response is larger than %zu bytes", t->max_size);
+                snprintf(resp->err.msg, sizeof resp->err.msg, "response is larger than %zu bytes", t->max_size);
         } else {
                 const char *why = t->curl_err[0] ? t->curl_err : curl_easy_strerror(code);
                 switch (code) {
@@ -224,12 +224,12 @@ static void finish(struct http_transfer *t, CURLcode code) {
                         resp->error = -EPROTO;
                         break;
                 }
-                snprintf(resp->error_msg, sizeof resp->error_msg, "%s%s", code == CURLE_OPERATION_TIMEDOUT ? "timed out: " : "",
+                snprintf(resp->err.msg, sizeof resp->err.msg, "%s%s", code == CURLE_OPERATION_TIMEDOUT ? "timed out: " : "",
                          why);
                 /* curl's messages sometimes end in a newline */
-                size_t l = strlen(resp->error_msg);
-                while (l > 0 && (resp->error_msg[l - 1] == '\n' || resp->error_msg[l - 1] == '\r'))
-                        resp->error_msg[--l] = '\0';
+                size_t l = strlen(resp->err.msg);
+                while (l > 0 && (resp->err.msg[l - 1] == '\n' || resp->err.msg[l - 1] == '\r'))
+                        resp->err.msg[--l] = '\0';
         }
         if (resp->error != 0)
                 http_response_done(resp);
@@ -237,7 +237,7 @@ static void finish(struct http_transfer *t, CURLcode code) {
                 resp->body = strdup("");
                 if (!resp->body) {
                         resp->error = -ENOMEM;
-                        snprintf(resp->error_msg, sizeof resp->error_msg, "out of memory");
+                        snprintf(resp->err.msg, sizeof resp->err.msg, "out of memory");
                 }
         }
 

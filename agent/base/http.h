@@ -25,7 +25,7 @@ struct http_request {
 
 struct http_response {
         int error;                  /* 0 when an HTTP answer arrived (any status), else -errno */
-        char error_msg[ERROR_MAX]; /* why, in words, when error != 0 */
+        struct error err;           /* why, in words, when error != 0 */
         long status;
         char *body;                 /* NUL-terminated for convenience; size excludes the NUL */
         size_t size;

@@ -211,7 +211,7 @@ int command_doctor(const struct config *c, bool json) {
                 return EXIT_FAILED;
         r = reconcile_prepare_full(&rc, nl, c, &peers);
         if (r < 0) {
-                log_error("%s", rc.error_msg);
+                log_error("%s", rc.err.msg);
                 return EXIT_FAILED;
         }
         if (doctor_gather(nl, c, &rc, &d) < 0)

@@ -120,7 +120,7 @@ static void print_text(FILE *f, const struct config *c, const struct reconcile *
         if (daemon)
                 print_daemon(f, daemon);
         if (rc->error < 0)
-                fprintf(f, "Error:       %s\n", rc->error_msg);
+                fprintf(f, "Error:       %s\n", rc->err.msg);
         if (rc->have_plan) {
                 const struct plan *p = &rc->plan;
                 if (in_sync(rc))
@@ -258,7 +258,7 @@ static int print_json(FILE *f, const struct config *c, const struct reconcile *r
                 cJSON_AddNullToObject(root, "daemon");
         cJSON_AddBoolToObject(root, "in_sync", in_sync(rc));
         if (rc->error < 0)
-                cJSON_AddStringToObject(root, "error", rc->error_msg);
+                cJSON_AddStringToObject(root, "error", rc->err.msg);
         else
                 cJSON_AddNullToObject(root, "error");
 
@@ -308,7 +308,7 @@ int command_status(const struct config *c, bool json) {
         if (r < 0) {
                 /* Still show what is installed: that is what an operator needs most when the
                  * metadata service is down. */
-                log_error("%s", rc.error_msg);
+                log_error("%s", rc.err.msg);
                 (void) kernel_route_list(nl, KERNEL_LIST_FAST, c->table, c->protocol, 0, &none, &rc.own, &foreign);
                 rc.have_plan = false;
                 ret = EXIT_FAILED;

@@ -131,7 +131,7 @@ struct pass {
         int exit;               /* EXIT_* */
         bool api_transient;     /* the API round failed in a way that may pass by itself */
         uint64_t retry_after;   /* CLOCK_MONOTONIC; 0: no word from the API */
-        char error[600];        /* why the pass failed before changing anything, not logged yet */
+        struct error error;     /* why the pass failed before changing anything, not logged yet */
 };
 
 /* One sync: metadata, the API with source = api, plan, apply or print. */
@@ -151,7 +151,7 @@ static void sync_pass(const struct config *c, const struct sync_options *o, cons
         if (r < 0) {
                 ret->api_transient = rc.api_failed && api_error_is_transient(r);
                 ret->retry_after = rc.api_retry_after;
-                snprintf(ret->error, sizeof ret->error, "%s; nothing changed", rc.error_msg);
+                error_set(&ret->error, "%.*s; nothing changed", ERROR_MAX - 20, rc.err.msg);
                 return;
         }
         log_info("%s", reconcile_nic_line(&rc, c, nic, sizeof nic));
@@ -165,7 +165,7 @@ static void sync_pass(const struct config *c, const struct sync_options *o, cons
 
         r = reconcile_plan(&rc, nl, c, o->dry_run ? KERNEL_LIST_FULL : KERNEL_LIST_FAST);
         if (r < 0) {
-                log_error("%s; nothing changed", rc.error_msg);
+                log_error("%s; nothing changed", rc.err.msg);
                 return;
         }
         if (o->dry_run) {
@@ -189,7 +189,7 @@ static void sync_pass(const struct config *c, const struct sync_options *o, cons
         log_timings(&rc);
         reconcile_log_conflicts(&rc);
         if (r < 0) {
-                log_error("%s", rc.error_msg);
+                log_error("%s", rc.err.msg);
                 return;
         }
         reconcile_routes_summary(&rc.plan, rc.desired.n, &rc.md, c, rc.link.ifname, summary, sizeof summary);
@@ -235,8 +235,8 @@ int command_sync(const struct config *c, const struct sync_options *o, const str
                 sync_pass(c, o, hooks, &peers, &pass);
                 now = now_usec_monotonic();
                 if (pass.exit == EXIT_FAILED && !(wait && pass.api_transient)) {
-                        if (pass.error[0])
-                                log_error("%s", pass.error);
+                        if (pass.error.msg[0])
+                                log_error("%s", pass.error.msg);
                         return pass.exit;
                 }
                 if (!wait || (pass.exit != EXIT_FAILED && peers.n_waiting == 0)) {
@@ -251,7 +251,7 @@ int command_sync(const struct config *c, const struct sync_options *o, const str
                 if (now >= deadline || pass.retry_after > deadline) {
                         format_timespan(o->wait_usec, false, took);
                         if (pass.exit == EXIT_FAILED)
-                                log_error("%s; gave up after waiting %s%s", pass.error, took,
+                                log_error("%s; gave up after waiting %s%s", pass.error.msg, took,
                                           pass.retry_after > deadline ? " (the API asks to wait longer than that)" : "");
                         else
                                 log_error("Still PROVISIONING after %s: %s; their routes come once they are ACTIVE (sync "
@@ -262,7 +262,7 @@ int command_sync(const struct config *c, const struct sync_options *o, const str
                 if (next > deadline)
                         next = deadline; /* a last look when the time runs out */
                 if (pass.exit == EXIT_FAILED)
-                        log_warning("%s; asking again in %llu s", pass.error,
+                        log_warning("%s; asking again in %llu s", pass.error.msg,
                                     (unsigned long long) (usec_until(next, now) / 1000000ULL));
                 else
                         log_info("Waiting for %s to become ACTIVE; asking again in %llu s",

@@ -145,11 +145,11 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
         r = reconcile_find_link(&rc, d->nl, d->config);
         if (r == -ENODEV) {
                 d->rt.have_link = false;
-                set_waiting(d, rc.error_msg);
+                set_waiting(d, rc.err.msg);
                 return 0;
         }
         if (r < 0) {
-                log_error("%s", rc.error_msg);
+                log_error("%s", rc.err.msg);
                 return r;
         }
         d->rt.link = rc.link;
@@ -165,7 +165,7 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
         if (d->config->source == SOURCE_API) {
                 r = reconcile_use_peers(&rc, d->nl, d->config, &d->src.peers, d->rt.peers_seen != d->src.peers_generation);
                 if (r < 0) {
-                        log_error("%s", rc.error_msg);
+                        log_error("%s", rc.err.msg);
                         return r;
                 }
                 d->rt.peers_seen = d->src.peers_generation;
@@ -175,7 +175,7 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
         r = reconcile_plan(&rc, d->nl, d->config, KERNEL_LIST_FAST);
         log_notes(d, &rc);
         if (r < 0) {
-                log_error("%s", rc.error_msg);
+                log_error("%s", rc.err.msg);
                 return r;
         }
         hold_withdrawal(d, &rc, trigger);
@@ -189,7 +189,7 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
         if (!plan_conflicts_equal(&rc.plan, &d->rt.plan))
                 reconcile_log_conflicts(&rc);
         if (r < 0 && !quiet)
-                log_error("%s", rc.error_msg);
+                log_error("%s", rc.err.msg);
         d->rt.last_failed = r < 0;
 
         if (rc.applied_any || !d->rt.in_sync_since)

@@ -127,14 +127,14 @@ static void api_failed(struct daemon *d, int error, const char *msg) {
         daemon_publish(d);
 }
 
-static void on_api_done(int error, const char *msg, struct api_peers *peers, void *userdata) {
+static void on_api_done(int error, const struct error *err, struct api_peers *peers, void *userdata) {
         struct daemon *d = userdata;
         bool first = !d->src.have_api;
         uint64_t every;
         char ago[32];
 
         if (error < 0) {
-                api_failed(d, error, msg);
+                api_failed(d, error, err->msg);
                 return;
         }
         if (d->src.api_failures > 0)
@@ -255,7 +255,7 @@ static void on_fetch_done(struct http_response *resp, void *userdata) {
 
         r = reconcile_parse(&rc, d->config, resp->body, resp->size);
         if (r < 0) {
-                metadata_failed(d, rc.error_msg, true);
+                metadata_failed(d, rc.err.msg, true);
                 goto done;
         }
         free(d->src.body);

@@ -22,7 +22,7 @@ int reconcile_fail(struct reconcile *rc, int error, const char *fmt, ...) {
 
         rc->error = error < 0 ? error : -EIO;
         va_start(ap, fmt);
-        vsnprintf(rc->error_msg, sizeof rc->error_msg, fmt, ap);
+        vsnprintf(rc->err.msg, sizeof rc->err.msg, fmt, ap);
         va_end(ap);
         return rc->error;
 }

@@ -43,7 +43,7 @@ struct reconcile {
         bool applied_any;
 
         int error;
-        char error_msg[512];
+        struct error err;
         /* The API round failed (error says how), and the time before which the API must not
          * be asked again (a 429's Retry-After; CLOCK_MONOTONIC), 0 when it said nothing. */
         bool api_failed;

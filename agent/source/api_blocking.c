@@ -9,12 +9,12 @@ struct blocking_round {
         struct api_peers *ret;
 };
 
-static void blocking_done(int error, const char *msg, struct api_peers *peers, void *userdata) {
+static void blocking_done(int error, const struct error *err, struct api_peers *peers, void *userdata) {
         struct blocking_round *b = userdata;
 
         b->error = error;
         if (error < 0)
-                error_set(b->err, "%s", msg);
+                error_set(b->err, "%s", err->msg);
         else {
                 *b->ret = *peers;
                 *peers = (struct api_peers) {};

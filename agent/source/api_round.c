@@ -111,26 +111,26 @@ void api_round_cancel(struct api_client *a) {
         round_reset(a);
 }
 
-/* Ends the round: with a result on success, with msg on failure. */
-static void round_finish(struct api_client *a, int error, const char *msg, struct api_peers *peers) {
+/* Ends the round: with a result on success, with err on failure. */
+static void round_finish(struct api_client *a, int error, const struct error *err, struct api_peers *peers) {
         api_done_fn done = a->done;
         void *userdata = a->userdata;
 
         if (a->requests > 0)
                 a->rate.last_round_requests = a->requests;
         round_reset(a);
-        done(error, msg, peers, userdata);
+        done(error, err, peers, userdata);
 }
 
 static void round_fail(struct api_client *a, int error, const char *fmt, ...) _printf_(3, 4);
 static void round_fail(struct api_client *a, int error, const char *fmt, ...) {
-        char msg[ERROR_MAX];
+        struct error err;
         va_list ap;
 
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
+        vsnprintf(err.msg, sizeof err.msg, fmt, ap);
         va_end(ap);
-        round_finish(a, error < 0 ? error : -EIO, msg, NULL);
+        round_finish(a, error < 0 ? error : -EIO, &err, NULL);
 }
 
 struct request_ctx {
@@ -426,7 +426,7 @@ static void on_response(struct http_response *resp, void *userdata) {
         if (stale)
                 return;
         if (resp->error < 0) {
-                round_fail(a, resp->error, "API: could not fetch %s: %s", a->url, resp->error_msg);
+                round_fail(a, resp->error, "API: could not fetch %s: %s", a->url, resp->err.msg);
                 return;
         }
         until = api_rate_read(&a->rate, resp);

@@ -16,9 +16,9 @@
 
 struct api_client;
 
-/* error < 0: msg says why (never the token) and peers is NULL. Otherwise peers is the complete,
+/* error < 0: err says why (never the token) and peers is NULL. Otherwise peers is the complete,
  * successful answer; the callee may take it over (move it out). */
-typedef void (*api_done_fn)(int error, const char *msg, struct api_peers *peers, void *userdata);
+typedef void (*api_done_fn)(int error, const struct error *err, struct api_peers *peers, void *userdata);
 
 int api_client_new(struct http_client *http, struct api_client **ret);
 void api_client_free(struct api_client *a);

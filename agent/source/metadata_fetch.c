@@ -13,7 +13,7 @@ void metadata_fetch_request(const struct config *c, struct http_request *ret) {
 
 int metadata_fetch_check(const struct config *c, const struct http_response *resp, struct error *err) {
         if (resp->error < 0) {
-                error_set(err, "could not fetch %s: %s", c->metadata_url, resp->error_msg);
+                error_set(err, "could not fetch %s: %s", c->metadata_url, resp->err.msg);
                 return resp->error;
         }
         if (resp->status != 200) {
