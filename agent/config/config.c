@@ -1,19 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Configuration file parsing and validation. Every error names where, the key and the value. */
-#include <ctype.h>
+/* Loading a configuration: a file's lines through the table of keys (config_keys.c), routes_file,
+ * the checks that span keys, the fingerprint. Every error names where, the key and the value. */
 #include <sys/stat.h>
 
 #include "config.h"
 #include "config_lexer.h"
 #include "config_token.h"
 #include "url.h"
-
-const char *table_to_string(uint32_t table, char buf[static 12]) {
-        if (table == ROUTE_TABLE_MAIN)
-                return "main";
-        snprintf(buf, 12, "%u", table);
-        return buf;
-}
 
 int config_parse_cidr(const char *word, struct cidr *ret, struct error *err) {
         struct cidr cd;

@@ -465,3 +465,10 @@ const char *peering_flag_to_string(enum peering_flag f) {
 const char *route_source_to_string(enum route_source s) {
         return source_words[s];
 }
+
+const char *table_to_string(uint32_t table, char buf[static 12]) {
+        if (table == ROUTE_TABLE_MAIN)
+                return "main";
+        snprintf(buf, 12, "%u", table);
+        return buf;
+}

@@ -15,10 +15,6 @@
 #include "instance.h"
 #include "log.h"
 
-uint64_t daemon_now_sec(void) {
-        return now_usec_realtime() / 1000000ULL;
-}
-
 static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct daemon *d = userdata;
 

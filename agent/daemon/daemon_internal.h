@@ -120,7 +120,9 @@ struct daemon {
 };
 
 /* Unix seconds, for what the state file and STATUS= show; durations use CLOCK_MONOTONIC. */
-uint64_t daemon_now_sec(void);
+static inline uint64_t daemon_now_sec(void) {
+        return now_usec_realtime() / USEC_PER_SEC;
+}
 /* Seconds from since to now, both CLOCK_MONOTONIC usec; 0 when since is later. */
 static inline uint64_t daemon_elapsed_sec(uint64_t since, uint64_t now) {
         return usec_until(now, since) / 1000000ULL;
