@@ -41,7 +41,7 @@ struct agent_state {
         uint64_t heals;
         uint64_t heal_backoffs;
         uint64_t metadata_errors;
-        const uint64_t *api_errors;        /* _API_ERROR_KIND_MAX counters (api_fetch.h), may be NULL */
+        const uint64_t *api_errors;        /* _API_ERROR_KIND_MAX counters (api_round.h), may be NULL */
         uint64_t fetch_duration_usec;
         uint64_t poll_cpu_usec;            /* CPU the last poll spent after its HTTP exchange */
 };

@@ -17,7 +17,7 @@ heal_rounds() {
         for _ in $(seq "$n"); do
                 ip -n "$DR" route del 10.0.0.0/8 proto 241 2>/dev/null
                 wait_for 5 has_10 || return 1
-                sleep 0.1 # back in place long enough that the next removal is no fight (agent/core/fight.h)
+                sleep 0.1 # back in place long enough that the next removal is no fight (agent/core/heal_backoff.h)
         done
 }
 own3() {

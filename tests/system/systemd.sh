@@ -6,8 +6,8 @@
 # CAP_NET_ADMIN alone and not as root, installs working routes, is restarted by systemd after
 # SIGKILL and by an upgrade with every route in place throughout, keeps routes on stop, polls at
 # once on reload, refuses a reload of a broken config visibly, keeps its owner record in its
-# StateDirectory, serves metrics to node_exporter as the README says, logs structured fields
-# to the journal, and follows the API with the token handed over as the README says.
+# StateDirectory, serves metrics to node_exporter as vpc-peer-routes(8) says, logs structured fields
+# to the journal, and follows the API with the token handed over as the README and vpc-peer-routes(8) say.
 #
 # The Debian root is cached outside the checkout (tests/lib/nspawn.sh); each run boots a copy of
 # it, removed at the end.
