@@ -3,6 +3,7 @@
  * the n newest, oldest first. A zeroed struct ring is an empty ring. */
 #pragma once
 
+#include <assert.h>
 #include <stddef.h>
 
 struct ring {
@@ -12,6 +13,7 @@ struct ring {
 
 /* The slot of the i-th oldest item (i < n). */
 static inline size_t ring_slot(const struct ring *r, size_t cap, size_t i) {
+        assert(cap > 0);
         return (r->head + i) % cap;
 }
 
@@ -19,6 +21,7 @@ static inline size_t ring_slot(const struct ring *r, size_t cap, size_t i) {
 static inline size_t ring_push(struct ring *r, size_t cap) {
         size_t i;
 
+        assert(cap > 0);
         if (r->n < cap)
                 return ring_slot(r, cap, r->n++);
         i = r->head;
@@ -28,6 +31,7 @@ static inline size_t ring_push(struct ring *r, size_t cap) {
 
 /* Forgets the oldest item (n > 0). */
 static inline void ring_drop_oldest(struct ring *r, size_t cap) {
+        assert(cap > 0);
         r->head = (r->head + 1) % cap;
         r->n--;
 }

@@ -78,7 +78,7 @@ int config_parse_text(struct config *c, const char *text, size_t size, const cha
 
         while (config_key_name(n))
                 n++;
-        seen = calloc(n, sizeof *seen);
+        seen = calloc(MAX(n, 1u), sizeof *seen);
         if (!seen)
                 return -ENOMEM;
         struct config_parse_state st = { .c = c, .path = path, .err = err, .seen = seen };

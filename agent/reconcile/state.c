@@ -226,7 +226,8 @@ static double m_poll_cpu(const struct agent_state *s) {
         return (double) s->poll_cpu_usec / 1e6;
 }
 static double m_api_interval(const struct agent_state *s) {
-        return (double) (s->pace->interval / USEC_PER_SEC);
+        uint64_t seconds = s->pace->interval / USEC_PER_SEC; /* whole seconds, as before */
+        return (double) seconds;
 }
 static double m_api_fleet(const struct agent_state *s) {
         return s->pace->fleet;
@@ -248,33 +249,55 @@ static const struct metric {
         const char *name;
         const char *type;
         const char *help;
-        int decimals;               /* of the value */
         double (*value)(const struct agent_state *s); /* NULL: by kind of API failure */
+        int decimals;               /* of the value */
         enum metric_needs needs;
 } metrics[] = {
-        { "routes_desired", "gauge", "Routes the agent wants in place.", 0, m_desired, NEEDS_NOTHING },
-        { "routes_installed", "gauge", "Routes of the agent's protocol in the kernel.", 0, m_installed, NEEDS_NOTHING },
-        { "conflicts", "gauge", "Desired destinations held by another program's route.", 0, m_conflicts, NEEDS_NOTHING },
-        { "reconciles_total", "counter", "Reconciles run (polls and heals).", 0, m_reconciles, NEEDS_NOTHING },
-        { "heals_total", "counter", "Reconciles, triggered by a kernel event, that changed routes.", 0, m_heals,
-          NEEDS_NOTHING },
-        { "heal_backoffs_total", "counter", "Re-adds postponed: another program kept removing the route.", 0,
-          m_heal_backoffs, NEEDS_NOTHING },
-        { "metadata_errors_total", "counter", "Failed metadata fetches or documents.", 0, m_metadata_errors,
-          NEEDS_NOTHING },
-        { "last_success_timestamp_seconds", "gauge", "Unix time of the last complete reconcile.", 0, m_last_success,
-          NEEDS_NOTHING },
-        { "fetch_duration_seconds", "gauge", "Duration of the last metadata fetch.", 6, m_fetch_duration, NEEDS_NOTHING },
-        { "poll_cpu_seconds", "gauge", "CPU time the last poll spent after its HTTP exchange.", 6, m_poll_cpu,
-          NEEDS_NOTHING },
-        { "api_errors_total", "counter", "Failed API rounds, by kind.", 0, NULL, NEEDS_API_ERRORS },
-        { "api_interval_seconds", "gauge", "Time between API rounds, stretched when a fleet shares the token.", 0,
-          m_api_interval, NEEDS_PACE },
-        { "api_fleet_estimate", "gauge", "Agents like this one the token's use suggests (1 alone).", 1, m_api_fleet,
-          NEEDS_PACE },
-        { "api_token_used", "gauge", "Requests of the token in the API's window (ratelimit-limit minus ratelimit-remaining).",
-          0, m_api_used, NEEDS_PACE },
-        { "api_token_limit", "gauge", "The token's limit in that window (ratelimit-limit).", 0, m_api_limit, NEEDS_PACE },
+        { "routes_desired", "gauge",
+          "Routes the agent wants in place.",
+          m_desired, 0, NEEDS_NOTHING },
+        { "routes_installed", "gauge",
+          "Routes of the agent's protocol in the kernel.",
+          m_installed, 0, NEEDS_NOTHING },
+        { "conflicts", "gauge",
+          "Desired destinations held by another program's route.",
+          m_conflicts, 0, NEEDS_NOTHING },
+        { "reconciles_total", "counter",
+          "Reconciles run (polls and heals).",
+          m_reconciles, 0, NEEDS_NOTHING },
+        { "heals_total", "counter",
+          "Reconciles, triggered by a kernel event, that changed routes.",
+          m_heals, 0, NEEDS_NOTHING },
+        { "heal_backoffs_total", "counter",
+          "Re-adds postponed: another program kept removing the route.",
+          m_heal_backoffs, 0, NEEDS_NOTHING },
+        { "metadata_errors_total", "counter",
+          "Failed metadata fetches or documents.",
+          m_metadata_errors, 0, NEEDS_NOTHING },
+        { "last_success_timestamp_seconds", "gauge",
+          "Unix time of the last complete reconcile.",
+          m_last_success, 0, NEEDS_NOTHING },
+        { "fetch_duration_seconds", "gauge",
+          "Duration of the last metadata fetch.",
+          m_fetch_duration, 6, NEEDS_NOTHING },
+        { "poll_cpu_seconds", "gauge",
+          "CPU time the last poll spent after its HTTP exchange.",
+          m_poll_cpu, 6, NEEDS_NOTHING },
+        { "api_errors_total", "counter",
+          "Failed API rounds, by kind.",
+          NULL, 0, NEEDS_API_ERRORS },
+        { "api_interval_seconds", "gauge",
+          "Time between API rounds, stretched when a fleet shares the token.",
+          m_api_interval, 0, NEEDS_PACE },
+        { "api_fleet_estimate", "gauge",
+          "Agents like this one the token's use suggests (1 alone).",
+          m_api_fleet, 1, NEEDS_PACE },
+        { "api_token_used", "gauge",
+          "Requests of the token in the API's window (ratelimit-limit minus ratelimit-remaining).",
+          m_api_used, 0, NEEDS_PACE },
+        { "api_token_limit", "gauge",
+          "The token's limit in that window (ratelimit-limit).",
+          m_api_limit, 0, NEEDS_PACE },
 };
 
 const char *metric_name(size_t i) {
@@ -287,7 +310,7 @@ static void metric_write(FILE *f, const struct metric *m, const struct agent_sta
                 fprintf(f, METRIC_PREFIX "%s %.*f\n", m->name, m->decimals, m->value(s));
                 return;
         }
-        for (size_t k = 0; k < _API_ERROR_KIND_MAX; k++)
+        for (size_t k = 0; s->api_errors && k < _API_ERROR_KIND_MAX; k++)
                 fprintf(f, METRIC_PREFIX "%s{kind=\"%s\"} %llu\n", m->name, api_error_kind_to_string(k),
                         (unsigned long long) s->api_errors[k]);
 }
