@@ -23,6 +23,20 @@ static int flush_one(struct kernel_ctx *nl, uint8_t protocol, uint32_t table, st
         return 0;
 }
 
+/* Egress first (its rule that switches it), so that the droplet never loses its way out. */
+static int flush_egress(struct kernel_ctx *nl, uint8_t protocol, struct apply_result *res) {
+        size_t removed = 0;
+        int r;
+
+        r = reconcile_egress_remove(nl, protocol, &removed);
+        if (removed > 0 || r < 0)
+                log_info("Flushed %zu egress rule%s and route%s of protocol %u%s", removed, removed == 1 ? "" : "s",
+                         removed == 1 ? "" : "s", protocol, r < 0 ? "; some could not be deleted" : "");
+        res->ok += removed;
+        res->failed += r < 0;
+        return r == -EIO ? 0 : r;
+}
+
 int command_flush(const struct config *c) {
         _cleanup_kernel_ struct kernel_ctx *nl = NULL;
         struct apply_result res = {};
@@ -44,7 +58,9 @@ int command_flush(const struct config *c) {
                 return EXIT_FAILED;
         if (command_require_net_admin("flush") < 0)
                 return EXIT_FAILED;
-        r = flush_one(nl, c->protocol, c->table, &res);
+        r = flush_egress(nl, c->protocol, &res);
+        if (r >= 0)
+                r = flush_one(nl, c->protocol, c->table, &res);
         /* Routes still under the protocol or table own routes carried before a config change. */
         (void) reconcile_load_owner(&rc, c, true);
         if (r >= 0 && rc.have_previous && !owner_equal(&rc.previous, &now))

@@ -100,11 +100,16 @@ static int print_plan_json(FILE *f, const struct config *c, const struct reconci
         return json_print_free(f, root);
 }
 
-static void print_plan(FILE *f, const struct plan *p) {
+static void print_plan(FILE *f, const struct plan *p, const struct reconcile *rc) {
         char buf[PLAN_ACTION_STRLEN];
 
         for (size_t i = 0; i < p->n; i++)
                 fprintf(f, "%s\n", plan_action_to_string(&p->actions[i], buf, sizeof buf));
+        if (rc->egress_plan.n > 0 || !rc->egress_off_reason || !streq(rc->egress_off_reason, "nat_gateway = off")) {
+                fprintf(f, "egress: %s\n", rc->egress_off_reason ? rc->egress_off_reason : "via the NAT gateway");
+                for (size_t i = 0; i < rc->egress_plan.n; i++)
+                        fprintf(f, "%s\n", egress_op_to_string(&rc->egress_plan.ops[i], buf, sizeof buf));
+        }
         fprintf(f, "%zu to add, %zu to replace, %zu to delete, %zu unchanged, %zu present (other owner), %zu conflict%s\n",
                 p->count[PLAN_ADD], p->count[PLAN_REPLACE], p->count[PLAN_DELETE], p->count[PLAN_KEEP],
                 p->count[PLAN_FOREIGN_EQUAL], p->count[PLAN_CONFLICT], p->count[PLAN_CONFLICT] == 1 ? "" : "s");
@@ -166,11 +171,13 @@ static void sync_pass(const struct config *c, const struct sync_options *o, cons
         r = reconcile_plan(&rc, nl, c, o->dry_run ? KERNEL_LIST_FULL : KERNEL_LIST_FAST);
         if (r < 0) {
                 log_error("%s; nothing changed", rc.err.msg);
+                if (rc.usage_error)
+                        ret->exit = EXIT_USAGE;
                 return;
         }
         if (o->dry_run) {
                 if (!o->json)
-                        print_plan(stdout, &rc.plan);
+                        print_plan(stdout, &rc.plan, &rc);
                 else if (print_plan_json(stdout, c, &rc, peers) < 0) {
                         log_oom();
                         return;
@@ -178,7 +185,7 @@ static void sync_pass(const struct config *c, const struct sync_options *o, cons
                 ret->exit = rc.plan.count[PLAN_CONFLICT] > 0 ? EXIT_CONFLICT : EXIT_OK;
                 return;
         }
-        if (plan_has_changes(&rc.plan) && command_require_net_admin("sync") < 0)
+        if ((plan_has_changes(&rc.plan) || rc.egress_plan.changes) && command_require_net_admin("sync") < 0)
                 return;
         if (hooks && hooks->before_apply)
                 hooks->before_apply(nl, hooks->userdata);

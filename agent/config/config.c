@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "egress.h"
 #include "config_lexer.h"
 #include "config_token.h"
 #include "url.h"
@@ -198,6 +199,12 @@ int config_finalize(struct config *c, struct error *err) {
                 error_set(err, "%s: %zu routes exceed max_routes = %llu; refusing the whole set", where,
                          c->n_routes, (unsigned long long) c->max_routes);
                 return -E2BIG;
+        }
+
+        if (c->nat_gateway.mode != NAT_OFF && c->table == EGRESS_TABLE) {
+                error_set(err, "%s: table = %u is the table nat_gateway keeps egress in; choose another", strna(c->path),
+                          EGRESS_TABLE);
+                return -EINVAL;
         }
 
         if (c->source == SOURCE_API) {

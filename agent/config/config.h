@@ -28,6 +28,18 @@ enum route_source {
         SOURCE_API,
 };
 
+/* nat_gateway: egress through a VPC NAT gateway (core/egress.h). */
+enum nat_mode {
+        NAT_OFF,
+        NAT_VPC,            /* via the VPC gateway, which forwards to the VPC's default NAT gateway */
+        NAT_ADDRESS,        /* via that NAT gateway's address in the VPC */
+};
+
+struct nat_setting {
+        enum nat_mode mode;
+        uint32_t address;   /* NAT_ADDRESS */
+};
+
 struct config {
         enum route_source source;
         char *metadata_url;
@@ -46,6 +58,7 @@ struct config {
         enum peering_flag peering_flag;
         bool allow_non_private;
         uint64_t max_routes;
+        struct nat_setting nat_gateway;
 
         /* source = api */
         char *api_url;

@@ -269,6 +269,34 @@ static bool print_protocol(const struct config *c, const struct config_key *k, c
 }
 static const struct config_type type_protocol = { parse_protocol, print_protocol, NULL };
 
+/* "off", "vpc" or the address of a NAT gateway in the VPC (checked against the private subnet
+ * at each use, as gateway is). */
+static int parse_nat(struct config *c, const struct config_key *k, void *field, const char *v, struct error *err) {
+        struct nat_setting *n = field;
+        uint32_t a;
+        (void) c, (void) k;
+        if (streq(v, "off") || streq(v, "vpc")) {
+                *n = (struct nat_setting) { .mode = streq(v, "off") ? NAT_OFF : NAT_VPC };
+                return 0;
+        }
+        if (ipv4_parse(v, &a) < 0 || a == 0) {
+                error_set(err, "must be \"off\", \"vpc\" or the NAT gateway's IPv4 address in the VPC (e.g. 10.116.0.7)");
+                return -EINVAL;
+        }
+        *n = (struct nat_setting) { .mode = NAT_ADDRESS, .address = a };
+        return 0;
+}
+
+static bool print_nat(const struct config *c, const struct config_key *k, const void *field, FILE *f) {
+        const struct nat_setting *n = field;
+        char a[IPV4_STRLEN];
+        (void) c;
+        fprintf(f, "%s = %s\n", k->name,
+                n->mode == NAT_OFF ? "off" : n->mode == NAT_VPC ? "vpc" : ipv4_to_string(n->address, a));
+        return true;
+}
+static const struct config_type type_nat = { parse_nat, print_nat, NULL };
+
 /* "50%" or "50" */
 static int parse_percent(struct config *c, const struct config_key *k, void *field, const char *v, struct error *err) {
         size_t digits = strcspn(v, "%");
@@ -365,6 +393,7 @@ static const struct config_key keys[] = {
         KEY("peering_flag", type_word, peering_flag, "honor", .words = peering_flag_words),
         KEY("allow_non_private", type_bool, allow_non_private, "no"),
         KEY("max_routes", type_u64, max_routes, "256", .min = 1, .max = 1000000),
+        KEY("nat_gateway", type_nat, nat_gateway, "off"),
         KEY("interval", type_duration, interval_usec, "30s", .min = SEC, .max = 86400 * SEC),
         KEY("state_file", type_path, state_file, STATE_FILE_DEFAULT),
         KEY("owner_file", type_path, owner_file, OWNER_FILE_DEFAULT),

@@ -329,6 +329,14 @@ void daemon_on_kernel_event(const struct kernel_event *ev, void *userdata) {
                 if (ev->route.table == d->config->table &&
                     (ev->route.protocol == d->config->protocol || desired_has_prefix(&d->rt.desired, &ev->route)))
                         schedule_heal(d, ev->removed ? "route removed" : "route added or changed");
+                /* The egress table is the agent's alone: any change in it. */
+                else if (ev->route.table == EGRESS_TABLE && d->config->nat_gateway.mode != NAT_OFF)
+                        schedule_heal(d, ev->removed ? "egress route removed" : "egress route added or changed");
+                break;
+        case KERNEL_EVENT_RULE:
+                /* A rule of the agent's (a network manager's restart removes foreign rules). */
+                if (ev->rule.protocol == d->config->protocol)
+                        schedule_heal(d, ev->removed ? "rule removed" : "rule added");
                 break;
         case KERNEL_EVENT_LINK:
                 if ((d->rt.have_link && ev->ifindex == d->rt.link.ifindex) ||

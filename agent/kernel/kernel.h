@@ -5,6 +5,7 @@
  * event monitor (kernel_monitor.c). Only project types cross this header; libnl stays in those. */
 #pragma once
 
+#include "egress.h"
 #include "plan.h"
 #include "route.h"
 
@@ -107,8 +108,18 @@ struct kernel_rule {
         bool invert;            /* "not" */
         bool selective;         /* matches some packets only: fwmark, oif, uid, tos, ports, iif other than lo */
         int32_t suppress_prefixlen; /* -1 when not set */
+        uint8_t protocol;       /* FRA_PROTOCOL, 0 when absent */
 };
+
+/* ---- rules (kernel_rule.c) ---- */
+
+/* Every IPv4 rule. */
 int kernel_rule_dump(struct kernel_ctx *nl, struct kernel_rule **ret, size_t *ret_n);
+/* The IPv4 rules that carry protocol (FRA_PROTOCOL) and look up a table. */
+int kernel_rule_list_own(struct kernel_ctx *nl, uint8_t protocol, struct egress_rule **ret, size_t *ret_n);
+/* Adds (refused when an equal rule exists) or deletes r, naming its protocol; logs one line.
+ * A rule already gone counts as deleted. */
+int kernel_rule_change(struct kernel_ctx *nl, const struct egress_rule *r, bool add);
 
 /* NUD_* of address on ifindex in the neighbour table; 0 when the kernel has no entry. */
 int kernel_neigh_state(struct kernel_ctx *nl, int ifindex, uint32_t address, uint16_t *ret_state);
@@ -119,6 +130,7 @@ enum kernel_event_kind {
         KERNEL_EVENT_ROUTE,
         KERNEL_EVENT_LINK,
         KERNEL_EVENT_ADDRESS,
+        KERNEL_EVENT_RULE,     /* an IPv4 policy rule */
         KERNEL_EVENT_OVERFLOW, /* the kernel dropped events (ENOBUFS): re-read everything */
 };
 
@@ -130,12 +142,13 @@ struct kernel_event {
         struct link_info link; /* LINK: ifindex, name, MAC, up */
         int ifindex;           /* ADDRESS, LINK */
         uint32_t address;      /* ADDRESS (IPv4) */
+        struct kernel_rule rule; /* RULE */
 };
 
 struct kernel_monitor;
 typedef void (*kernel_event_fn)(const struct kernel_event *ev, void *userdata);
 
-/* Subscribes to link, IPv4 address and IPv4 route events on the event loop. Events caused by
+/* Subscribes to link, IPv4 address, IPv4 route and IPv4 rule events on the event loop. Events caused by
  * requests sent on requests (our own changes) are flagged self. When the socket fails, it is
  * closed, opened again (retried every second) and an OVERFLOW event asks for a full re-read. */
 struct sd_event;

@@ -53,6 +53,10 @@ int kernel_recv_batch(struct kernel_ctx *nl, int (*fn)(struct nlmsghdr *hdr, voi
  * interrupted (what it walked changed midway: ask again). */
 int kernel_request(struct kernel_ctx *nl, struct nl_msg *msg, int (*fn)(struct nlmsghdr *hdr, void *userdata), void *userdata);
 
+/* One dump of type with hdr (hdrlen bytes) as its request header, through kernel_request. */
+int kernel_dump(struct kernel_ctx *nl, int type, const void *hdr, size_t hdrlen, int (*fn)(struct nlmsghdr *, void *),
+                void *userdata);
+
 /* Does hdr end the answer to a request? 0: no; 1: yes (NLMSG_DONE, an acknowledgement); or the
  * -errno the kernel ended it with (NLMSG_ERROR, or NLMSG_DONE after a dump that failed). */
 int kernel_answer_end(struct nlmsghdr *hdr);
@@ -69,6 +73,8 @@ int kernel_collect_acks(struct kernel_ctx *nl, uint32_t first, uint32_t last,
  * (not IPv4, cloned, local or broadcast...). Unicast routes, and those that end traffic
  * (blackhole, unreachable, prohibit; route.type says which). */
 int kernel_route_parse(struct nlmsghdr *hdr, struct route *ret);
+/* Parses one IPv4 RTM_NEWRULE or RTM_DELRULE; -EINVAL for anything else. */
+int kernel_rule_parse(struct nlmsghdr *hdr, struct kernel_rule *ret);
 
 static inline void nlmsg_freep(struct nl_msg **m) {
         if (*m)

@@ -67,7 +67,7 @@ static int parse_address(struct nlmsghdr *hdr, struct kernel_event *ev) {
 static void dispatch(struct kernel_monitor *m, struct nlmsghdr *hdr) {
         struct kernel_event ev = {
                 .removed = hdr->nlmsg_type == RTM_DELROUTE || hdr->nlmsg_type == RTM_DELLINK ||
-                           hdr->nlmsg_type == RTM_DELADDR,
+                           hdr->nlmsg_type == RTM_DELADDR || hdr->nlmsg_type == RTM_DELRULE,
                 .self = m->self_port != 0 && hdr->nlmsg_pid == m->self_port,
         };
         int r;
@@ -85,6 +85,11 @@ static void dispatch(struct kernel_monitor *m, struct nlmsghdr *hdr) {
         case RTM_NEWADDR:
         case RTM_DELADDR:
                 r = parse_address(hdr, &ev);
+                break;
+        case RTM_NEWRULE:
+        case RTM_DELRULE:
+                ev.kind = KERNEL_EVENT_RULE;
+                r = kernel_rule_parse(hdr, &ev.rule);
                 break;
         default:
                 return;
@@ -182,7 +187,7 @@ static int monitor_open(struct kernel_monitor *m) {
         nl_socket_disable_seq_check(m->sock);
         r = nl_connect(m->sock, NETLINK_ROUTE);
         if (r >= 0)
-                r = nl_socket_add_memberships(m->sock, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, 0);
+                r = nl_socket_add_memberships(m->sock, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_RULE, 0);
         if (r >= 0 && setsockopt(nl_socket_get_fd(m->sock), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
                 r = nl_socket_set_buffer_size(m->sock, size, 0);
         if (r >= 0)

@@ -10,6 +10,15 @@
 #define SOL_NETLINK 270
 #endif
 
+int kernel_dump(struct kernel_ctx *nl, int type, const void *hdr, size_t hdrlen, int (*fn)(struct nlmsghdr *, void *),
+                void *userdata) {
+        _cleanup_nlmsg_ struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_DUMP);
+
+        if (!msg || nlmsg_append(msg, (void *) hdr, hdrlen, NLMSG_ALIGNTO) < 0)
+                return -ENOMEM;
+        return kernel_request(nl, msg, fn, userdata);
+}
+
 int kernel_errno(int nle) {
         static const struct {
                 int nle;

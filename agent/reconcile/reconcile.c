@@ -14,6 +14,8 @@ void reconcile_done(struct reconcile *rc) {
         route_set_done(&rc->own);
         route_set_done(&rc->foreign);
         plan_done(&rc->plan);
+        egress_state_done(&rc->egress);
+        egress_plan_done(&rc->egress_plan);
         *rc = (struct reconcile) {};
 }
 
@@ -273,6 +275,9 @@ int reconcile_plan(struct reconcile *rc, struct kernel_ctx *nl, const struct con
         if (r < 0)
                 return reconcile_fail(rc, r, "Could not plan: %s", strerror(-r));
         rc->have_plan = true;
+        r = reconcile_egress_plan(rc, nl, c);
+        if (r < 0)
+                return r;
         rc->times.planned = now_usec_monotonic();
         return 0;
 }
@@ -298,16 +303,17 @@ int reconcile_apply(struct reconcile *rc, struct kernel_ctx *nl, const struct co
                 if (rc->applied.conflicts > 0)
                         (void) reconcile_plan(rc, nl, c, KERNEL_LIST_FULL);
         }
+        r = reconcile_egress_apply(rc, nl, quiet_failures);
         rc->times.applied = now_usec_monotonic();
         if (rc->applied.failed > 0)
                 return reconcile_fail(rc, -EIO, "%zu of %zu route changes failed", rc->applied.failed,
                                       rc->applied.failed + rc->applied.ok + rc->applied.conflicts);
-        return 0;
+        return r;
 }
 
 int reconcile_exit_code(const struct reconcile *rc) {
         if (rc->error < 0)
-                return 1;
+                return rc->usage_error ? 2 : 1;
         if (rc->applied.conflicts > 0 || (rc->have_plan && rc->plan.count[PLAN_CONFLICT] > 0))
                 return 3;
         return 0;

@@ -42,8 +42,15 @@ struct reconcile {
         struct apply_result applied;
         bool applied_any;
 
+        /* Egress (nat_gateway): the state wanted (empty when off), and the plan to it. */
+        struct egress_state egress;
+        struct egress_plan egress_plan;
+        const char *egress_off_reason; /* why there is no egress: NULL when it is on */
+        struct link_info public_link;
+
         int error;
         struct error err;
+        bool usage_error;       /* the config does not fit this droplet: exit 2 */
         /* The API round failed (error says how), and the time before which the API must not
          * be asked again (a 429's Retry-After; CLOCK_MONOTONIC), 0 when it said nothing. */
         bool api_failed;
@@ -100,6 +107,12 @@ int reconcile_plan(struct reconcile *rc, struct kernel_ctx *nl, const struct con
 /* Applies the plan; a failing change is logged at debug level when quiet_failures (the daemon
  * saw the very same failure last round). Afterwards the plan names every conflict. */
 int reconcile_apply(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, bool quiet_failures);
+/* Egress, by reconcile_plan and reconcile_apply (after the routes): reconcile_egress.c. */
+int reconcile_egress_plan(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c);
+int reconcile_egress_apply(struct reconcile *rc, struct kernel_ctx *nl, bool quiet_failures);
+/* flush: removes every rule of protocol and its routes in the egress table, the switch first. */
+int reconcile_egress_remove(struct kernel_ctx *nl, uint8_t protocol, size_t *ret_removed);
+
 /* One warning line per conflict in the plan. */
 void reconcile_log_conflicts(const struct reconcile *rc);
 

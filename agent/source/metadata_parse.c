@@ -95,6 +95,87 @@ static void parse_droplet_id(const cJSON *root, struct metadata *m) {
         m->droplet_id = 0;
 }
 
+/* An IPv4 address at path.key of obj; 0 when absent and optional. */
+static int public_ipv4(const cJSON *obj, const char *path, const char *key, bool optional, uint32_t *ret,
+                       struct error *err) {
+        const cJSON *v = NULL;
+        char b[QUOTE_BUF + 4];
+        int r;
+
+        r = json_get(obj, path, key, &v, err);
+        if (r < 0)
+                return r;
+        if (r == 0 || cJSON_IsNull(v)) {
+                *ret = 0;
+                if (optional)
+                        return 0;
+                error_set(err, "%s.%s is missing", path, key);
+                return -ENOENT;
+        }
+        if (!cJSON_IsString(v) || ipv4_parse(v->valuestring, ret) < 0 || *ret == 0) {
+                error_set(err, "%s.%s %s is not an IPv4 address", path, key, json_value_brief(v, b, sizeof b));
+                return -EINVAL;
+        }
+        return 0;
+}
+
+#define PUBLIC0 "interfaces.public[0]"
+
+/* interfaces.public[0]: lenient, since only egress needs it (metadata_require_public). */
+static void parse_public(const cJSON *interfaces, struct metadata *m) {
+        const cJSON *pub = NULL, *p0, *ipv4 = NULL, *anchor = NULL;
+        struct error *err = &m->public_problem;
+        const char *mac;
+        char q[QUOTE_BUF];
+
+        if (json_get(interfaces, "interfaces", "public", &pub, err) <= 0 || cJSON_IsNull(pub))
+                return; /* a Private Droplet, or a value json_get named */
+        if (!cJSON_IsArray(pub)) {
+                error_set(err, "interfaces.public is %s, expected an array", json_type_name(pub));
+                return;
+        }
+        p0 = cJSON_GetArrayItem(pub, 0);
+        if (!p0)
+                return; /* an empty list: no public interface */
+        if (!cJSON_IsObject(p0)) {
+                error_set(err, PUBLIC0 " is %s, expected an object", json_type_name(p0));
+                return;
+        }
+        if (json_get_string(p0, PUBLIC0, "mac", &mac, err) < 0)
+                return;
+        if (mac_parse(mac, m->public_mac) < 0) {
+                error_set(err, PUBLIC0 ".mac \"%s\" is not a MAC address (six hex octets)",
+                          str_quote(mac, strlen(mac), QUOTE_MAX, q, sizeof q));
+                return;
+        }
+        if (json_get(p0, PUBLIC0, "ipv4", &ipv4, err) < 0)
+                return;
+        if (!cJSON_IsObject(ipv4)) {
+                error_set(err, PUBLIC0 ".ipv4 is %s", ipv4 ? json_type_name(ipv4) : "missing");
+                return;
+        }
+        if (public_ipv4(ipv4, PUBLIC0 ".ipv4", "ip_address", false, &m->public_address, err) < 0 ||
+            public_ipv4(ipv4, PUBLIC0 ".ipv4", "gateway", false, &m->public_gateway, err) < 0)
+                return;
+        if (json_get(p0, PUBLIC0, "anchor_ipv4", &anchor, err) < 0)
+                return;
+        if (cJSON_IsObject(anchor) &&
+            public_ipv4(anchor, PUBLIC0 ".anchor_ipv4", "ip_address", true, &m->anchor_address, err) < 0)
+                return;
+        m->has_public = true;
+}
+
+int metadata_require_public(const struct metadata *md, struct error *err) {
+        if (md->has_public)
+                return 0;
+        if (md->public_problem.msg[0]) {
+                error_set(err, "metadata: %s", md->public_problem.msg);
+                return -EINVAL;
+        }
+        error_set(err, "metadata: the droplet has no public interface (interfaces.public)");
+        return -ENOENT;
+}
+
 static int parse_features(const cJSON *root, enum tristate *ret, struct error *err) {
         const cJSON *features = NULL, *flag = NULL;
         char b[QUOTE_BUF + 4];
@@ -217,6 +298,7 @@ int metadata_parse(const char *body, size_t size, struct metadata *ret, struct e
         r = parse_features(root, &m.peering_enabled, err);
         if (r < 0)
                 return r;
+        parse_public(interfaces, &m);
 
         *ret = m;
         return 0;

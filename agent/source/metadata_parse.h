@@ -33,6 +33,16 @@ struct metadata {
         uint32_t gateway;
         enum gateway_origin gateway_origin;
         enum tristate peering_enabled; /* features.vpc_peering_enabled */
+
+        /* interfaces.public[0], which only egress (nat_gateway) needs: has_public is false on a
+         * Private Droplet (no public interface), and when the section does not pass
+         * (public_problem then says why, naming the field). */
+        bool has_public;
+        struct error public_problem;
+        uint8_t public_mac[6];
+        uint32_t public_address;    /* .ipv4.ip_address */
+        uint32_t public_gateway;    /* .ipv4.gateway */
+        uint32_t anchor_address;    /* .anchor_ipv4.ip_address, 0 when there is none */
 };
 
 /* Pure: bytes in, validated struct or an error message naming the field and quoting its value
@@ -50,6 +60,10 @@ int metadata_resolve_gateway(struct metadata *md, uint32_t configured, struct er
 /* "", "derived: the metadata gives none", "from the config", ...: why the gateway is what it is. */
 const char *gateway_origin_explain(const struct metadata *md, char *buf, size_t size);
 const char *gateway_origin_to_string(enum gateway_origin o);
+
+/* 0 when md describes a public interface (with its gateway); -ENOENT on a Private Droplet,
+ * -EINVAL when the section does not pass, with a one-line error naming the field. */
+int metadata_require_public(const struct metadata *md, struct error *err);
 
 /* 0 when md carries a droplet id; else a one-line error for source = api, which needs it. */
 int metadata_require_droplet_id(const struct metadata *md, struct error *err);

@@ -9,6 +9,7 @@
 #   $GW   the VPC gateway, 10.116.0.1/20 towards the droplet and 10.120.0.1/20 towards the
 #         peered VPC, forwarding (addresses and MAC: see the defaults below)
 #   $PEER a host in the peered VPC, 10.120.0.5/20, default via 10.120.0.1
+#   EXTRA_NS  namespaces a test adds (tests/integration/egress.sh): removed with the rest
 #
 # Every address lives in namespaces created here; nothing talks to the host's network.
 # Source tap.sh first. Needs: VPR (the binary), top_srcdir.
@@ -30,7 +31,7 @@ droplet_cleanup() {
         for pid in ${CLEANUP_PIDS:-} ${MD_PID:-}; do
                 kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
         done
-        for ns in "$DR" "$MD" "$GW" "$PEER"; do
+        for ns in "$DR" "$MD" "$GW" "$PEER" ${EXTRA_NS:-}; do
                 [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
         done
         [ -n "${TESTDIR:-}" ] && rm -rf "$TESTDIR"

@@ -109,6 +109,46 @@ static void test_valid(void **state) {
         assert_int_equal(m.gateway, 0x0a740001u);
         assert_int_equal(m.gateway_origin, GATEWAY_METADATA);
         assert_int_equal(m.peering_enabled, TRISTATE_TRUE);
+        assert_true(m.has_public);
+        assert_memory_equal(m.public_mac, ((uint8_t[]) { 0xaa, 0xbb, 0xcc, 0, 0, 1 }), 6);
+        assert_int_equal(m.public_address, 0xc000020au);
+        assert_int_equal(m.public_gateway, 0xc0000201u);
+        assert_int_equal(m.anchor_address, 0x0a0a0005u);
+        assert_int_equal(metadata_require_public(&m, &err), 0);
+}
+
+/* interfaces.public[0] only matters to egress: a bad or missing one never stops the parse, and
+ * metadata_require_public says what is wrong with it. */
+static void test_public(void **state) {
+        static const struct {
+                const char *find, *replace;
+                int error;
+                const char *message;
+        } cases[] = {
+                { "\"ip_address\": \"192.0.2.10\"", "\"ip_address\": \"192.0.2.300\"", -EINVAL,
+                  "metadata: interfaces.public[0].ipv4.ip_address \"192.0.2.300\" is not an IPv4 address" },
+                { "\"gateway\": \"192.0.2.1\"", "\"gateway\": null", -EINVAL,
+                  "metadata: interfaces.public[0].ipv4.gateway is missing" },
+                { "\"public\": [", "\"public\": [], \"x\": [", -ENOENT,
+                  "metadata: the droplet has no public interface (interfaces.public)" },
+                { "\"mac\": \"aa:bb:cc:00:00:01\"", "\"mac\": \"aa:bb\"", -EINVAL,
+                  "metadata: interfaces.public[0].mac \"aa:bb\" is not a MAC address" },
+        };
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *doc = edit(cases[i].find, cases[i].replace);
+                struct metadata m;
+                struct error err = {0};
+                int r;
+
+                if (metadata_parse(doc, strlen(doc), &m, &err) < 0)
+                        fail_msg("case %zu: the public interface must not stop the parse: %s", i, err.msg);
+                assert_false(m.has_public);
+                r = metadata_require_public(&m, &err);
+                if (r != cases[i].error || !strstr(err.msg, cases[i].message))
+                        fail_msg("case %zu: %d \"%s\"", i, r, err.msg);
+        }
 }
 
 struct good_case {
@@ -376,6 +416,7 @@ int main(void) {
         UNIT_ADD(&u, test_exact_buffer);
         UNIT_ADD(&u, test_huge_user_data);
         UNIT_ADD(&u, test_mac);
+        UNIT_ADD(&u, test_public);
         int r = unit_run(&u, "metadata");
         free(fixture);
         return r;

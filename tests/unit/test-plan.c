@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The planner: every action kind, then a randomized check against a model kernel that a plan,
  * once applied, converges (the next plan changes nothing) and never touches a foreign route. */
+#include "egress.h"
 #include "plan.h"
 #include "unit.h"
 
@@ -354,6 +355,107 @@ static void test_random_convergence(void **state) {
         }
 }
 
+/* ---- egress (core/egress.c) ---- */
+
+static const struct egress_input egress_on = {
+        .nat_gateway = 0x0a740001u, .private_ifindex = 3, .private_ifname = "ens4", .public_gateway = 0xc0000201u,
+        .public_ifindex = 2, .public_ifname = "eth0", .public_address = 0xc000020au, .anchor_address = 0x0a0a0005u,
+        .protocol = 241,
+};
+
+/* The plan's steps as text, one a line. */
+static char *egress_steps(const struct egress_plan *p) {
+        char *text = NULL, line[PLAN_ACTION_STRLEN];
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        assert_non_null(f);
+        for (size_t i = 0; i < p->n; i++)
+                fprintf(f, "%s\n", egress_op_to_string(&p->ops[i], line, sizeof line));
+        fclose(f);
+        return text;
+}
+
+/* Switched on from nothing: the table first, then the rules, the switch (lookup 241) last; and
+ * off again: the switch first, the metadata route last. */
+static void test_egress_order(void **state) {
+        struct egress_state want = {}, none = { .protocol = 241 };
+        struct egress_plan on = {}, off = {};
+        const struct route_set empty = {};
+        _cleanup_free_ char *on_text = NULL, *off_text = NULL;
+        (void) state;
+
+        assert_int_equal(egress_desired(&egress_on, &want), 0);
+        assert_int_equal(want.n_rules, 4);
+        assert_int_equal(egress_plan_compute(&want, NULL, 0, &empty, &on), 0);
+        assert_true(on.changes);
+        on_text = egress_steps(&on);
+        assert_string_equal(on_text,
+                            "add 169.254.169.254/32 via 192.0.2.1 dev eth0 metric 0 proto 241 table 241\n"
+                            "add 0.0.0.0/0 via 10.116.0.1 dev ens4 metric 0 proto 241 table 241\n"
+                            "add rule 32700: from all lookup main suppress_prefixlength 0 proto 241\n"
+                            "add rule 32701: from 192.0.2.10/32 lookup main proto 241\n"
+                            "add rule 32702: from 10.10.0.5/32 lookup main proto 241\n"
+                            "add rule 32703: from all lookup 241 proto 241\n");
+
+        assert_int_equal(egress_plan_compute(&none, want.rules, want.n_rules, &want.routes, &off), 0);
+        off_text = egress_steps(&off);
+        assert_string_equal(off_text,
+                            "delete rule 32703: from all lookup 241 proto 241\n"
+                            "delete rule 32702: from 10.10.0.5/32 lookup main proto 241\n"
+                            "delete rule 32701: from 192.0.2.10/32 lookup main proto 241\n"
+                            "delete rule 32700: from all lookup main suppress_prefixlength 0 proto 241\n"
+                            "delete 0.0.0.0/0 via 10.116.0.1 dev ens4 metric 0 proto 241 table 241\n"
+                            "delete 169.254.169.254/32 via 192.0.2.1 dev eth0 metric 0 proto 241 table 241\n");
+        egress_plan_done(&on);
+        egress_plan_done(&off);
+        egress_state_done(&want);
+}
+
+/* In place: nothing to change; a new VPC gateway: the default route alone is replaced; no anchor
+ * address: three rules; no public interface or no NAT gateway: nothing wanted. */
+static void test_egress_changes(void **state) {
+        struct egress_state want = {}, moved = {}, bare = {};
+        struct egress_input in = egress_on;
+        struct egress_plan same = {}, follow = {};
+        (void) state;
+
+        assert_int_equal(egress_desired(&egress_on, &want), 0);
+        assert_int_equal(egress_plan_compute(&want, want.rules, want.n_rules, &want.routes, &same), 0);
+        assert_false(same.changes);
+
+        in.nat_gateway = 0x0a740009u;
+        assert_int_equal(egress_desired(&in, &moved), 0);
+        assert_int_equal(egress_plan_compute(&moved, want.rules, want.n_rules, &want.routes, &follow), 0);
+        assert_true(follow.changes);
+        for (size_t i = 0; i < follow.n; i++) {
+                const struct egress_op *op = &follow.ops[i];
+                if (op->kind == EGRESS_ROUTE && op->route.kind != PLAN_KEEP) {
+                        assert_int_equal(op->route.kind, PLAN_REPLACE);
+                        assert_int_equal(op->route.want.gateway, 0x0a740009u);
+                } else
+                        assert_true(op->kind == EGRESS_KEEP_RULE || op->kind == EGRESS_ROUTE);
+        }
+
+        in = egress_on;
+        in.anchor_address = 0;
+        assert_int_equal(egress_desired(&in, &bare), 0);
+        assert_int_equal(bare.n_rules, 3);
+        egress_state_done(&bare);
+        in.public_ifindex = 0;
+        assert_int_equal(egress_desired(&in, &bare), 0);
+        assert_int_equal(bare.n_rules + bare.routes.n, 0);
+        in = egress_on;
+        in.nat_gateway = 0;
+        assert_int_equal(egress_desired(&in, &bare), 0);
+        assert_int_equal(bare.n_rules + bare.routes.n, 0);
+
+        egress_plan_done(&same);
+        egress_plan_done(&follow);
+        egress_state_done(&want);
+        egress_state_done(&moved);
+}
+
 int main(void) {
         struct unit_tests u = {};
 
@@ -363,5 +465,7 @@ int main(void) {
         UNIT_ADD(&u, test_rejects_bad_input);
         UNIT_ADD(&u, test_action_strings);
         UNIT_ADD(&u, test_random_convergence);
+        UNIT_ADD(&u, test_egress_order);
+        UNIT_ADD(&u, test_egress_changes);
         return unit_run(&u, "plan");
 }

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* The egress part of a reconcile (nat_gateway, core/egress.h): what the droplet should hold,
+ * what it holds of the agent's (rules of its protocol, routes in the egress table), the plan
+ * between them, and applying it in its order. */
+#include "log.h"
+#include "reconcile.h"
+
+/* The address egress leaves through; -EINVAL (a config error) when nat_gateway names an address
+ * outside the private subnet. */
+static int nat_address(struct reconcile *rc, const struct config *c, uint32_t *ret) {
+        const struct cidr subnet = { rc->md.address & prefix_to_mask(rc->md.prefixlen), rc->md.prefixlen };
+        char a[IPV4_STRLEN], s[CIDR_STRLEN];
+
+        if (c->nat_gateway.mode == NAT_VPC) {
+                *ret = rc->md.gateway;
+                return 0;
+        }
+        if (!cidr_contains_addr(&subnet, c->nat_gateway.address) || c->nat_gateway.address == rc->md.address ||
+            c->nat_gateway.address == subnet.addr) {
+                rc->usage_error = true;
+                return reconcile_fail(rc, -EINVAL, "config: nat_gateway \"%s\" is not a NAT gateway's address in the private "
+                                      "subnet %s", ipv4_to_string(c->nat_gateway.address, a), cidr_to_string(&subnet, s));
+        }
+        *ret = c->nat_gateway.address;
+        return 0;
+}
+
+/* What egress the droplet should have: none with nat_gateway = off or on a Private Droplet. */
+static int egress_input(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, struct egress_input *ret) {
+        struct link_info pub;
+        struct error err = {};
+        char mac[MAC_STRLEN];
+        int r;
+
+        *ret = (struct egress_input) { .protocol = c->protocol };
+        rc->egress_off_reason = c->nat_gateway.mode == NAT_OFF ? "nat_gateway = off" : NULL;
+        if (c->nat_gateway.mode == NAT_OFF)
+                return 0;
+        r = metadata_require_public(&rc->md, &err);
+        if (r == -ENOENT) {
+                rc->egress_off_reason = "no public interface: DigitalOcean routes a Private Droplet's egress itself";
+                return 0;
+        }
+        if (r < 0)
+                return reconcile_fail(rc, r, "%s; nat_gateway needs it", err.msg);
+        r = nat_address(rc, c, &ret->nat_gateway);
+        if (r < 0)
+                return r;
+        r = kernel_link_find_by_mac(nl, rc->md.public_mac, rc->md.public_address, &pub);
+        if (r < 0)
+                return reconcile_fail(rc, r, "No interface carries the public MAC %s of the metadata: %s; nat_gateway needs it",
+                                      mac_to_string(rc->md.public_mac, mac), r == -ENODEV ? "not found" : strerror(-r));
+        rc->public_link = pub;
+        ret->private_ifindex = rc->link.ifindex;
+        ret->public_ifindex = pub.ifindex;
+        memcpy(ret->private_ifname, rc->link.ifname, IF_NAMESIZE);
+        memcpy(ret->public_ifname, pub.ifname, IF_NAMESIZE);
+        ret->public_gateway = rc->md.public_gateway;
+        ret->public_address = rc->md.public_address;
+        ret->anchor_address = rc->md.anchor_address;
+        return 0;
+}
+
+/* The plan from what the kernel holds of protocol's to desired. */
+static int plan_from_kernel(struct kernel_ctx *nl, const struct egress_state *desired, struct egress_plan *ret) {
+        _cleanup_route_set_ struct route_set own = {}, foreign = {};
+        _cleanup_free_ struct egress_rule *rules = NULL;
+        size_t n_rules = 0;
+        int r;
+
+        r = kernel_rule_list_own(nl, desired->protocol, &rules, &n_rules);
+        if (r >= 0)
+                r = kernel_route_list(nl, KERNEL_LIST_FAST, EGRESS_TABLE, desired->protocol, 0, &desired->routes, &own,
+                                      &foreign);
+        if (r < 0)
+                return r;
+        return egress_plan_compute(desired, rules, n_rules, &own, ret);
+}
+
+int reconcile_egress_plan(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c) {
+        struct egress_input in;
+        int r;
+
+        egress_state_done(&rc->egress);
+        egress_plan_done(&rc->egress_plan);
+        r = egress_input(rc, nl, c, &in);
+        if (r < 0)
+                return r;
+        r = egress_desired(&in, &rc->egress);
+        if (r < 0)
+                return reconcile_fail(rc, r, "Could not compute egress: %s", strerror(-r));
+        r = plan_from_kernel(nl, &rc->egress, &rc->egress_plan);
+        if (r < 0)
+                return reconcile_fail(rc, r, "Could not read the rules and the egress table: %s", strerror(-r));
+        return 0;
+}
+
+/* The plan's steps in order; returns how many failed. */
+static size_t apply_ops(struct kernel_ctx *nl, const struct egress_plan *p, bool quiet_failures, size_t *ret_done) {
+        size_t failed = 0, done = 0;
+        int r;
+
+        for (size_t i = 0; i < p->n; i++) {
+                const struct egress_op *op = &p->ops[i];
+                if (op->kind == EGRESS_ADD_RULE || op->kind == EGRESS_DELETE_RULE) {
+                        r = kernel_rule_change(nl, &op->rule, op->kind == EGRESS_ADD_RULE);
+                        failed += r < 0;
+                        done += r >= 0;
+                } else if (op->kind == EGRESS_ROUTE && op->route.kind != PLAN_KEEP) {
+                        /* One action at a time: the order of the egress plan is the point. */
+                        struct plan_action action = op->route;
+                        struct plan one = { .actions = &action, .n = 1, .cap = 1 };
+                        struct apply_result res = {};
+                        one.count[action.kind] = 1;
+                        r = kernel_apply_plan(nl, &one, quiet_failures, &res);
+                        failed += r < 0 || res.failed > 0 || res.conflicts > 0;
+                        done += res.ok;
+                }
+        }
+        if (ret_done)
+                *ret_done = done;
+        return failed;
+}
+
+int reconcile_egress_apply(struct reconcile *rc, struct kernel_ctx *nl, bool quiet_failures) {
+        size_t failed;
+
+        if (!rc->egress_plan.changes)
+                return 0;
+        rc->applied_any = true;
+        failed = apply_ops(nl, &rc->egress_plan, quiet_failures, NULL);
+        if (failed > 0)
+                return reconcile_fail(rc, -EIO, "%zu egress change%s failed", failed, failed == 1 ? "" : "s");
+        return 0;
+}
+
+int reconcile_egress_remove(struct kernel_ctx *nl, uint8_t protocol, size_t *ret_removed) {
+        const struct egress_state none = { .protocol = protocol };
+        struct egress_plan p = {};
+        size_t failed;
+        int r;
+
+        r = plan_from_kernel(nl, &none, &p);
+        if (r < 0)
+                return r;
+        failed = apply_ops(nl, &p, false, ret_removed);
+        egress_plan_done(&p);
+        return failed > 0 ? -EIO : 0;
+}

@@ -1,0 +1,190 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# nat_gateway: egress through the VPC side without touching main, and with inbound connections
+# to the public address still answered. An "internet" host is reachable both through the public
+# gateway and through the VPC gateway (the NAT gateway's stand-in); it tells by a connection's
+# source address which way it came, and its strict rp_filter drops a reply that takes the other
+# way, as a real NAT gateway would break it.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/droplet.sh"
+
+droplet_test_start
+
+INET_IP=198.51.100.7
+PUB_IP=192.0.2.10
+INET=$DR-inet
+EXTRA_NS=$INET
+
+# The internet: one address, two ways in (203.0.113.0/30 from the public gateway, .4/30 from the
+# VPC gateway), and the droplet's public and private subnets each reachable the way they came.
+internet_setup() {
+        ip netns add "$INET" && ip -n "$INET" link set lo up &&
+        ip -n "$INET" addr add "$INET_IP/32" dev lo &&
+        ip -n "$MD" link add inet0 type veth peer name pub netns "$INET" &&
+        ip -n "$MD" addr add 203.0.113.1/30 dev inet0 && ip -n "$MD" link set inet0 up &&
+        ip -n "$INET" addr add 203.0.113.2/30 dev pub && ip -n "$INET" link set pub up &&
+        ip -n "$GW" link add inet0 type veth peer name vpc netns "$INET" &&
+        ip -n "$GW" addr add 203.0.113.5/30 dev inet0 && ip -n "$GW" link set inet0 up &&
+        ip -n "$INET" addr add 203.0.113.6/30 dev vpc && ip -n "$INET" link set vpc up &&
+        ip -n "$INET" route add 192.0.2.0/24 via 203.0.113.1 dev pub &&
+        ip -n "$INET" route add 10.116.0.0/20 via 203.0.113.5 dev vpc &&
+        ip -n "$MD" route add "$INET_IP/32" via 203.0.113.2 dev inet0 &&
+        ip -n "$GW" route add "$INET_IP/32" via 203.0.113.6 dev inet0 &&
+        ip netns exec "$MD" sysctl -qw net.ipv4.ip_forward=1 &&
+        for k in all default pub vpc; do
+                ip netns exec "$INET" sysctl -qw "net.ipv4.conf.$k.rp_filter=1" || return 1
+        done
+        # Who is calling: answers each connection with its source address.
+        ip netns exec "$INET" "$PYTHON" -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 8080)); s.listen(16); print("ready", flush=True)
+while True:
+    c, a = s.accept(); c.sendall((a[0] + "\n").encode()); c.close()' "$INET_IP" >"$TESTDIR/inet.out" 2>&1 &
+        CLEANUP_PIDS="${CLEANUP_PIDS:-} $!"
+        # A service on the droplet's public address, for inbound connections.
+        ip netns exec "$DR" "$PYTHON" -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 2222)); s.listen(16); print("ready", flush=True)
+while True:
+    c, a = s.accept(); c.sendall(b"hello\n"); c.close()' "$PUB_IP" >"$TESTDIR/ssh.out" 2>&1 &
+        CLEANUP_PIDS="$CLEANUP_PIDS $!"
+        wait_for 5 grep -q ready "$TESTDIR/inet.out" && wait_for 5 grep -q ready "$TESTDIR/ssh.out"
+}
+
+# The source address the internet host saw when the droplet called it.
+seen_as() {
+        ip netns exec "$DR" timeout 5 bash -c "exec 3<>/dev/tcp/$INET_IP/8080 && head -n 1 <&3" 2>/dev/null
+}
+leaves_via() {
+        [ "$(seen_as)" = "$1" ]
+}
+# An inbound connection to the public address is answered (its reply takes the public way).
+inbound_answered() {
+        [ "$(ip netns exec "$INET" timeout 5 bash -c "exec 3<>/dev/tcp/$PUB_IP/2222 && head -n 1 <&3" 2>/dev/null)" = hello ]
+}
+metadata_answers() {
+        ip netns exec "$DR" timeout 5 "$PYTHON" -c '
+import urllib.request
+urllib.request.urlopen("http://169.254.169.254/metadata/v1.json", timeout=3).read()' 2>/dev/null
+}
+routing_dump() {
+        ip -n "$DR" rule show
+        ip -n "$DR" route show table all | grep -v ' proto kernel\| table local'
+}
+main_dump() {
+        ip -n "$DR" route show table main
+}
+own_rules() {
+        # (ip rule's "proto" filter is ignored by iproute2 6.1: select by the printed protocol)
+        ip -n "$DR" rule show | grep ' proto 241$'
+}
+egress_table() {
+        ip -n "$DR" route show table 241
+}
+# (Functions, not "$(...)" in the arguments: wait_for runs them again at each try.)
+own_rules_count() {
+        [ "$(own_rules | wc -l)" -eq "$1" ]
+}
+egress_routes_count() {
+        [ "$(egress_table | wc -l)" -eq "$1" ]
+}
+no_egress() {
+        [ -z "$(own_rules)$(egress_table)" ]
+}
+egress_default_via() {
+        egress_table | grep -q "^default via $1 dev ens4"
+}
+
+if ! internet_setup; then
+        not_ok "the internet host could be built"
+        tap_done
+        exit 1
+fi
+
+# ---- before: the public way ----
+check "before: the droplet reaches the internet through its public address" leaves_via "$PUB_IP"
+check "before: an inbound connection to the public address is answered" inbound_answered
+ROUTING_BEFORE=$(routing_dump)
+MAIN_BEFORE=$(main_dump)
+
+# ---- a gateway outside the private subnet is a config error ----
+conf "nat_gateway = 10.200.0.1"
+vpr sync
+expect_rc 2 "nat_gateway outside the private subnet"
+expect_err 'nat_gateway "10.200.0.1" is not a NAT gateway'"'"'s address in the private subnet 10.116.0.0/20' \
+        "the error names the key, the value and the subnet"
+check "nothing changed" test "$(routing_dump)" = "$ROUTING_BEFORE"
+
+# ---- on ----
+conf "nat_gateway = vpc"
+vpr sync --dry-run
+expect_rc 0 "dry run with nat_gateway = vpc"
+case $OUT in
+*"egress: via the NAT gateway"*"add 169.254.169.254/32 via 192.0.2.1 dev eth0"*"add 0.0.0.0/0 via 10.116.0.1 dev ens4"*"add rule 32700: from all lookup main suppress_prefixlength 0"*"add rule 32703: from all lookup 241"*)
+        ok "the dry run shows the egress steps in their order" ;;
+*) not_ok "the dry run shows the egress steps in their order"; vpr_diag ;;
+esac
+check "the dry run changed nothing" test "$(routing_dump)" = "$ROUTING_BEFORE"
+
+vpr sync
+expect_rc 0 "sync with nat_gateway = vpc"
+check "egress leaves through the VPC side" leaves_via "$PRIV_IP"
+check "an inbound connection to the public address is still answered" inbound_answered
+check "the metadata service still answers" metadata_answers
+check "the peered VPC is reachable" can_ping
+check "the VPC gateway is reachable" can_ping "$GW_IP"
+check "main is unchanged but for the peering routes" test "$(main_dump | grep -v 'proto 241')" = "$MAIN_BEFORE"
+check "four rules of the agent's" own_rules_count 4
+check "the egress table holds the metadata and the default route" egress_routes_count 2
+vpr sync
+expect_rc 0 "a second sync"
+case $ERR in *"added"*|*"deleted"*) not_ok "a second sync changes nothing"; vpr_diag ;; *) ok "a second sync changes nothing" ;; esac
+
+# ---- flush restores the earlier routing exactly ----
+vpr flush
+expect_rc 0 "flush"
+check "after flush the routing is what it was before" test "$(routing_dump)" = "$ROUTING_BEFORE"
+check "after flush the droplet leaves through its public address again" leaves_via "$PUB_IP"
+
+# ---- the service heals rules and the table, follows the gateway, and turns off ----
+vpr_service_start() {
+        ip netns exec "$DR" "$VPR" --config "$CONF" run >"$TESTDIR/run.out" 2>&1 &
+        SVC_PID=$!
+        CLEANUP_PIDS="$CLEANUP_PIDS $SVC_PID"
+}
+conf "nat_gateway = vpc" "interval = 1s"
+vpr_service_start
+check "the service switches egress on" wait_for 10 leaves_via "$PRIV_IP"
+ip -n "$DR" rule del priority 32703
+check "a deleted rule is back" wait_for 5 own_rules_count 4
+ip -n "$DR" route del default table 241
+check "a deleted egress route is back" wait_for 5 egress_routes_count 2
+check "egress still leaves through the VPC side" leaves_via "$PRIV_IP"
+
+# The VPC gateway moves (the metadata says so): egress follows.
+ip -n "$GW" addr add 10.116.0.9/20 dev vpc0
+md_control '{"mode": "ok", "set": {"interfaces.private.0.ipv4.gateway": "10.116.0.9"}}'
+check "egress follows a changed VPC gateway" wait_for 10 egress_default_via 10.116.0.9
+md_control '{"mode": "ok"}'
+check "and back" wait_for 10 egress_default_via 10.116.0.1
+
+conf "interval = 1s"
+kill -HUP "$SVC_PID"
+if wait_for 10 no_egress; then ok "nat_gateway = off and a reload remove what egress added"; else not_ok "nat_gateway = off and a reload remove what egress added"; diag "$(own_rules; egress_table; tail -n 20 "$TESTDIR/run.out")"; fi
+check "and the droplet leaves through its public address again" leaves_via "$PUB_IP"
+kill "$SVC_PID" 2>/dev/null
+wait "$SVC_PID" 2>/dev/null
+
+# ---- a Private Droplet: DigitalOcean routes its egress ----
+md_control '{"mode": "ok", "delete": ["interfaces.public"]}'
+conf "nat_gateway = vpc"
+vpr sync --dry-run
+expect_rc 0 "a Private Droplet with nat_gateway = vpc"
+case $OUT in *"egress: no public interface: DigitalOcean routes a Private Droplet's egress itself"*) ok "it says DigitalOcean routes its egress" ;; *) not_ok "it says DigitalOcean routes its egress"; vpr_diag ;; esac
+vpr sync
+check "and leaves egress alone" no_egress
+
+tap_done
