@@ -31,7 +31,8 @@ static const char *state_word(enum plan_kind k) {
 }
 
 static bool in_sync(const struct reconcile *rc) {
-        return rc->have_plan && !plan_has_changes(&rc->plan) && rc->plan.count[PLAN_CONFLICT] == 0;
+        return rc->have_plan && !plan_has_changes(&rc->plan) && rc->plan.count[PLAN_CONFLICT] == 0 &&
+               !rc->egress_plan.changes;
 }
 
 static const struct api_peer *status_peer_of(const struct reconcile *rc, const struct route *r) {
@@ -82,7 +83,8 @@ static void print_daemon(FILE *f, const struct state_summary *s) {
 }
 
 static void print_text(FILE *f, const struct config *c, const struct reconcile *rc, const struct state_summary *daemon) {
-        char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN], rs[ROUTE_STRLEN], t[12];
+        char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN], rs[ROUTE_STRLEN], t[12], egress[192];
+        bool active;
 
         if (c->source == SOURCE_API) {
                 fprintf(f, "Source:      api (%s)", c->api_url);
@@ -117,6 +119,9 @@ static void print_text(FILE *f, const struct config *c, const struct reconcile *
         }
         fprintf(f, "Routes:      protocol %u, table %s, metric %u, mtu %u\n", c->protocol, table_to_string(c->table, t),
                 c->metric, c->mtu);
+        if (rc->have_plan && reconcile_egress_summary(rc, c, &active, egress, sizeof egress))
+                fprintf(f, "Egress:      %s (nat_gateway = %s)\n", egress,
+                        c->nat_gateway.mode == NAT_VPC ? "vpc" : ipv4_to_string(c->nat_gateway.address, a));
         if (daemon)
                 print_daemon(f, daemon);
         if (rc->error < 0)
@@ -163,7 +168,8 @@ static void add_route_or_null(cJSON *o, const char *key, const struct route *r) 
 
 static int print_json(FILE *f, const struct config *c, const struct reconcile *rc, const struct state_summary *daemon) {
         cJSON *root = cJSON_CreateObject(), *md, *routes, *installed;
-        char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN];
+        char mac[MAC_STRLEN], a[IPV4_STRLEN], gw[IPV4_STRLEN], egress[192];
+        bool active;
 
         if (!root)
                 return -ENOMEM;
@@ -257,6 +263,15 @@ static int print_json(FILE *f, const struct config *c, const struct reconcile *r
         } else
                 cJSON_AddNullToObject(root, "daemon");
         cJSON_AddBoolToObject(root, "in_sync", in_sync(rc));
+        if (rc->have_plan && reconcile_egress_summary(rc, c, &active, egress, sizeof egress)) {
+                cJSON *e = cJSON_AddObjectToObject(root, "egress");
+                if (e) {
+                        cJSON_AddStringToObject(e, "summary", egress);
+                        cJSON_AddBoolToObject(e, "active", active);
+                        cJSON_AddNumberToObject(e, "table", EGRESS_TABLE);
+                }
+        } else
+                cJSON_AddNullToObject(root, "egress");
         if (rc->error < 0)
                 cJSON_AddStringToObject(root, "error", rc->err.msg);
         else
@@ -313,7 +328,7 @@ int command_status(const struct config *c, bool json) {
                 rc.have_plan = false;
                 ret = EXIT_FAILED;
         } else
-                ret = plan_has_changes(&rc.plan) || rc.plan.count[PLAN_CONFLICT] > 0 ? EXIT_CONFLICT : EXIT_OK;
+                ret = plan_has_changes(&rc.plan) || rc.egress_plan.changes || rc.plan.count[PLAN_CONFLICT] > 0 ? EXIT_CONFLICT : EXIT_OK;
 
         /* What the running service published, when it runs (or ran). */
         r = state_read(c->state_file, &daemon, &err);

@@ -83,6 +83,8 @@ struct daemon_routes {
         char notes[2048];           /* the last reconcile notes logged (reconcile.h) */
         bool owner_warned;          /* owner_file was bad, and the log said so */
         uint64_t peers_seen;        /* the sources' peers_generation the last reconcile used */
+        char egress[192];           /* reconcile_egress_summary of the last reconcile, "" when off */
+        bool egress_active;
         uint64_t reconciles;
         uint64_t heals;
         uint64_t last_success;

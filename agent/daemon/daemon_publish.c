@@ -43,6 +43,10 @@ void daemon_format_status(const struct daemon *d, uint64_t now_mono, uint64_t no
                 snprintf(buf, size, "%s", summary);
         else
                 snprintf(buf, size, "%.200s, in sync since %s", summary, format_clock(d->rt.in_sync_since, now_wall, when));
+        if (d->rt.egress[0]) {
+                size_t l = strlen(buf);
+                snprintf(buf + l, size > l ? size - l : 0, "; egress %s", d->rt.egress);
+        }
 }
 
 /* A file that cannot be written is worth one warning when it starts and one line when it works
@@ -85,6 +89,8 @@ void daemon_publish(struct daemon *d) {
                 .api_errors = d->config->source == SOURCE_API ? d->src.api_errors : NULL,
                 .fetch_duration_usec = d->src.fetch_duration_usec,
                 .poll_cpu_usec = d->src.poll_cpu_usec,
+                .egress = d->config->nat_gateway.mode != NAT_OFF ? d->rt.egress : NULL,
+                .egress_active = d->rt.egress_active,
         };
         snprintf(s.last_error, sizeof s.last_error, "%s", d->src.last_error[0] ? d->src.last_error : d->src.api_error);
         snprintf(s.ifname, sizeof s.ifname, "%s", d->rt.link.ifname);

@@ -45,6 +45,7 @@ struct reconcile {
         /* Egress (nat_gateway): the state wanted (empty when off), and the plan to it. */
         struct egress_state egress;
         struct egress_plan egress_plan;
+        bool egress_applied;    /* the whole plan went through */
         const char *egress_off_reason; /* why there is no egress: NULL when it is on */
         struct link_info public_link;
 
@@ -110,6 +111,10 @@ int reconcile_apply(struct reconcile *rc, struct kernel_ctx *nl, const struct co
 /* Egress, by reconcile_plan and reconcile_apply (after the routes): reconcile_egress.c. */
 int reconcile_egress_plan(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c);
 int reconcile_egress_apply(struct reconcile *rc, struct kernel_ctx *nl, bool quiet_failures);
+/* One line on egress: "via the VPC gateway 10.116.0.1 dev ens4", "off: no public interface: …";
+ * NULL with nat_gateway = off. *ret_active: traffic leaves through the NAT gateway now. */
+const char *reconcile_egress_summary(const struct reconcile *rc, const struct config *c, bool *ret_active, char *buf,
+                                     size_t size);
 /* flush: removes every rule of protocol and its routes in the egress table, the switch first. */
 int reconcile_egress_remove(struct kernel_ctx *nl, uint8_t protocol, size_t *ret_removed);
 

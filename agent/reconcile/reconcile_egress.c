@@ -83,6 +83,7 @@ int reconcile_egress_plan(struct reconcile *rc, struct kernel_ctx *nl, const str
 
         egress_state_done(&rc->egress);
         egress_plan_done(&rc->egress_plan);
+        rc->egress_applied = false;
         r = egress_input(rc, nl, c, &in);
         if (r < 0)
                 return r;
@@ -129,6 +130,7 @@ int reconcile_egress_apply(struct reconcile *rc, struct kernel_ctx *nl, bool qui
                 return 0;
         rc->applied_any = true;
         failed = apply_ops(nl, &rc->egress_plan, quiet_failures, NULL);
+        rc->egress_applied = failed == 0;
         if (failed > 0)
                 return reconcile_fail(rc, -EIO, "%zu egress change%s failed", failed, failed == 1 ? "" : "s");
         return 0;
@@ -146,4 +148,24 @@ int reconcile_egress_remove(struct kernel_ctx *nl, uint8_t protocol, size_t *ret
         failed = apply_ops(nl, &p, false, ret_removed);
         egress_plan_done(&p);
         return failed > 0 ? -EIO : 0;
+}
+
+const char *reconcile_egress_summary(const struct reconcile *rc, const struct config *c, bool *ret_active, char *buf,
+                                     size_t size) {
+        char gw[IPV4_STRLEN];
+
+        *ret_active = false;
+        if (c->nat_gateway.mode == NAT_OFF)
+                return NULL;
+        for (size_t i = 0; i < rc->egress.routes.n; i++) {
+                const struct route *r = &rc->egress.routes.routes[i];
+                if (r->dst_len != 0)
+                        continue;
+                *ret_active = !rc->egress_plan.changes || rc->egress_applied;
+                snprintf(buf, size, "via %s %s dev %s%s", c->nat_gateway.mode == NAT_VPC ? "the VPC gateway" : "NAT gateway",
+                         ipv4_to_string(r->gateway, gw), r->ifname, *ret_active ? "" : " (not in place yet)");
+                return buf;
+        }
+        snprintf(buf, size, "off: %s", rc->egress_off_reason ? rc->egress_off_reason : "not planned");
+        return buf;
 }

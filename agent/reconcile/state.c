@@ -51,6 +51,14 @@ int state_write(const char *path, const struct agent_state *s) {
         add_time(root, "failing_since", s->failing_since);
         cJSON_AddStringToObject(root, "source", s->source);
         cJSON_AddStringToObject(root, "status", s->status);
+        if (s->egress) {
+                cJSON *e = cJSON_AddObjectToObject(root, "egress");
+                if (e) {
+                        cJSON_AddStringToObject(e, "summary", s->egress);
+                        cJSON_AddBoolToObject(e, "active", s->egress_active);
+                }
+        } else
+                cJSON_AddNullToObject(root, "egress");
         if (s->have_link)
                 cJSON_AddStringToObject(root, "interface", s->ifname);
         else
@@ -164,6 +172,8 @@ int state_parse(const char *text, size_t size, struct state_summary *ret, struct
         s.last_success = get_number(root, "last_success");
         get_text(root, "last_error", s.last_error, sizeof s.last_error);
         get_text(root, "status", s.status, sizeof s.status);
+        if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "egress")))
+                get_text(cJSON_GetObjectItemCaseSensitive(root, "egress"), "summary", s.egress, sizeof s.egress);
         fights = cJSON_GetObjectItemCaseSensitive(root, "fights");
         for (const cJSON *f = cJSON_IsArray(fights) ? fights->child : NULL; f && s.n_fights < STATE_FIGHTS_MAX; f = f->next) {
                 get_text(f, "destination", s.fights[s.n_fights].destination, sizeof s.fights[s.n_fights].destination);
@@ -225,6 +235,9 @@ static double m_fetch_duration(const struct agent_state *s) {
 static double m_poll_cpu(const struct agent_state *s) {
         return (double) s->poll_cpu_usec / 1e6;
 }
+static double m_egress_active(const struct agent_state *s) {
+        return s->egress_active;
+}
 static double m_api_interval(const struct agent_state *s) {
         uint64_t seconds = s->pace->interval / USEC_PER_SEC; /* whole seconds, as before */
         return (double) seconds;
@@ -243,6 +256,7 @@ enum metric_needs {
         NEEDS_NOTHING,
         NEEDS_API_ERRORS,           /* source = api: one sample per kind of failure */
         NEEDS_PACE,                 /* source = api, once the API sent its rate-limit headers */
+        NEEDS_EGRESS,               /* nat_gateway on */
 };
 
 static const struct metric {
@@ -283,6 +297,9 @@ static const struct metric {
         { "poll_cpu_seconds", "gauge",
           "CPU time the last poll spent after its HTTP exchange.",
           m_poll_cpu, 6, NEEDS_NOTHING },
+        { "egress_active", "gauge",
+          "1 while traffic without a more specific route leaves through the NAT gateway (nat_gateway on).",
+          m_egress_active, 0, NEEDS_EGRESS },
         { "api_errors_total", "counter",
           "Failed API rounds, by kind.",
           NULL, 0, NEEDS_API_ERRORS },
@@ -325,7 +342,8 @@ int metrics_write(const char *path, const struct agent_state *s) {
         if (!f)
                 return -ENOMEM;
         for (size_t i = 0; i < ELEMENTSOF(metrics); i++)
-                if ((metrics[i].needs != NEEDS_API_ERRORS || s->api_errors) && (metrics[i].needs != NEEDS_PACE || s->pace))
+                if ((metrics[i].needs != NEEDS_API_ERRORS || s->api_errors) && (metrics[i].needs != NEEDS_PACE || s->pace) &&
+                    (metrics[i].needs != NEEDS_EGRESS || s->egress))
                         metric_write(f, &metrics[i], s);
         if (fclose(f) != 0)
                 return -ENOMEM;

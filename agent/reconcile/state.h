@@ -44,6 +44,8 @@ struct agent_state {
         const uint64_t *api_errors;        /* _API_ERROR_KIND_MAX counters (api_round.h), may be NULL */
         uint64_t fetch_duration_usec;
         uint64_t poll_cpu_usec;            /* CPU the last poll spent after its HTTP exchange */
+        const char *egress;                /* nat_gateway on: reconcile_egress_summary; NULL when off */
+        bool egress_active;
 };
 
 int state_write(const char *path, const struct agent_state *s);
@@ -68,6 +70,7 @@ struct state_summary {
         uint64_t heals;
         uint64_t heal_backoffs;
         uint64_t metadata_errors;
+        char egress[192];           /* "" when nat_gateway = off */
         /* source = api: how often the service asks, and what it saw of the token (0: unknown). */
         uint64_t api_interval_sec;
         uint64_t api_fleet;

@@ -155,9 +155,26 @@ vpr_service_start() {
         SVC_PID=$!
         CLEANUP_PIDS="$CLEANUP_PIDS $SVC_PID"
 }
-conf "nat_gateway = vpc" "interval = 1s"
+conf "nat_gateway = vpc" "interval = 1s" "metrics_file = $TESTDIR/metrics.prom"
 vpr_service_start
 check "the service switches egress on" wait_for 10 leaves_via "$PRIV_IP"
+# json_is FILE EXPR VALUE: the Python expression EXPR over the JSON document j is VALUE.
+json_is() {
+        [ "$("$PYTHON" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>&1)" = "$3" ]
+}
+state_says_egress() {
+        json_is "$TESTDIR/state.json" 'j["egress"]' "{'summary': 'via the VPC gateway 10.116.0.1 dev ens4', 'active': True}" &&
+        grep -q '^vpc_peer_routes_egress_active 1$' "$TESTDIR/metrics.prom"
+}
+if wait_for 5 state_says_egress; then ok "the state file and the metrics say egress is active"; else not_ok "the state file and the metrics say egress is active"; diag "$(cat "$TESTDIR/state.json" "$TESTDIR/metrics.prom" 2>&1 | grep -i "egress\\|status")"; fi
+check "STATUS= says so too" json_is "$TESTDIR/state.json" 'j["status"].endswith("; egress via the VPC gateway 10.116.0.1 dev ens4")' True
+vpr status
+expect_rc 0 "status with egress in place"
+case $OUT in *"Egress:      via the VPC gateway 10.116.0.1 dev ens4 (nat_gateway = vpc)"*) ok "status shows egress" ;; *) not_ok "status shows egress"; vpr_diag ;; esac
+vpr status --json
+printf '%s' "$OUT" >"$TESTDIR/status.json"
+check "status --json shows egress" json_is "$TESTDIR/status.json" 'j["egress"]' \
+        "{'summary': 'via the VPC gateway 10.116.0.1 dev ens4', 'active': True, 'table': 241}"
 ip -n "$DR" rule del priority 32703
 check "a deleted rule is back" wait_for 5 own_rules_count 4
 ip -n "$DR" route del default table 241
