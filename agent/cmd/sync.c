@@ -205,6 +205,13 @@ static void sync_pass(const struct config *c, const struct sync_options *o, cons
                          rc.plan.count[PLAN_ADD] + rc.plan.count[PLAN_REPLACE], rc.plan.count[PLAN_DELETE]);
         else
                 log_info("In sync: %s; nothing to change", summary);
+        {
+                char egress[192];
+                bool active;
+                const char *e = reconcile_egress_summary(&rc, c, &active, egress, sizeof egress);
+                if (e)
+                        reconcile_egress_log(&rc, e);
+        }
         ret->exit = reconcile_exit_code(&rc) == 3 ? EXIT_CONFLICT : EXIT_OK;
 }
 

@@ -207,7 +207,7 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
                 char egress[sizeof d->rt.egress];
                 const char *e = reconcile_egress_summary(&rc, d->config, &d->rt.egress_active, egress, sizeof egress);
                 if (!streq(e ? e : "", d->rt.egress))
-                        log_info("Egress: %s", e ? e : "off (nat_gateway = off)");
+                        reconcile_egress_log(&rc, e);
                 snprintf(d->rt.egress, sizeof d->rt.egress, "%s", e ? e : "");
         }
         route_set_move(&d->rt.desired, &rc.desired);

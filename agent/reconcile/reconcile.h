@@ -47,6 +47,7 @@ struct reconcile {
         struct egress_plan egress_plan;
         bool egress_applied;    /* the whole plan went through */
         const char *egress_off_reason; /* why there is no egress: NULL when it is on */
+        char egress_reason[192];
         struct link_info public_link;
 
         int error;
@@ -115,6 +116,8 @@ int reconcile_egress_apply(struct reconcile *rc, struct kernel_ctx *nl, bool qui
  * NULL with nat_gateway = off. *ret_active: traffic leaves through the NAT gateway now. */
 const char *reconcile_egress_summary(const struct reconcile *rc, const struct config *c, bool *ret_active, char *buf,
                                      size_t size);
+/* Logs a summary: a warning when egress is off although nat_gateway asks for it. */
+void reconcile_egress_log(const struct reconcile *rc, const char *summary);
 /* flush: removes every rule of protocol and its routes in the egress table, the switch first. */
 int reconcile_egress_remove(struct kernel_ctx *nl, uint8_t protocol, size_t *ret_removed);
 

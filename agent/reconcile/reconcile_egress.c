@@ -29,7 +29,7 @@ static int nat_address(struct reconcile *rc, const struct config *c, uint32_t *r
 static int egress_input(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, struct egress_input *ret) {
         struct link_info pub;
         struct error err = {};
-        char mac[MAC_STRLEN];
+        char mac[MAC_STRLEN], a[IPV4_STRLEN];
         int r;
 
         *ret = (struct egress_input) { .protocol = c->protocol };
@@ -46,6 +46,19 @@ static int egress_input(struct reconcile *rc, struct kernel_ctx *nl, const struc
         r = nat_address(rc, c, &ret->nat_gateway);
         if (r < 0)
                 return r;
+        /* With the API at hand, egress goes to a NAT gateway only when the API says one is there:
+         * else the droplet keeps its own way out rather than a black hole. */
+        if (c->source == SOURCE_API && (!rc->peers || !rc->peers->nat_checked || !rc->peers->nat_found)) {
+                if (rc->peers && rc->peers->nat_checked)
+                        snprintf(rc->egress_reason, sizeof rc->egress_reason, "the API lists no ACTIVE NAT gateway%s%s for VPC %s",
+                                 c->nat_gateway.mode == NAT_VPC ? "" : " at ",
+                                 c->nat_gateway.mode == NAT_VPC ? "" : ipv4_to_string(c->nat_gateway.address, a),
+                                 rc->peers->own_vpc);
+                else
+                        snprintf(rc->egress_reason, sizeof rc->egress_reason, "waiting for the API to confirm a NAT gateway");
+                rc->egress_off_reason = rc->egress_reason;
+                return 0;
+        }
         r = kernel_link_find_by_mac(nl, rc->md.public_mac, rc->md.public_address, &pub);
         if (r < 0)
                 return reconcile_fail(rc, r, "No interface carries the public MAC %s of the metadata: %s; nat_gateway needs it",
@@ -134,6 +147,14 @@ int reconcile_egress_apply(struct reconcile *rc, struct kernel_ctx *nl, bool qui
         if (failed > 0)
                 return reconcile_fail(rc, -EIO, "%zu egress change%s failed", failed, failed == 1 ? "" : "s");
         return 0;
+}
+
+void reconcile_egress_log(const struct reconcile *rc, const char *summary) {
+        /* Off although nat_gateway asks for it (the API shows no NAT gateway, the metadata has no
+         * usable public interface): the droplet keeps its own way out, and the operator should
+         * know. A Private Droplet's egress is DigitalOcean's: no news. */
+        bool warn = summary && strncmp(summary, "off:", 4) == 0 && rc->egress_off_reason == rc->egress_reason;
+        log_full(warn ? LOG_WARNING : LOG_INFO, "Egress: %s", summary ? summary : "off (nat_gateway = off)");
 }
 
 int reconcile_egress_remove(struct kernel_ctx *nl, uint8_t protocol, size_t *ret_removed) {

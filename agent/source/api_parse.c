@@ -171,9 +171,41 @@ static int parse_peering(const cJSON *p, const char *key, size_t index, struct a
         return 0;
 }
 
+/* What every list page of the API says of the others: links.pages.next (absent on the last
+ * page) and meta.total. */
+static int parse_page_links(const cJSON *root, char **ret_next, uint64_t *ret_total, bool *ret_has_total,
+                            struct error *err) {
+        const cJSON *links = NULL, *pages = NULL, *next = NULL, *meta = NULL;
+        char b[QUOTE_BUF + 4];
+        int r;
+
+        if ((r = json_get(root, "", "links", &links, err)) < 0 ||
+            (r > 0 && cJSON_IsObject(links) && (r = json_get(links, "links", "pages", &pages, err)) < 0) ||
+            (r > 0 && cJSON_IsObject(pages) && (r = json_get(pages, "links.pages", "next", &next, err)) < 0))
+                return r;
+        if (next && !cJSON_IsNull(next)) {
+                if (!cJSON_IsString(next) || url_scheme(next->valuestring) == URL_SCHEME_OTHER) {
+                        error_set(err, "links.pages.next %s is not an http(s) URL", json_value_brief(next, b, sizeof b));
+                        return -EINVAL;
+                }
+                *ret_next = strdup(next->valuestring);
+                if (!*ret_next)
+                        return -ENOMEM;
+        }
+        if (json_get(root, "", "meta", &meta, err) > 0 && cJSON_IsObject(meta)) {
+                const cJSON *total = NULL;
+                if (json_get(meta, "meta", "total", &total, err) > 0 && cJSON_IsNumber(total) && total->valuedouble >= 0 &&
+                    total->valuedouble < 1e9 && total->valuedouble == (double) (uint64_t) total->valuedouble) {
+                        *ret_total = (uint64_t) total->valuedouble;
+                        *ret_has_total = true;
+                }
+        }
+        return 0;
+}
+
 int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_page *ret, struct error *err) {
         _cleanup_cjson_ cJSON *root = NULL;
-        const cJSON *peerings = NULL, *other = NULL, *links = NULL, *pages = NULL, *next = NULL, *meta = NULL;
+        const cJSON *peerings = NULL, *other = NULL;
         struct api_peerings_page page = {};
         const char *key;
         char b[QUOTE_BUF + 4];
@@ -229,32 +261,10 @@ int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_p
                 page.n++;
         }
 
-        /* links.pages.next: absent on the last page. */
-        if ((r = json_get(root, "", "links", &links, err)) < 0 ||
-            (r > 0 && cJSON_IsObject(links) && (r = json_get(links, "links", "pages", &pages, err)) < 0) ||
-            (r > 0 && cJSON_IsObject(pages) && (r = json_get(pages, "links.pages", "next", &next, err)) < 0)) {
+        r = parse_page_links(root, &page.next, &page.total, &page.has_total, err);
+        if (r < 0) {
                 api_peerings_page_done(&page);
                 return r;
-        }
-        if (next && !cJSON_IsNull(next)) {
-                if (!cJSON_IsString(next) || url_scheme(next->valuestring) == URL_SCHEME_OTHER) {
-                        error_set(err, "links.pages.next %s is not an http(s) URL", json_value_brief(next, b, sizeof b));
-                        api_peerings_page_done(&page);
-                        return -EINVAL;
-                }
-                page.next = strdup(next->valuestring);
-                if (!page.next) {
-                        api_peerings_page_done(&page);
-                        return -ENOMEM;
-                }
-        }
-        if (json_get(root, "", "meta", &meta, err) > 0 && cJSON_IsObject(meta)) {
-                const cJSON *total = NULL;
-                if (json_get(meta, "meta", "total", &total, err) > 0 && cJSON_IsNumber(total) && total->valuedouble >= 0 &&
-                    total->valuedouble < 1e9 && total->valuedouble == (double) (uint64_t) total->valuedouble) {
-                        page.total = (uint64_t) total->valuedouble;
-                        page.has_total = true;
-                }
         }
         *ret = page;
         return 0;
@@ -304,4 +314,89 @@ void api_parse_error_message(const char *body, size_t size, char *buf, size_t bu
                 return;
         if (json_get(root, "", "message", &m, NULL) > 0 && cJSON_IsString(m))
                 str_quote(m->valuestring, strlen(m->valuestring), 120, buf, bufsize);
+}
+
+/* One NAT gateway of GET /v2/vpc_nat_gateways: whether it is ACTIVE, and its address in own_vpc. */
+static int parse_nat_gateway(const cJSON *g, size_t i, const char *own_vpc, struct api_nat_gateway *ret,
+                             struct error *err) {
+        const cJSON *vpcs = NULL;
+        const char *id, *name, *state;
+        char path[64], b[QUOTE_BUF + 4];
+        int r;
+
+        snprintf(path, sizeof path, "vpc_nat_gateways[%zu]", i);
+        if (!cJSON_IsObject(g)) {
+                error_set(err, "%s %s is %s, expected an object", path, json_value_brief(g, b, sizeof b), json_type_name(g));
+                return -EINVAL;
+        }
+        *ret = (struct api_nat_gateway) {};
+        if ((r = json_get_string(g, path, "id", &id, err)) < 0 || (r = json_get_string(g, path, "state", &state, err)) < 0)
+                return r;
+        if (json_get_string(g, path, "name", &name, NULL) < 0)
+                name = "";
+        snprintf(ret->id, sizeof ret->id, "%s", id);
+        str_quote(name, strlen(name), API_NAME_MAX - 8, ret->name, sizeof ret->name);
+        ret->active = streq(state, "ACTIVE");
+        r = json_get(g, path, "vpcs", &vpcs, err);
+        if (r < 0)
+                return r;
+        for (const cJSON *v = cJSON_IsArray(vpcs) ? vpcs->child : NULL; v; v = v->next) {
+                const cJSON *uuid = cJSON_GetObjectItemCaseSensitive(v, "vpc_uuid");
+                const cJSON *ip = cJSON_GetObjectItemCaseSensitive(v, "gateway_ip");
+                if (!cJSON_IsString(uuid) || !streq(uuid->valuestring, own_vpc))
+                        continue;
+                ret->serves_own_vpc = true;
+                if (cJSON_IsString(ip) && ipv4_parse(ip->valuestring, &ret->gateway_ip) < 0) {
+                        error_set(err, "%s.vpcs[].gateway_ip %s is not an IPv4 address", path, json_value_brief(ip, b, sizeof b));
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+int api_parse_nat_page(const char *body, size_t size, const char *own_vpc, struct api_nat_page *ret, struct error *err) {
+        _cleanup_cjson_ cJSON *root = NULL;
+        const cJSON *list = NULL;
+        struct api_nat_page page = {};
+        int r, n;
+
+        r = json_parse_object(body, size, &root, err);
+        if (r < 0)
+                return r;
+        r = json_get(root, "", "vpc_nat_gateways", &list, err);
+        if (r < 0)
+                return r;
+        if (r == 0 || !cJSON_IsArray(list)) {
+                error_set(err, "vpc_nat_gateways %s", r == 0 ? "is not there" : "is not an array");
+                return r == 0 ? -ENOENT : -EINVAL;
+        }
+        n = cJSON_GetArraySize(list);
+        if (n > 1000) {
+                error_set(err, "vpc_nat_gateways holds %d entries on one page; refusing", n);
+                return -E2BIG;
+        }
+        page.gateways = calloc((size_t) MAX(n, 1), sizeof *page.gateways);
+        if (!page.gateways)
+                return -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                r = parse_nat_gateway(cJSON_GetArrayItem(list, i), (size_t) i, own_vpc, &page.gateways[page.n], err);
+                if (r < 0) {
+                        api_nat_page_done(&page);
+                        return r;
+                }
+                page.n++;
+        }
+        r = parse_page_links(root, &page.next, &page.total, &page.has_total, err);
+        if (r < 0) {
+                api_nat_page_done(&page);
+                return r;
+        }
+        *ret = page;
+        return 0;
+}
+
+void api_nat_page_done(struct api_nat_page *p) {
+        free(p->gateways);
+        free(p->next);
+        *p = (struct api_nat_page) {};
 }

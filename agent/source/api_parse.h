@@ -46,6 +46,26 @@ int api_parse_peerings_page(const char *body, size_t size, struct api_peerings_p
 void api_peerings_page_done(struct api_peerings_page *p);
 /* GET /v2/vpcs/{id} → vpc.id, vpc.name, vpc.ip_range */
 int api_parse_vpc(const char *body, size_t size, struct api_vpc *ret, struct error *err);
+/* A VPC NAT gateway (GET /v2/vpc_nat_gateways, scope nat_gateway:read), as egress needs it. */
+struct api_nat_gateway {
+        char id[UUID_STRLEN];
+        char name[API_NAME_MAX];
+        bool active;            /* state ACTIVE */
+        bool serves_own_vpc;    /* vpcs[] names the droplet's VPC */
+        uint32_t gateway_ip;    /* its address in that VPC, 0 when not given */
+};
+
+struct api_nat_page {
+        struct api_nat_gateway *gateways;
+        size_t n;
+        char *next;
+        uint64_t total;
+        bool has_total;
+};
+
+/* GET /v2/vpc_nat_gateways → one page, each gateway read against own_vpc */
+int api_parse_nat_page(const char *body, size_t size, const char *own_vpc, struct api_nat_page *ret, struct error *err);
+void api_nat_page_done(struct api_nat_page *p);
 /* {"id": "...", "message": "..."} error bodies: the message, quoted and cut, or "" */
 void api_parse_error_message(const char *body, size_t size, char *buf, size_t bufsize);
 

@@ -26,7 +26,8 @@ const struct api_peer *api_peers_find(const struct api_peers *p, const struct ci
 }
 
 bool api_peers_equal(const struct api_peers *a, const struct api_peers *b) {
-        if (a->n != b->n || !streq(a->own_vpc, b->own_vpc))
+        if (a->n != b->n || !streq(a->own_vpc, b->own_vpc) || a->nat_checked != b->nat_checked ||
+            a->nat_found != b->nat_found || (a->nat_found && (!streq(a->nat.id, b->nat.id) || a->nat.gateway_ip != b->nat.gateway_ip)))
                 return false;
         for (size_t i = 0; i < a->n; i++)
                 if (cidr_compare(&a->peers[i].range, &b->peers[i].range) != 0 ||

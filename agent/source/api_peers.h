@@ -28,6 +28,10 @@ struct api_peers {
         size_t n;
         struct api_waiting *waiting;
         size_t n_waiting;
+        /* nat_gateway on: the round looked for the VPC's NAT gateway, and found nat or none. */
+        bool nat_checked;
+        bool nat_found;
+        struct api_nat_gateway nat;
 };
 
 void api_peers_done(struct api_peers *p);

@@ -4,55 +4,9 @@
  * the API misbehaved. */
 #include <stdarg.h>
 
-#include "api_budget.h"
-#include "api_round.h"
-#include "api_memory.h"
-#include "api_rate.h"
+#include "api_round_internal.h"
 #include "log.h"
 #include "url.h"
-
-#define MAX_PAGES 100
-#define PER_PAGE 200
-#define API_MAX_BODY ((size_t) 8 * 1024 * 1024)
-
-enum step {
-        STEP_IDLE,
-        STEP_DROPLET,
-        STEP_PEERINGS,
-        STEP_VPCS,
-};
-
-struct api_client {
-        struct http_client *http;
-        struct api_budget budget;
-        uint64_t retry_after;   /* monotonic usec */
-        struct api_rate rate;
-        struct vpc_cache cache;
-        struct notes notes;
-
-        /* the round in progress */
-        enum step step;
-        uint64_t generation;    /* bumps on cancel: late answers of a cancelled round are dropped */
-        char *base;
-        char *token;
-        char *ca_file;
-        uint64_t connect_timeout_usec;
-        uint64_t timeout_usec;
-        char own_vpc[UUID_STRLEN];
-        struct api_peering *active;
-        size_t n_active, cap_active;
-        struct api_waiting *waiting;
-        size_t n_waiting, cap_waiting;
-        size_t vpc_next;        /* index into active while fetching VPCs */
-        unsigned pages;
-        unsigned requests;      /* sent in this round */
-        uint64_t received;      /* peerings on the pages so far, ours or not */
-        uint64_t total;         /* meta.total of the first page */
-        bool has_total;
-        char *url;              /* the request in flight */
-        api_done_fn done;
-        void *userdata;
-};
 
 int api_client_new(struct http_client *http, struct api_client **ret) {
         struct api_client *a = calloc(1, sizeof *a);
@@ -122,8 +76,7 @@ static void round_finish(struct api_client *a, int error, const struct error *er
         done(error, err, peers, userdata);
 }
 
-static void round_fail(struct api_client *a, int error, const char *fmt, ...) _printf_(3, 4);
-static void round_fail(struct api_client *a, int error, const char *fmt, ...) {
+void api_round_fail(struct api_client *a, int error, const char *fmt, ...) {
         struct error err;
         va_list ap;
 
@@ -140,13 +93,12 @@ struct request_ctx {
 
 static void on_response(struct http_response *resp, void *userdata);
 
-/* The path part of a URL, for messages ("GET /v2/droplets/1"). */
-static const char *url_path(const struct api_client *a, const char *url) {
+const char *api_round_path(const struct api_client *a, const char *url) {
         size_t l = strlen(a->base);
         return strncmp(url, a->base, l) == 0 ? url + l : url;
 }
 
-static void api_get(struct api_client *a, char *url) {
+void api_round_get(struct api_client *a, char *url) {
         struct http_request req = {
                 .url = url,
                 .connect_timeout_usec = a->connect_timeout_usec,
@@ -166,7 +118,7 @@ static void api_get(struct api_client *a, char *url) {
          * (ratelimit-remaining: 0): the next request would only meet a 429. */
         if (a->retry_after > now) {
                 char wait[32];
-                round_fail(a, -EBUSY, "API: the token has no request left in its window (ratelimit-remaining: 0); "
+                api_round_fail(a, -EBUSY, "API: the token has no request left in its window (ratelimit-remaining: 0); "
                            "next request in %s",
                            format_timespan((usec_until(a->retry_after, now) / 1000000ULL + 1) * USEC_PER_SEC, false, wait));
                 return;
@@ -174,20 +126,20 @@ static void api_get(struct api_client *a, char *url) {
         slot = api_budget_next_slot(&a->budget, now);
         if (slot) {
                 a->retry_after = slot;
-                round_fail(a, -EAGAIN, "API: request budget used up (%d a minute, %d an hour); next request in %llu s",
+                api_round_fail(a, -EAGAIN, "API: request budget used up (%d a minute, %d an hour); next request in %llu s",
                            API_BUDGET_MINUTE, API_BUDGET_HOUR, (unsigned long long) (usec_until(slot, now) / 1000000ULL + 1));
                 return;
         }
         ctx = malloc(sizeof *ctx);
         if (!ctx) {
-                round_fail(a, -ENOMEM, "API: out of memory");
+                api_round_fail(a, -ENOMEM, "API: out of memory");
                 return;
         }
         *ctx = (struct request_ctx) { .client = a, .generation = a->generation };
         r = http_get(a->http, &req, on_response, ctx, free);
         if (r < 0) {
                 free(ctx);
-                round_fail(a, r, "API: could not start a request: %s", strerror(-r));
+                api_round_fail(a, r, "API: could not start a request: %s", strerror(-r));
                 return;
         }
         api_budget_spend(&a->budget, now);
@@ -196,7 +148,26 @@ static void api_get(struct api_client *a, char *url) {
 
 static void get_vpc_or_finish(struct api_client *a);
 
-static void finish_success(struct api_client *a) {
+bool api_round_follow(struct api_client *a, char *next, const char *what) {
+        char q[QUOTE_BUF];
+
+        /* Only ever to the API we were configured with: the token goes with the request. */
+        if (!url_same_origin(next, a->base)) {
+                api_round_fail(a, -EPERM, "API: links.pages.next \"%s\" points away from %s; not following it",
+                               str_quote(next, strlen(next), 120, q, sizeof q), a->base);
+                free(next);
+                return false;
+        }
+        if (++a->pages >= MAX_PAGES || streq(next, a->url)) {
+                api_round_fail(a, -ELOOP, "API: %s do not end after %u pages; giving up this round", what, a->pages);
+                free(next);
+                return false;
+        }
+        api_round_get(a, next);
+        return true;
+}
+
+void api_round_succeed(struct api_client *a) {
         struct api_peers peers = {};
 
         memcpy(peers.own_vpc, a->own_vpc, UUID_STRLEN);
@@ -207,7 +178,7 @@ static void finish_success(struct api_client *a) {
                 peers.peers = calloc(a->n_active, sizeof *peers.peers);
                 if (!peers.peers) {
                         api_peers_done(&peers);
-                        round_fail(a, -ENOMEM, "API: out of memory");
+                        api_round_fail(a, -ENOMEM, "API: out of memory");
                         return;
                 }
         }
@@ -226,6 +197,10 @@ static void finish_success(struct api_client *a) {
                 snprintf(out->vpc_name, sizeof out->vpc_name, "%s", vpc->name);
         }
         api_peers_sort(&peers);
+        peers.nat_checked = a->nat_mode != NAT_OFF;
+        peers.nat_found = a->nat_found;
+        if (a->nat_found)
+                peers.nat = a->nat;
         /* VPCs no longer peered leave the cache. */
         api_memory_sweep(&a->cache, &a->notes);
         round_finish(a, 0, NULL, &peers);
@@ -242,16 +217,20 @@ static void get_vpc_or_finish(struct api_client *a) {
                 if (!vpc) {
                         a->step = STEP_VPCS;
                         if (asprintf(&url, "%s/v2/vpcs/%s", a->base, other) < 0) {
-                                round_fail(a, -ENOMEM, "API: out of memory");
+                                api_round_fail(a, -ENOMEM, "API: out of memory");
                                 return;
                         }
-                        api_get(a, url);
+                        api_round_get(a, url);
                         return;
                 }
                 vpc->used = true;
                 a->vpc_next++;
         }
-        finish_success(a);
+        /* With nat_gateway, the VPC's NAT gateways come last. */
+        if (a->nat_mode != NAT_OFF)
+                api_nat_start(a);
+        else
+                api_round_succeed(a);
 }
 
 static int add_active(struct api_client *a, const struct api_peering *p) {
@@ -309,15 +288,15 @@ static void handle_peerings(struct api_client *a, const char *body, size_t size)
 
         r = api_parse_peerings_page(body, size, &page, &err);
         if (r < 0) {
-                round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err.msg);
+                api_round_fail(a, r, "API: GET %s: %s", api_round_path(a, a->url), err.msg);
                 return;
         }
         /* meta.total counts the peerings of all pages: a page that says otherwise than the first,
          * or pages that together hold another number, mean the list changed under us or pages
          * went missing. Either way this answer is not the whole truth. */
         if (page.has_total && a->pages > 0 && (!a->has_total || page.total != a->total)) {
-                round_fail(a, -EBADMSG, "API: GET %s: meta.total is %llu, but the first page said %llu%s; not trusting this answer",
-                           url_path(a, a->url), (unsigned long long) page.total, (unsigned long long) a->total,
+                api_round_fail(a, -EBADMSG, "API: GET %s: meta.total is %llu, but the first page said %llu%s; not trusting this answer",
+                           api_round_path(a, a->url), (unsigned long long) page.total, (unsigned long long) a->total,
                            a->has_total ? "" : " (nothing)");
                 api_peerings_page_done(&page);
                 return;
@@ -330,32 +309,19 @@ static void handle_peerings(struct api_client *a, const char *body, size_t size)
         for (size_t i = 0; i < page.n; i++) {
                 if ((r = take_peering(a, &page.peerings[i])) < 0) {
                         api_peerings_page_done(&page);
-                        round_fail(a, r, "API: out of memory");
+                        api_round_fail(a, r, "API: out of memory");
                         return;
                 }
         }
         if (page.next) {
                 char *next = TAKE_PTR(page.next);
-                char q[QUOTE_BUF];
                 api_peerings_page_done(&page);
-                /* Only ever to the API we were configured with: the token goes with the request. */
-                if (!url_same_origin(next, a->base)) {
-                        round_fail(a, -EPERM, "API: links.pages.next \"%s\" points away from %s; not following it",
-                                   str_quote(next, strlen(next), 120, q, sizeof q), a->base);
-                        free(next);
-                        return;
-                }
-                if (++a->pages >= MAX_PAGES || streq(next, a->url)) {
-                        round_fail(a, -ELOOP, "API: peerings do not end after %u pages; giving up this round", a->pages);
-                        free(next);
-                        return;
-                }
-                api_get(a, next);
+                (void) api_round_follow(a, next, "peerings");
                 return;
         }
         api_peerings_page_done(&page);
         if (a->has_total && a->received != a->total) {
-                round_fail(a, -EBADMSG, "API: the pages held %llu peerings, but meta.total says %llu; not trusting this answer",
+                api_round_fail(a, -EBADMSG, "API: the pages held %llu peerings, but meta.total says %llu; not trusting this answer",
                            (unsigned long long) a->received, (unsigned long long) a->total);
                 return;
         }
@@ -373,38 +339,41 @@ static void handle_ok(struct api_client *a, const char *body, size_t size) {
         case STEP_DROPLET:
                 r = api_parse_droplet(body, size, a->own_vpc, &err);
                 if (r < 0) {
-                        round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err.msg);
+                        api_round_fail(a, r, "API: GET %s: %s", api_round_path(a, a->url), err.msg);
                         return;
                 }
                 if (!a->own_vpc[0]) {
-                        round_fail(a, -ENXIO, "API: GET %s: droplet.vpc_uuid is null; the droplet is in no VPC, so no "
-                                   "peering can reach it", url_path(a, a->url));
+                        api_round_fail(a, -ENXIO, "API: GET %s: droplet.vpc_uuid is null; the droplet is in no VPC, so no "
+                                   "peering can reach it", api_round_path(a, a->url));
                         return;
                 }
                 a->step = STEP_PEERINGS;
                 if (asprintf(&url, "%s/v2/vpcs/%s/peerings?per_page=%d", a->base, a->own_vpc, PER_PAGE) < 0) {
-                        round_fail(a, -ENOMEM, "API: out of memory");
+                        api_round_fail(a, -ENOMEM, "API: out of memory");
                         return;
                 }
-                api_get(a, url);
+                api_round_get(a, url);
                 return;
         case STEP_PEERINGS:
                 handle_peerings(a, body, size);
+                return;
+        case STEP_NAT:
+                api_nat_handle(a, body, size);
                 return;
         case STEP_VPCS: {
                 const struct api_peering *p = &a->active[a->vpc_next];
                 const char *other = api_peering_other_vpc(p, a->own_vpc);
                 r = api_parse_vpc(body, size, &vpc, &err);
                 if (r < 0) {
-                        round_fail(a, r, "API: GET %s: %s", url_path(a, a->url), err.msg);
+                        api_round_fail(a, r, "API: GET %s: %s", api_round_path(a, a->url), err.msg);
                         return;
                 }
                 if (!streq(vpc.id, other)) {
-                        round_fail(a, -EINVAL, "API: GET %s answered for VPC %s", url_path(a, a->url), vpc.id);
+                        api_round_fail(a, -EINVAL, "API: GET %s answered for VPC %s", api_round_path(a, a->url), vpc.id);
                         return;
                 }
                 if (vpc_cache_add(&a->cache, &vpc) < 0) {
-                        round_fail(a, -ENOMEM, "API: out of memory");
+                        api_round_fail(a, -ENOMEM, "API: out of memory");
                         return;
                 }
                 get_vpc_or_finish(a); /* marks it used */
@@ -426,7 +395,7 @@ static void on_response(struct http_response *resp, void *userdata) {
         if (stale)
                 return;
         if (resp->error < 0) {
-                round_fail(a, resp->error, "API: could not fetch %s: %s", a->url, resp->err.msg);
+                api_round_fail(a, resp->error, "API: could not fetch %s: %s", a->url, resp->err.msg);
                 return;
         }
         until = api_rate_read(&a->rate, resp);
@@ -440,25 +409,25 @@ static void on_response(struct http_response *resp, void *userdata) {
         api_parse_error_message(resp->body, resp->size, msg, sizeof msg);
         switch (resp->status) {
         case 401:
-                round_fail(a, -EACCES,
+                api_round_fail(a, -EACCES,
                            "API: the token was rejected (HTTP 401%s%s%s); check the API token file: it must be a valid "
                            "token with read access to droplets and VPCs (scopes droplet:read and vpc:read)",
                            msg[0] ? ": \"" : "", msg, msg[0] ? "\"" : "");
                 return;
         case 403:
                 /* The scope each endpoint needs, from DigitalOcean's specification. */
-                round_fail(a, -EACCES,
+                api_round_fail(a, -EACCES,
                            "API: the token may not read %s (HTTP 403%s%s%s); it lacks the %s scope (the agent needs "
                            "droplet:read and vpc:read)",
-                           url_path(a, a->url), msg[0] ? ": \"" : "", msg, msg[0] ? "\"" : "",
-                           a->step == STEP_DROPLET ? "droplet:read" : "vpc:read");
+                           api_round_path(a, a->url), msg[0] ? ": \"" : "", msg, msg[0] ? "\"" : "",
+                           a->step == STEP_DROPLET ? "droplet:read" : a->step == STEP_NAT ? "nat_gateway:read" : "vpc:read");
                 return;
         case 429:
-                round_fail(a, -EBUSY, "API: rate limited (HTTP 429); next request in %s",
+                api_round_fail(a, -EBUSY, "API: rate limited (HTTP 429); next request in %s",
                            format_timespan((usec_until(a->retry_after, now_usec_monotonic()) / 1000000ULL + 1) * USEC_PER_SEC, false, wait));
                 return;
         default:
-                round_fail(a, -EREMOTEIO, "API: GET %s answered HTTP %ld%s%s%s", url_path(a, a->url), resp->status,
+                api_round_fail(a, -EREMOTEIO, "API: GET %s answered HTTP %ld%s%s%s", api_round_path(a, a->url), resp->status,
                            msg[0] ? ": \"" : "", msg, msg[0] ? "\"" : "");
                 return;
         }
@@ -479,12 +448,15 @@ int api_round_start(struct api_client *a, const struct config *c, uint64_t dropl
                 round_reset(a);
                 return -ENOMEM;
         }
+        a->nat_mode = c->nat_gateway.mode;
+        a->nat_address = c->nat_gateway.address;
+        a->nat_found = false;
         a->connect_timeout_usec = c->connect_timeout_usec;
         a->timeout_usec = c->timeout_usec;
         a->done = done;
         a->userdata = userdata;
         a->step = STEP_DROPLET;
-        api_get(a, url);
+        api_round_get(a, url);
         return 0;
 }
 

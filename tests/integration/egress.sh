@@ -195,6 +195,60 @@ check "and the droplet leaves through its public address again" leaves_via "$PUB
 kill "$SVC_PID" 2>/dev/null
 wait "$SVC_PID" 2>/dev/null
 
+# ---- source = api: egress only while the API shows an ACTIVE NAT gateway for the VPC ----
+if ! api_start; then
+        not_ok "the fake API could be started"
+        tap_done
+        exit 1
+fi
+econf() {
+        conf "source = api" "api_url = http://192.0.2.1:8080" "api_insecure = yes" "api_token_file = $TOKEN_FILE" \
+                "timeout = 2s" "connect_timeout = 1s" "$@"
+}
+nat_list() {
+        api_set "c['nat_gateways'] = [$1]"
+}
+NAT_7='{"id": "9a9a9a9a-0000-4000-8000-000000000007", "name": "nat-one", "state": "ACTIVE", "vpcs": [{"vpc_uuid": c["own_vpc"], "gateway_ip": "10.116.0.7"}]}'
+nat_list "$NAT_7"
+econf "nat_gateway = vpc"
+vpr sync
+expect_rc 0 "sync with source = api and an ACTIVE NAT gateway"
+check "the API was asked for the VPC's NAT gateways" grep -q '"path": "/v2/vpc_nat_gateways?per_page=200"' "$API_LOG"
+check "egress leaves through the VPC side" leaves_via "$PRIV_IP"
+nat_list '{"id": "9a9a9a9a-0000-4000-8000-000000000008", "state": "PROVISIONING", "vpcs": [{"vpc_uuid": c["own_vpc"], "gateway_ip": "10.116.0.7"}]}'
+vpr sync
+expect_rc 0 "sync when the VPC has no ACTIVE NAT gateway"
+expect_err "Egress: off: the API lists no ACTIVE NAT gateway for VPC $API_OWN_VPC" "it says why egress is off"
+check "egress is switched off" no_egress
+check "and the droplet keeps its own way out" leaves_via "$PUB_IP"
+nat_list "$NAT_7"
+econf "nat_gateway = 10.116.0.7"
+vpr sync
+expect_rc 0 "nat_gateway = an address the API lists"
+check "egress goes via that NAT gateway" egress_default_via 10.116.0.7
+econf "nat_gateway = 10.116.0.8"
+vpr sync
+expect_rc 0 "nat_gateway = an address the API does not list"
+check "egress is off" no_egress
+api_set 'c["forbid"] = "vpc_nat_gateways"'
+econf "nat_gateway = vpc"
+vpr sync
+expect_rc 1 "a token without nat_gateway:read"
+expect_err "it lacks the nat_gateway:read scope" "the error names the scope"
+api_set 'c.pop("forbid")'
+
+# The service backs off when the NAT gateway goes away, with a warning and the metric.
+econf "nat_gateway = vpc" "metrics_file = $TESTDIR/metrics.prom"
+vpr_service_start
+check "the service switches egress on when the API shows the NAT gateway" wait_for 10 leaves_via "$PRIV_IP"
+nat_list ""
+kill -HUP "$SVC_PID"
+check "it switches egress off when the NAT gateway is gone" wait_for 10 no_egress
+check "with a warning" wait_for 5 grep -q "Egress: off: the API lists no ACTIVE NAT gateway" "$TESTDIR/run.out"
+check "and the metric" wait_for 5 grep -q '^vpc_peer_routes_egress_active 0$' "$TESTDIR/metrics.prom"
+kill "$SVC_PID" 2>/dev/null
+wait "$SVC_PID" 2>/dev/null
+
 # ---- a Private Droplet: DigitalOcean routes its egress ----
 md_control '{"mode": "ok", "delete": ["interfaces.public"]}'
 conf "nat_gateway = vpc"

@@ -17,7 +17,9 @@ request:
    "headers": {"ratelimit-remaining": 0, "reset_in": 30} (sent with every answer),
    "list_key": "peerings" | "vpc_peerings" (godo's shape) | "both" | "none",
    "droplet_vpc_null": true (a droplet in no VPC),
-   "forbid": "droplets" | "peerings" | "vpcs" (403 on that endpoint, as for a token without its scope),
+   "forbid": "droplets" | "peerings" | "vpcs" | "vpc_nat_gateways" (403 on that endpoint, as for a token
+       without its scope),
+   "nat_gateways": [{"id", "name", "state", "vpcs": [{"vpc_uuid", "gateway_ip"}]}] (GET /v2/vpc_nat_gateways),
    "any_droplet": true (every droplet id is a droplet of own_vpc: a fleet),
    "rate_limit": {"limit": 5000, "window": 3600, "minute": 250, "minute_window": 60, "others": 0}
        (DigitalOcean's per-token sliding windows, in seconds; a benchmark divides the windows to
@@ -205,6 +207,13 @@ class Handler(BaseHTTPRequestHandler):
                 body["links"] = {"pages": {"next": "%s/v2/vpcs/%s/peerings?page=%d&per_page=%d" % (base, parts[2], page + 1, size),
                                            "last": "%s/v2/vpcs/%s/peerings?page=%d&per_page=%d" % (base, parts[2], (len(peerings) + size - 1) // size, size)}}
             self.send_json(200, body)
+            return
+        if parts[:2] == ["v2", "vpc_nat_gateways"] and len(parts) == 2:
+            # The shape of DigitalOcean's specification (Public Preview): one page.
+            gws = [dict({"name": "", "state": "ACTIVE", "region": "nyc3", "type": "PUBLIC", "size": 1,
+                         "egresses": {"public_gateways": [{"ipv4": "203.0.113.50"}]}}, **g)
+                   for g in ctl.get("nat_gateways", [])]
+            self.send_json(200, {"vpc_nat_gateways": gws, "links": {}, "meta": {"total": len(gws)}})
             return
         if parts[:2] == ["v2", "vpcs"] and len(parts) == 3:
             v = vpcs.get(parts[2])

@@ -52,8 +52,9 @@ done
 hacking=$top_srcdir/HACKING.md
 for dir in "$top_srcdir"/agent/*/; do
         folder=agent/$(basename "$dir")/
-        mapped=$(awk -v h="### $folder " 'index($0, h) == 1 { on = 1; next } /^##/ { on = 0 } on && /^\| `/' "$hacking" |
-                grep -oE '`[a-z_]+\.[ch]`' | tr -d '`' | sort)
+        # The files a row names are those of its first cell.
+        mapped=$(awk -F '|' -v h="### $folder " 'index($0, h) == 1 { on = 1; next } /^##/ { on = 0 } on && /^\| `/ { print $2 }' \
+                "$hacking" | grep -oE '`[a-z_]+\.[ch]`' | tr -d '`' | sort)
         actual=$(cd "$dir" && ls -- *.c *.h 2>/dev/null | sort)
         if [ "$mapped" = "$actual" ]; then
                 ok "HACKING.md's file map lists $folder exactly"

@@ -521,6 +521,46 @@ static void test_origin(void **state) {
         assert_int_equal(url_same_origin(c->a, c->b), c->same);
 }
 
+/* GET /v2/vpc_nat_gateways as DigitalOcean's specification shapes it: each gateway read against
+ * the droplet's VPC. */
+static void test_nat_page(void **state) {
+        static const char own[] = "5a4981aa-9653-4bd1-bef5-d6bff52042e4";
+        static const char page1[] =
+                "{\"vpc_nat_gateways\": ["
+                "{\"id\": \"70e1b58d-cdec-4e95-b3ee-2d4d95feff51\", \"name\": \"my-gw\", \"type\": \"PUBLIC\","
+                " \"state\": \"ACTIVE\", \"region\": \"tor1\", \"size\": 1,"
+                " \"vpcs\": [{\"vpc_uuid\": \"0eb1752f-807b-4562-a077-8018e13ab1fb\", \"gateway_ip\": \"10.118.0.35\"},"
+                "            {\"vpc_uuid\": \"5a4981aa-9653-4bd1-bef5-d6bff52042e4\", \"gateway_ip\": \"10.116.0.7\"}],"
+                " \"egresses\": {\"public_gateways\": [{\"ipv4\": \"174.138.113.197\"}]}},"
+                "{\"id\": \"80e1b58d-cdec-4e95-b3ee-2d4d95feff52\", \"state\": \"PROVISIONING\", \"vpcs\": []}],"
+                " \"links\": {\"pages\": {\"next\": \"https://api.digitalocean.com/v2/vpc_nat_gateways?page=2\"}},"
+                " \"meta\": {\"total\": 3}}";
+        static const char bad_ip[] =
+                "{\"vpc_nat_gateways\": [{\"id\": \"x\", \"state\": \"ACTIVE\","
+                " \"vpcs\": [{\"vpc_uuid\": \"5a4981aa-9653-4bd1-bef5-d6bff52042e4\", \"gateway_ip\": \"10.116.0.300\"}]}]}";
+        struct api_nat_page p = {};
+        struct error err = {0};
+        (void) state;
+
+        assert_int_equal(api_parse_nat_page(page1, strlen(page1), own, &p, &err), 0);
+        assert_int_equal(p.n, 2);
+        assert_true(p.gateways[0].active);
+        assert_true(p.gateways[0].serves_own_vpc);
+        assert_int_equal(p.gateways[0].gateway_ip, 0x0a740007u);
+        assert_string_equal(p.gateways[0].name, "my-gw");
+        assert_false(p.gateways[1].active);
+        assert_false(p.gateways[1].serves_own_vpc);
+        assert_string_equal(p.next, "https://api.digitalocean.com/v2/vpc_nat_gateways?page=2");
+        assert_true(p.has_total);
+        assert_int_equal(p.total, 3);
+        api_nat_page_done(&p);
+
+        assert_true(api_parse_nat_page(bad_ip, strlen(bad_ip), own, &p, &err) < 0);
+        assert_string_equal(err.msg, "vpc_nat_gateways[0].vpcs[].gateway_ip \"10.116.0.300\" is not an IPv4 address");
+        assert_true(api_parse_nat_page("{\"vpcs\": []}", 12, own, &p, &err) < 0);
+        assert_string_equal(err.msg, "vpc_nat_gateways is not there");
+}
+
 int main(void) {
         struct unit_tests u = {};
 
@@ -542,5 +582,6 @@ int main(void) {
         UNIT_ADD(&u, test_overlaps_rules);
         UNIT_ADD(&u, test_overlaps_empty);
         UNIT_ADD_TABLE(&u, test_origin, origin_cases);
+        UNIT_ADD(&u, test_nat_page);
         return unit_run(&u, "api");
 }
