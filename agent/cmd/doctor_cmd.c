@@ -101,6 +101,9 @@ static int doctor_gather(struct kernel_ctx *nl, const struct config *c, const st
                 .lookup = lookup,
                 .userdata = nl,
         };
+        for (size_t i = 0; i < rc->egress.routes.n; i++)
+                if (rc->egress.routes.routes[i].dst_len == 0)
+                        d->in.egress_gateway = rc->egress.routes.routes[i].gateway;
         if (kernel_neigh_state(nl, rc->link.ifindex, rc->md.gateway, &d->in.neigh_state) < 0)
                 d->in.neigh_state = 0;
         r = doctor_run(&d->in, &d->report);
@@ -132,10 +135,26 @@ int doctor_summary(struct kernel_ctx *nl, const struct config *c, const struct r
         return 1;
 }
 
+/* DigitalOcean's own peering helpers on newer images, which install the routes themselves. */
+static const char *do_peering_helper(void) {
+        static const char *const paths[] = {
+                "/etc/systemd/system/vpc-peering.service",
+                "/lib/systemd/system/vpc-peering.service",
+                "/usr/lib/systemd/system/vpc-peering.service",
+                "/etc/NetworkManager/dispatcher.d/vpc-peering",
+                "/etc/network/if-up.d/vpc-peering",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+                if (access(paths[i], F_OK) == 0)
+                        return paths[i];
+        return NULL;
+}
+
 static void print_text(FILE *f, const struct doctor_run *d) {
         const struct doctor_input *in = &d->in;
         const struct doctor_report *rep = &d->report;
-        char gw[IPV4_STRLEN], net[CIDR_STRLEN];
+        const char *helper = do_peering_helper();
+        char gw[IPV4_STRLEN], net[CIDR_STRLEN], rs[ROUTE_STRLEN];
         size_t ok = 0;
 
         fprintf(f, "Private NIC: %s, MTU %u, rp_filter %d%s\n", in->ifname, in->link_mtu, in->rp_filter,
@@ -151,8 +170,14 @@ static void print_text(FILE *f, const struct doctor_run *d) {
                 if (x->more)
                         fprintf(f, "%-18s %-9s ... and %zu more\n", "", "", x->more);
         }
+        if (rep->egress_checked && rep->egress_ok)
+                fprintf(f, "Egress:      ok: %s takes %s\n", ipv4_to_string(DOCTOR_EGRESS_PROBE, gw),
+                        route_to_string(&rep->egress, rs));
         for (size_t i = 0; i < rep->n_problems; i++)
                 fprintf(f, "Problem:     %s\n", rep->problems[i]);
+        if (helper)
+                fprintf(f, "Note:        DigitalOcean's peering helper %s is installed; its routes count as present\n",
+                        helper);
         fprintf(f, "%zu of %zu destination%s ok%s\n", ok, rep->n, rep->n == 1 ? "" : "s",
                 rep->n_problems ? "; see the problems above" : "");
 }
@@ -179,6 +204,19 @@ static int print_json(FILE *f, const struct doctor_run *d) {
         list = cJSON_AddArrayToObject(root, "problems");
         for (size_t i = 0; list && i < rep->n_problems; i++)
                 cJSON_AddItemToArray(list, cJSON_CreateString(rep->problems[i]));
+        if (rep->egress_checked && (o = cJSON_AddObjectToObject(root, "egress"))) {
+                cJSON_AddBoolToObject(o, "ok", rep->egress_ok);
+                cJSON_AddStringToObject(o, "probe", ipv4_to_string(DOCTOR_EGRESS_PROBE, a));
+                if (rep->egress_error < 0)
+                        cJSON_AddNullToObject(o, "takes");
+                else
+                        cJSON_AddItemToObject(o, "takes", json_from_route(&rep->egress));
+        } else
+                cJSON_AddNullToObject(root, "egress");
+        if (do_peering_helper())
+                cJSON_AddStringToObject(root, "digitalocean_helper", do_peering_helper());
+        else
+                cJSON_AddNullToObject(root, "digitalocean_helper");
         list = cJSON_AddArrayToObject(root, "destinations");
         for (size_t i = 0; list && i < rep->n; i++) {
                 const struct doctor_dest *x = &rep->dests[i];

@@ -308,6 +308,27 @@ static void check_destination(struct check *c, const struct plan_action *a) {
                 add_line(d, true, "rp_filter is strict on %s: replies from the peers that arrive there are dropped too", in->ifname);
 }
 
+/* Egress: does a packet to the internet take the egress table's default via the NAT gateway? */
+static void check_egress(const struct doctor_input *in, struct doctor_report *rep) {
+        char rs[ROUTE_STRLEN], gw[IPV4_STRLEN], probe[IPV4_STRLEN];
+
+        if (!in->egress_gateway)
+                return;
+        rep->egress_checked = true;
+        rep->egress_error = in->lookup(DOCTOR_EGRESS_PROBE, &rep->egress, in->userdata);
+        rep->egress_ok = rep->egress_error >= 0 && rep->egress.table == EGRESS_TABLE && rep->egress.gateway == in->egress_gateway;
+        if (rep->egress_ok || rep->n_problems >= ELEMENTSOF(rep->problems))
+                return;
+        ipv4_to_string(DOCTOR_EGRESS_PROBE, probe);
+        if (rep->egress_error < 0)
+                snprintf(rep->problems[rep->n_problems++], DOCTOR_LINE_MAX, "egress: no route takes %s (%s)", probe,
+                         strerror(-rep->egress_error));
+        else
+                snprintf(rep->problems[rep->n_problems++], DOCTOR_LINE_MAX,
+                         "egress: %s takes %s, not the NAT gateway %s in table %u", probe,
+                         route_to_string(&rep->egress, rs), ipv4_to_string(in->egress_gateway, gw), EGRESS_TABLE);
+}
+
 int doctor_run(const struct doctor_input *in, struct doctor_report *ret) {
         struct doctor_report rep = {};
         struct check c = { .in = in };
@@ -345,6 +366,7 @@ int doctor_run(const struct doctor_input *in, struct doctor_report *ret) {
                          "%s has MTU %u, less than the routes' mtu %u: packets larger than %u bytes to the peers are dropped "
                          "(set mtu = %u)",
                          in->ifname, in->link_mtu, in->route_mtu, in->link_mtu, in->link_mtu);
+        check_egress(in, &rep);
         rep.ok = rep.ok && rep.n_problems == 0;
         *ret = rep;
         return 0;

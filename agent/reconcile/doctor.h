@@ -42,7 +42,12 @@ struct doctor_input {
         size_t n_rules;
         doctor_lookup_fn lookup;
         void *userdata;
+        /* nat_gateway: the NAT gateway egress should leave through (0: egress not wanted). */
+        uint32_t egress_gateway;
 };
+
+/* The address doctor looks up for egress: any internet address will do (nothing is sent). */
+#define DOCTOR_EGRESS_PROBE 0x01010101u /* 1.1.1.1 */
 
 #define DOCTOR_LINE_MAX 320
 #define DOCTOR_EVIDENCE_MAX 6
@@ -64,6 +69,11 @@ struct doctor_report {
         size_t n;
         char problems[4][DOCTOR_LINE_MAX]; /* droplet-wide */
         size_t n_problems;
+        /* nat_gateway on: where a packet to DOCTOR_EGRESS_PROBE goes, and whether that is the NAT
+         * gateway in the egress table. */
+        bool egress_checked, egress_ok;
+        int egress_error;
+        struct route egress;
         bool ok;                   /* every destination ok and no problem */
 };
 

@@ -180,6 +180,14 @@ check "a deleted rule is back" wait_for 5 own_rules_count 4
 ip -n "$DR" route del default table 241
 check "a deleted egress route is back" wait_for 5 egress_routes_count 2
 check "egress still leaves through the VPC side" leaves_via "$PRIV_IP"
+vpr doctor
+expect_rc 0 "doctor with egress in place"
+case $OUT in *"Egress:      ok: 1.1.1.1 takes 0.0.0.0/0 via 10.116.0.1 dev ens4 metric 0 proto 241 table 241"*) ok "doctor confirms egress by a route lookup" ;; *) not_ok "doctor confirms egress by a route lookup"; vpr_diag ;; esac
+ip -n "$DR" rule add priority 32000 from all lookup main proto 99
+vpr doctor
+expect_rc 3 "doctor when a rule takes egress elsewhere"
+case $OUT in *"Problem:     egress: 1.1.1.1 takes 0.0.0.0/0 via 192.0.2.1 dev eth0"*"not the NAT gateway 10.116.0.1 in table 241"*) ok "doctor names the route egress takes instead" ;; *) not_ok "doctor names the route egress takes instead"; vpr_diag ;; esac
+ip -n "$DR" rule del priority 32000
 
 # The VPC gateway moves (the metadata says so): egress follows.
 ip -n "$GW" addr add 10.116.0.9/20 dev vpc0

@@ -180,6 +180,34 @@ if boot_with networkd; then
         disturb own "networkd: networkctl reconfigure ens4" "networkctl reconfigure ens4"
         disturb own "networkd: networkctl down ens4, up ens4" "networkctl down ens4 && networkctl up ens4"
 
+        # Egress: systemd-networkd removes the routing policy rules it did not make when it
+        # starts (ManageForeignRoutingPolicyRules=yes, its default); the agent puts them back.
+        own_rules_count() {
+                [ "$(ip -n "$DR" rule show | grep -c ' proto 241$')" -eq "$1" ]
+        }
+        echo "nat_gateway = vpc" >>"$TESTDIR/root-networkd/etc/vpc-peer-routes.conf"
+        in_ct systemctl reload vpc-peer-routes
+        within 10 "networkd: nat_gateway = vpc puts the four egress rules in place" own_rules_count 4
+        ip -n "$DR" monitor rule >"$TESTDIR/rules.monitor" 2>&1 &
+        RMON=$!
+        # The monitor listens once it reports a rule added for the purpose.
+        rule_probe_seen() {
+                ip -n "$DR" rule del priority 9 2>/dev/null
+                ip -n "$DR" rule add priority 9 from 203.0.113.99 lookup 99 proto 99 &&
+                        grep -q 'from 203.0.113.99 lookup 99' "$TESTDIR/rules.monitor"
+        }
+        wait_for 5 rule_probe_seen
+        ip -n "$DR" rule del priority 9 2>/dev/null
+        in_ct systemctl restart systemd-networkd
+        within 10 "networkd: systemctl restart systemd-networkd removes the agent's rules" \
+                grep -q '^Deleted .*lookup 241 proto 241' "$TESTDIR/rules.monitor"
+        within 10 "networkd: the egress rules are back" own_rules_count 4
+        kill "$RMON" 2>/dev/null
+        wait "$RMON" 2>/dev/null
+        sed -i '/^nat_gateway = vpc$/d' "$TESTDIR/root-networkd/etc/vpc-peer-routes.conf"
+        in_ct systemctl reload vpc-peer-routes
+        within 10 "networkd: nat_gateway = off removes them again" own_rules_count 0
+
         # A Docker-style network: a bridge in 172.18.0.0/16 and a container-side address on it.
         ip netns add "$CTR"
         ip -n "$DR" link add br-3f2a type bridge
