@@ -258,6 +258,12 @@ fi
 if boot_with ifupdown; then
         within 20 "ifupdown: the agent's routes installed" own_is_expected
         disturb own "ifupdown: ifdown ens4, ifup ens4" "ifdown ens4 && ifup ens4"
+        # DigitalOcean's own helper on newer images: doctor names it.
+        printf '#!/bin/sh\n' >"$TESTDIR/root-ifupdown/etc/network/if-up.d/vpc-peering"
+        in_ct vpc-peer-routes doctor >"$TESTDIR/doctor.out" 2>&1
+        check "ifupdown: doctor names DigitalOcean's peering helper" \
+                grep -qx "Note:        DigitalOcean's peering helper /etc/network/if-up.d/vpc-peering is installed; its routes count as present" \
+                "$TESTDIR/doctor.out"
 fi
 
 # ---- NetworkManager ----
