@@ -86,6 +86,30 @@ static int print_plan_json(FILE *f, const struct config *c, const struct reconci
                                 cJSON_AddNullToObject(o, "peering");
                 }
         }
+        if (rc->egress_plan.n > 0 || (rc->egress_off_reason && !streq(rc->egress_off_reason, "nat_gateway = off"))) {
+                cJSON *e = cJSON_AddObjectToObject(root, "egress"), *steps = e ? cJSON_AddArrayToObject(e, "actions") : NULL;
+                char rule[EGRESS_RULE_STRLEN];
+                if (e)
+                        cJSON_AddStringToObject(e, "summary", rc->egress_off_reason ? rc->egress_off_reason : "via the NAT gateway");
+                for (size_t i = 0; steps && i < rc->egress_plan.n; i++) {
+                        const struct egress_op *op = &rc->egress_plan.ops[i];
+                        cJSON *o = cJSON_CreateObject();
+                        if (!o)
+                                break;
+                        cJSON_AddItemToArray(steps, o);
+                        if (op->kind == EGRESS_ROUTE) {
+                                const struct route *r = op->route.kind == PLAN_DELETE ? &op->route.have : &op->route.want;
+                                cJSON_AddStringToObject(o, "action", plan_kind_to_string(op->route.kind));
+                                cJSON_AddItemToObject(o, "route", json_from_route(r));
+                        } else {
+                                cJSON_AddStringToObject(o, "action", op->kind == EGRESS_ADD_RULE      ? "add"
+                                                                     : op->kind == EGRESS_DELETE_RULE ? "delete"
+                                                                                                      : "keep");
+                                cJSON_AddStringToObject(o, "rule", egress_rule_to_string(&op->rule, rule));
+                        }
+                }
+        } else
+                cJSON_AddNullToObject(root, "egress");
         counts = cJSON_AddObjectToObject(root, "counts");
         for (int k = 0; counts && k < _PLAN_KIND_MAX; k++)
                 cJSON_AddNumberToObject(counts, plan_kind_to_string((enum plan_kind) k), (double) rc->plan.count[k]);

@@ -70,6 +70,10 @@ metadata_answers() {
 import urllib.request
 urllib.request.urlopen("http://169.254.169.254/metadata/v1.json", timeout=3).read()' 2>/dev/null
 }
+# json_is FILE EXPR VALUE: the Python expression EXPR over the JSON document j is VALUE.
+json_is() {
+        [ "$("$PYTHON" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>&1)" = "$3" ]
+}
 routing_dump() {
         ip -n "$DR" rule show
         ip -n "$DR" route show table all | grep -v ' proto kernel\| table local'
@@ -128,6 +132,11 @@ case $OUT in
 *) not_ok "the dry run shows the egress steps in their order"; vpr_diag ;;
 esac
 check "the dry run changed nothing" test "$(routing_dump)" = "$ROUTING_BEFORE"
+vpr sync --dry-run --json
+printf '%s' "$OUT" >"$TESTDIR/plan.json"
+check "the JSON plan lists the egress steps" json_is "$TESTDIR/plan.json" \
+        '[a.get("rule") or a["route"]["destination"] for a in j["egress"]["actions"]]' \
+        "['169.254.169.254/32', '0.0.0.0/0', '32700: from all lookup main suppress_prefixlength 0 proto 241', '32701: from 192.0.2.10/32 lookup main proto 241', '32702: from 10.10.0.5/32 lookup main proto 241', '32703: from all lookup 241 proto 241']"
 
 vpr sync
 expect_rc 0 "sync with nat_gateway = vpc"
@@ -158,10 +167,6 @@ vpr_service_start() {
 conf "nat_gateway = vpc" "interval = 1s" "metrics_file = $TESTDIR/metrics.prom"
 vpr_service_start
 check "the service switches egress on" wait_for 10 leaves_via "$PRIV_IP"
-# json_is FILE EXPR VALUE: the Python expression EXPR over the JSON document j is VALUE.
-json_is() {
-        [ "$("$PYTHON" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>&1)" = "$3" ]
-}
 state_says_egress() {
         json_is "$TESTDIR/state.json" 'j["egress"]' "{'summary': 'via the VPC gateway 10.116.0.1 dev ens4', 'active': True}" &&
         grep -q '^vpc_peer_routes_egress_active 1$' "$TESTDIR/metrics.prom"
@@ -200,6 +205,7 @@ conf "interval = 1s"
 kill -HUP "$SVC_PID"
 if wait_for 10 no_egress; then ok "nat_gateway = off and a reload remove what egress added"; else not_ok "nat_gateway = off and a reload remove what egress added"; diag "$(own_rules; egress_table; tail -n 20 "$TESTDIR/run.out")"; fi
 check "and the droplet leaves through its public address again" leaves_via "$PUB_IP"
+check "and the routing is what it was before, but for the peering routes" test "$(routing_dump | grep -v 'proto 241')" = "$(printf '%s\n' "$ROUTING_BEFORE" | grep -v 'proto 241')"
 kill "$SVC_PID" 2>/dev/null
 wait "$SVC_PID" 2>/dev/null
 
