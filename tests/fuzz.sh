@@ -40,8 +40,19 @@ run_one() {
         echo $? >"$tmp/$name.rc"
 }
 
-fuzzers="metadata:metadata:65536 api-droplet:api-droplet:16384 api-peerings:api-peerings:65536 api-vpc:api-vpc:16384
-config:config:16384 cidr:cidr:128 state:state:16384"
+# Every harness of tests/fuzz (FUZZERS in Makefile.am), on its corpus tests/fuzz/corpus/NAME;
+# inputs up to 16 KiB unless the harness wants others.
+fuzzers=
+for src in "$top_srcdir"/tests/fuzz/fuzz-*.c; do
+        name=$(basename "$src" .c)
+        name=${name#fuzz-}
+        case $name in
+        metadata | api-peerings) max=65536 ;;
+        cidr) max=128 ;;
+        *) max=16384 ;;
+        esac
+        fuzzers="$fuzzers $name:$name:$max"
+done
 # Two at a time: the machine has two cores.
 set -- $fuzzers
 while [ $# -gt 0 ]; do
