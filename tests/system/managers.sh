@@ -181,7 +181,8 @@ if boot_with networkd; then
         disturb own "networkd: networkctl down ens4, up ens4" "networkctl down ens4 && networkctl up ens4"
 
         # Egress: systemd-networkd removes the routing policy rules it did not make when it
-        # starts (ManageForeignRoutingPolicyRules=yes, its default); the agent puts them back.
+        # configures a link (ManageForeignRoutingPolicyRules=yes, its default); the agent puts
+        # them back. (Its 252 keeps them over a plain restart; a reconfigure drops them.)
         own_rules_count() {
                 [ "$(ip -n "$DR" rule show | grep -c ' proto 241$')" -eq "$1" ]
         }
@@ -199,7 +200,9 @@ if boot_with networkd; then
         wait_for 5 rule_probe_seen
         ip -n "$DR" rule del priority 9 2>/dev/null
         in_ct systemctl restart systemd-networkd
-        within 10 "networkd: systemctl restart systemd-networkd removes the agent's rules" \
+        within 10 "networkd: after systemctl restart systemd-networkd the egress rules are in place" own_rules_count 4
+        in_ct networkctl reconfigure ens4
+        within 10 "networkd: networkctl reconfigure ens4 removes the agent's rules" \
                 grep -q '^Deleted .*lookup 241 proto 241' "$TESTDIR/rules.monitor"
         within 10 "networkd: the egress rules are back" own_rules_count 4
         kill "$RMON" 2>/dev/null
