@@ -261,10 +261,17 @@ vpr check-config
 expect_rc 2 "check-config on a broken config"
 expect_err "vpc-peer-routes.conf:2: metric \"lots\" is not a number" "check-config names file, line, key and value"
 base_conf
-# Every key the example config documents has a case here.
+# Every key the example config documents is tried with an invalid value: those above with a
+# realistic one, any other (a key added since) with a control character, which no key accepts.
 for key in $(sed -n 's/^#\([a-z_]*\) =.*/\1/p' "$top_srcdir/packaging/vpc-peer-routes.conf"); do
-        case $covered in *" $key "*) ;; *) not_ok "config key $key has an invalid-value case in this test" ;; esac
+        case $covered in *" $key "*) continue ;; esac
+        printf '# a comment first\n%s = \177\n' "$key" >"$CONF"
+        vpr sync
+        expect_rc 2 "config: $key = \\x7f"
+        expect_err "vpc-peer-routes.conf:2: $key \"\\x7f\"" "config: $key = \\x7f: the error quotes file, line, key and value"
+        check "config: $key = \\x7f: every own route still installed" own_is_expected
 done
+base_conf
 ip netns exec "$DR" "$VPR" --config "$TESTDIR" sync >/dev/null 2>"$TESTDIR/err"
 RC=$? ERR=$(cat "$TESTDIR/err")
 expect_rc 2 "a config file that is a directory"
