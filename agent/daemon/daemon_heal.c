@@ -141,6 +141,7 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
         d->rt.reconciles++;
         rc.md = d->src.md;
         rc.have_metadata = true;
+        rc.egress_known_clean = d->rt.egress_clean;
 
         r = reconcile_find_link(&rc, d->nl, d->config);
         if (r == -ENODEV) {
@@ -209,6 +210,9 @@ int daemon_reconcile(struct daemon *d, enum trigger trigger) {
                 if (!streq(e ? e : "", d->rt.egress))
                         reconcile_egress_log(&rc, e);
                 snprintf(d->rt.egress, sizeof d->rt.egress, "%s", e ? e : "");
+                /* Off, and whatever was left of egress is gone: later heals need not look. */
+                d->rt.egress_clean = d->config->nat_gateway.mode == NAT_OFF && r >= 0 &&
+                                     (!rc.egress_plan.changes || rc.egress_applied);
         }
         route_set_move(&d->rt.desired, &rc.desired);
         route_set_move(&d->rt.own, &rc.own);
@@ -226,7 +230,8 @@ void daemon_routes_read_installed(struct daemon *d) {
 }
 
 void daemon_routes_reload(struct daemon *d) {
-        /* Said again under the new configuration. */
+        /* Said again under the new configuration, and egress looked at again. */
+        d->rt.egress_clean = false;
         d->rt.nic_line[0] = '\0';
         d->rt.notes[0] = '\0';
 }
@@ -342,8 +347,10 @@ void daemon_on_kernel_event(const struct kernel_event *ev, void *userdata) {
                 break;
         case KERNEL_EVENT_RULE:
                 /* A rule of the agent's (a network manager's restart removes foreign rules). */
-                if (ev->rule.protocol == d->config->protocol)
+                if (ev->rule.protocol == d->config->protocol) {
+                        d->rt.egress_clean = false;
                         schedule_heal(d, ev->removed ? "rule removed" : "rule added");
+                }
                 break;
         case KERNEL_EVENT_LINK:
                 if ((d->rt.have_link && ev->ifindex == d->rt.link.ifindex) ||

@@ -85,6 +85,7 @@ struct daemon_routes {
         uint64_t peers_seen;        /* the sources' peers_generation the last reconcile used */
         char egress[192];           /* reconcile_egress_summary of the last reconcile, "" when off */
         bool egress_active;
+        bool egress_clean;          /* nat_gateway = off and no egress state left (checked) */
         uint64_t reconciles;
         uint64_t heals;
         uint64_t last_success;

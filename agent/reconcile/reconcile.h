@@ -23,6 +23,9 @@ struct reconcile {
          * protocol or table the config no longer names are moved by the plan. */
         bool have_previous;
         struct owner previous;
+        /* The service knows nothing of egress is left (nat_gateway = off, checked since the last
+         * reload or rule event): the egress reads are skipped on its hot path. */
+        bool egress_known_clean;
         /* Set by commands that change nothing (status, doctor): no warning about owner_file. */
         bool read_only;
         /* Warnings about how the configuration fits this droplet, which every reconcile finds
@@ -48,7 +51,6 @@ struct reconcile {
         bool egress_applied;    /* the whole plan went through */
         const char *egress_off_reason; /* why there is no egress: NULL when it is on */
         char egress_reason[192];
-        struct link_info public_link;
 
         int error;
         struct error err;

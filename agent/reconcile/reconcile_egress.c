@@ -63,7 +63,6 @@ static int egress_input(struct reconcile *rc, struct kernel_ctx *nl, const struc
         if (r < 0)
                 return reconcile_fail(rc, r, "No interface carries the public MAC %s of the metadata: %s; nat_gateway needs it",
                                       mac_to_string(rc->md.public_mac, mac), r == -ENODEV ? "not found" : strerror(-r));
-        rc->public_link = pub;
         ret->private_ifindex = rc->link.ifindex;
         ret->public_ifindex = pub.ifindex;
         memcpy(ret->private_ifname, rc->link.ifname, IF_NAMESIZE);
@@ -100,6 +99,10 @@ int reconcile_egress_plan(struct reconcile *rc, struct kernel_ctx *nl, const str
         r = egress_input(rc, nl, c, &in);
         if (r < 0)
                 return r;
+        if (c->nat_gateway.mode == NAT_OFF && rc->egress_known_clean) {
+                rc->egress.protocol = c->protocol;
+                return 0; /* nothing wanted, nothing left: no dump */
+        }
         r = egress_desired(&in, &rc->egress);
         if (r < 0)
                 return reconcile_fail(rc, r, "Could not compute egress: %s", strerror(-r));

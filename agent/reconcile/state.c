@@ -172,8 +172,6 @@ int state_parse(const char *text, size_t size, struct state_summary *ret, struct
         s.last_success = get_number(root, "last_success");
         get_text(root, "last_error", s.last_error, sizeof s.last_error);
         get_text(root, "status", s.status, sizeof s.status);
-        if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "egress")))
-                get_text(cJSON_GetObjectItemCaseSensitive(root, "egress"), "summary", s.egress, sizeof s.egress);
         fights = cJSON_GetObjectItemCaseSensitive(root, "fights");
         for (const cJSON *f = cJSON_IsArray(fights) ? fights->child : NULL; f && s.n_fights < STATE_FIGHTS_MAX; f = f->next) {
                 get_text(f, "destination", s.fights[s.n_fights].destination, sizeof s.fights[s.n_fights].destination);

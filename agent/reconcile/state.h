@@ -70,7 +70,6 @@ struct state_summary {
         uint64_t heals;
         uint64_t heal_backoffs;
         uint64_t metadata_errors;
-        char egress[192];           /* "" when nat_gateway = off */
         /* source = api: how often the service asks, and what it saw of the token (0: unknown). */
         uint64_t api_interval_sec;
         uint64_t api_fleet;
