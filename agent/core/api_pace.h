@@ -34,6 +34,14 @@
 
 #define API_PACE_WINDOW_USEC (3600 * 1000000ULL) /* the hour ratelimit-limit counts */
 #define API_PACE_AIM 0.95 /* of api_budget */
+#define API_PACE_SPEEDUP 0.9 /* the shortest next interval, of the last ones */
+/* DigitalOcean's other limit: 250 requests a minute per token. No header reports it; the start
+ * spread keeps a fleet's first rounds under 80 % of it. */
+#define API_PACE_MINUTE_LIMIT 250
+#define API_PACE_MINUTE_AIM 0.8
+/* The start spread when nothing is known of the fleet (a new droplet): long enough for the first
+ * rounds of 1,000 droplets booted at once, 2,000 requests at 200 a minute. */
+#define API_PACE_START_SPREAD_MAX 10 /* minutes */
 
 struct api_pace_in {
         /* The last answer's headers: limit <= 0 or remaining < 0 when the API said nothing. */
@@ -41,9 +49,18 @@ struct api_pace_in {
         int64_t remaining;
         bool has_reset;
         uint64_t reset_in;      /* until ratelimit-reset */
-        /* The mean interval this agent planned after its recent rounds; 0 before the first. */
+        /* The mean interval this agent planned after its recent rounds, and the latest; 0 before
+         * the first. */
         uint64_t own_interval;
-        unsigned per_round;     /* requests the last round took */
+        uint64_t last_interval;
+        unsigned per_round;     /* requests a steady round takes */
+        /* The round just made was this agent's first: own_requests (its requests in the window)
+         * and arrived (the part of the start spread gone by, 0 < arrived <= 1; 0 for all) tell
+         * the fleet, and not_before keeps the window under the aim while its first requests
+         * expire. */
+        bool first;
+        unsigned own_requests;
+        double arrived;
         uint64_t window;        /* API_PACE_WINDOW_USEC, divided in benchmarks */
         uint64_t interval_min;  /* api_interval */
         unsigned budget;        /* api_budget, percent of the limit (1 to 100) */
@@ -55,9 +72,21 @@ struct api_pace {
         double fleet;           /* agents like this one on the token; 1 alone or when unknown */
         uint64_t used;          /* the token's requests in the window, as the API counts them */
         bool exhausted;         /* remaining cannot carry another round: wait for the reset */
+        uint64_t not_before;    /* after a first round: the next not sooner than this */
 };
 
 void api_pace_compute(const struct api_pace_in *in, struct api_pace *ret);
+
+/* The delay of the next round: after a first round, not before not_before nor the rest of the
+ * start spread (start_left), then spread over one interval; else the interval ±10 %. u is a
+ * uniform draw in [0, 1]. */
+uint64_t api_pace_delay(const struct api_pace *p, bool first, uint64_t start_left, double u);
+
+/* The spread of the service's first round over which a fleet of that many agents booted at once
+ * keeps its first rounds (two requests each) under 80 % of the minute limit; fleet <= 0 (not
+ * known: a new droplet) spreads over API_PACE_START_SPREAD_MAX minutes. minute: how long a
+ * minute is (divided in benchmarks). A draw in [0, spread) is the delay of the first round. */
+uint64_t api_pace_start_spread(double fleet, uint64_t minute);
 
 /* The intervals an agent planned after its rounds, for own_interval. */
 #define API_PACE_HISTORY 64
@@ -71,6 +100,11 @@ void api_pace_history_add(struct api_pace_history *h, uint64_t at, uint64_t plan
 /* The mean planned interval of the rounds after now - window, or the latest one when there is
  * none in it; 0 before the first round. */
 uint64_t api_pace_history_mean(const struct api_pace_history *h, uint64_t now, uint64_t window);
+/* The latest interval planned; 0 before the first round. */
+uint64_t api_pace_history_last(const struct api_pace_history *h);
+/* What the history records of a pace: the interval, or after a first round the delay it plans
+ * but the rest of the start spread. */
+uint64_t api_pace_planned(const struct api_pace *p, bool first);
 
 /* VPR_BENCH_API_SCALE=S (benchmarks only): API time runs S times faster. The pacing window, the
  * agent's own request budgets and api_interval as applied (api_interval(), source/api_rate.h)

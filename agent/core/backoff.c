@@ -16,14 +16,14 @@ static uint64_t random_u64(void) {
         return v;
 }
 
+double backoff_uniform(void) {
+        return (double) (random_u64() >> 11) / 9007199254740992.0;
+}
+
 uint64_t backoff_jitter(uint64_t interval) {
         return interval - interval / 10 + random_u64() % (interval / 5 + 1);
 }
 
 uint64_t backoff_spread(uint64_t delay) {
         return delay + random_u64() % (delay / 10 + 1);
-}
-
-uint64_t backoff_jitter_wide(uint64_t interval) {
-        return interval - interval / 2 + random_u64() % (interval + 1);
 }

@@ -8,10 +8,9 @@
  * after one failure): min, 2 min, 4 min, ... never more than max. */
 uint64_t backoff_delay(unsigned failures, uint64_t min, uint64_t max);
 
+/* A uniform draw in [0, 1). */
+double backoff_uniform(void);
 /* interval ±10 %, so that a fleet started together does not ask together. */
 uint64_t backoff_jitter(uint64_t interval);
-/* interval ±50 %: the first wait of a fleet whose members all started at once, so that their
- * later rounds spread over the whole interval, not over a fifth of it. */
-uint64_t backoff_jitter_wide(uint64_t interval);
 /* delay plus up to 10 %: never sooner, for waits the server named (Retry-After). */
 uint64_t backoff_spread(uint64_t delay);

@@ -135,7 +135,7 @@ static inline uint64_t daemon_elapsed_sec(uint64_t since, uint64_t now) {
 /* The next metadata poll, or API round, in delay_usec. */
 void daemon_schedule_poll(struct daemon *d, uint64_t delay_usec);
 void daemon_schedule_api(struct daemon *d, uint64_t delay_usec);
-uint64_t daemon_api_interval(struct daemon *d);
+uint64_t daemon_api_interval(struct daemon *d, bool first);
 void daemon_start_fetch(struct daemon *d);
 int daemon_on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata);
 void daemon_start_api_round(struct daemon *d);

@@ -30,13 +30,13 @@ void daemon_schedule_api(struct daemon *d, uint64_t delay_usec) {
         (void) sd_event_source_set_enabled(d->api_timer, SD_EVENT_ONESHOT);
 }
 
-/* api_interval, or longer when a fleet shares the token (api_pace.h); said in the log when it
- * changes by more than a quarter. */
-uint64_t daemon_api_interval(struct daemon *d) {
+/* api_interval, or longer when a fleet shares the token (api_pace.h), after a round (first: the
+ * service's first); said in the log when it changes by more than a quarter. */
+uint64_t daemon_api_interval(struct daemon *d, bool first) {
         uint64_t was = d->src.pace_logged, every;
         char t[32];
 
-        api_pace_next(d->api, d->config, &d->src.pace);
+        api_pace_next(d->api, d->config, first, &d->src.pace);
         every = d->src.pace.interval;
         if (d->src.pace.limit <= 0)
                 return every;
@@ -130,7 +130,6 @@ static void api_failed(struct daemon *d, int error, const char *msg) {
 static void on_api_done(int error, const struct error *err, struct api_peers *peers, void *userdata) {
         struct daemon *d = userdata;
         bool first = !d->src.have_api;
-        uint64_t every;
         char ago[32];
 
         if (error < 0) {
@@ -150,8 +149,8 @@ static void on_api_done(int error, const struct error *err, struct api_peers *pe
         *peers = (struct api_peers) {};
         d->src.have_api = true;
         /* First the next round, which a held withdrawal may bring forward to confirm it. */
-        every = daemon_api_interval(d);
-        daemon_schedule_api(d, first ? backoff_jitter_wide(every) : backoff_jitter(every));
+        (void) daemon_api_interval(d, first);
+        daemon_schedule_api(d, api_pace_delay(&d->src.pace, first, 0, backoff_uniform()));
         (void) daemon_reconcile(d, TRIGGER_API);
         ask_confirmation(d);
         daemon_publish(d);

@@ -48,6 +48,11 @@ uint64_t api_budget_next_slot(struct api_budget *b, uint64_t now) {
         return slot ? slot : rate_log_next_slot(&b->hour, now);
 }
 
+unsigned api_budget_hour_count(struct api_budget *b, uint64_t now) {
+        rate_log_expire(&b->hour, now);
+        return (unsigned) b->hour.ring.n;
+}
+
 void api_budget_spend(struct api_budget *b, uint64_t now) {
         rate_log_add(&b->minute, now);
         rate_log_add(&b->hour, now);

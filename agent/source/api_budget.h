@@ -27,6 +27,8 @@ int api_budget_init(struct api_budget *b, unsigned scale);
 void api_budget_done(struct api_budget *b);
 /* 0 when a request may go at now (CLOCK_MONOTONIC usec), else the time at which one may. */
 uint64_t api_budget_next_slot(struct api_budget *b, uint64_t now);
+/* This process's requests in the last hour (the window its token's count covers). */
+unsigned api_budget_hour_count(struct api_budget *b, uint64_t now);
 /* Counts a request sent at now. */
 void api_budget_spend(struct api_budget *b, uint64_t now);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "api_rate.h"
+#include "backoff.h"
 
 enum {
         H_RETRY_AFTER,
@@ -16,8 +17,8 @@ const char *const api_rate_headers[] = {
         NULL,
 };
 
-/* Honours Retry-After (seconds or a date) or ratelimit-reset (Unix time) after a 429, and an
- * exhausted ratelimit-remaining on any answer. */
+/* Honours Retry-After (seconds or a date) after a 429, else ratelimit-reset (Unix time) when the
+ * hour is spent, else a minute; and an exhausted ratelimit-remaining on any answer. */
 uint64_t api_rate_read(struct api_rate *r, const struct http_response *resp) {
         uint64_t now = now_usec_monotonic(), now_real = now_usec_realtime() / USEC_PER_SEC;
         const char *retry = resp->headers[H_RETRY_AFTER];
@@ -25,6 +26,7 @@ uint64_t api_rate_read(struct api_rate *r, const struct http_response *resp) {
         int64_t remaining = http_header_int(resp->headers[H_REMAINING]);
         int64_t reset = http_header_int(resp->headers[H_RESET]);
         int64_t wait_sec = retry ? http_retry_after_parse(retry, strlen(retry), (int64_t) now_real) : -1;
+        uint64_t until;
 
         if (limit > 0 && remaining >= 0) {
                 r->known = true;
@@ -32,7 +34,10 @@ uint64_t api_rate_read(struct api_rate *r, const struct http_response *resp) {
                 r->remaining = remaining;
                 r->reset = reset;
         }
-        if (wait_sec < 0 && reset > 0 && (uint64_t) reset > now_real)
+        /* ratelimit-reset is when the hour's oldest request expires: the wait when the hour is
+         * spent. A 429 with requests left in the hour is the minute's limit (250), which no
+         * header reports: not before the minute has passed. */
+        if (wait_sec < 0 && reset > 0 && (uint64_t) reset > now_real && (resp->status != 429 || remaining == 0))
                 wait_sec = reset - (int64_t) now_real;
         if (resp->status == 429 && wait_sec < 0)
                 wait_sec = 60;
@@ -40,10 +45,15 @@ uint64_t api_rate_read(struct api_rate *r, const struct http_response *resp) {
                 return 0;
         if (wait_sec < 0)
                 return 0;
-        return now + (uint64_t) MIN(wait_sec, 3600) * USEC_PER_SEC;
+        until = now + (uint64_t) MIN(wait_sec, 3600) * USEC_PER_SEC;
+        /* Without Retry-After, those of a fleet that met the minute's limit together come back
+         * over the next minute, not at its first second. */
+        if (resp->status == 429 && !retry && remaining != 0)
+                until += (uint64_t) (backoff_uniform() * (double) (60 * USEC_PER_SEC / api_time_scale()));
+        return until;
 }
 
-void api_rate_pace(struct api_rate *r, const struct config *c, struct api_pace *ret) {
+void api_rate_pace(struct api_rate *r, const struct config *c, bool first, unsigned own_requests, struct api_pace *ret) {
         uint64_t now = now_usec_monotonic(), now_real = now_usec_realtime(), reset;
         struct api_pace_in in = {
                 .limit = r->known ? r->limit : -1,
@@ -52,9 +62,13 @@ void api_rate_pace(struct api_rate *r, const struct config *c, struct api_pace *
                 .window = API_PACE_WINDOW_USEC / api_time_scale(),
                 .interval_min = api_interval(c),
                 .budget = c->api_budget,
+                .first = first,
+                .own_requests = own_requests,
+                .arrived = 1.0,
         };
 
         in.own_interval = api_pace_history_mean(&r->history, now, in.window);
+        in.last_interval = api_pace_history_last(&r->history);
         if (r->known && r->reset > 0) {
                 reset = (uint64_t) r->reset * USEC_PER_SEC;
                 in.has_reset = true;
@@ -63,5 +77,5 @@ void api_rate_pace(struct api_rate *r, const struct config *c, struct api_pace *
         api_pace_compute(&in, ret);
         /* A wait for the window to drain says nothing of this agent's pace. */
         if (!ret->exhausted)
-                api_pace_history_add(&r->history, now, ret->interval);
+                api_pace_history_add(&r->history, now, api_pace_planned(ret, first));
 }

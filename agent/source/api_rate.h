@@ -26,8 +26,9 @@ struct api_rate {
 uint64_t api_rate_read(struct api_rate *r, const struct http_response *resp);
 
 /* The interval until the next round (api_pace.h), from the last headers and the intervals
- * planned before; records the interval planned. */
-void api_rate_pace(struct api_rate *r, const struct config *c, struct api_pace *ret);
+ * planned before; records the interval planned. first: after this agent's first round, which
+ * own_requests (its requests in the window) help read. */
+void api_rate_pace(struct api_rate *r, const struct config *c, bool first, unsigned own_requests, struct api_pace *ret);
 
 /* api_interval as the agent applies it: VPR_BENCH_API_SCALE runs API time faster in benchmarks,
  * without changing which config files are accepted. */

@@ -460,6 +460,6 @@ int api_round_start(struct api_client *a, const struct config *c, uint64_t dropl
         return 0;
 }
 
-void api_pace_next(struct api_client *a, const struct config *c, struct api_pace *ret) {
-        api_rate_pace(&a->rate, c, ret);
+void api_pace_next(struct api_client *a, const struct config *c, bool first, struct api_pace *ret) {
+        api_rate_pace(&a->rate, c, first, api_budget_hour_count(&a->budget, now_usec_monotonic()), ret);
 }

@@ -33,9 +33,10 @@ bool api_round_running(const struct api_client *a);
 uint64_t api_retry_after_usec(const struct api_client *a);
 /* When to start the next round: api_interval, stretched when a fleet shares the token (see
  * api_pace.h), from the last answer's rate-limit headers and the intervals this client planned
- * before; call once after each successful round (it records the interval planned). */
+ * before; call once after each successful round (it records the interval planned). first: the
+ * round was this client's first (api_pace_delay says how to draw the delay from it). */
 struct api_pace;
-void api_pace_next(struct api_client *a, const struct config *c, struct api_pace *ret);
+void api_pace_next(struct api_client *a, const struct config *c, bool first, struct api_pace *ret);
 
 /* One round on a private event loop, for one-shot commands. *ret_retry_after (may be NULL) gets
  * the CLOCK_MONOTONIC time before which the API must not be asked again, or 0. */

@@ -253,6 +253,82 @@ static void test_pace(void **state) {
         assert_int_equal(p.interval, 60 * S);
 }
 
+/* A fleet's first rounds (issue 21): the start spread, the fleet read from the token's count
+ * over this agent's own, the wait while the first requests fill the window, and how fast the
+ * interval may shrink. */
+static void test_pace_fleet_start(void **state) {
+        struct api_pace_in in;
+        struct api_pace p;
+        (void) state;
+
+        /* Nothing known of the fleet: 10 minutes, room for 1,000 first rounds at 200 a minute.
+         * Alone: well under a second. 100: a minute. */
+        assert_int_equal(api_pace_start_spread(0, 60 * S), 600 * S);
+        assert_true(api_pace_start_spread(1, 60 * S) < S);
+        assert_int_equal(api_pace_start_spread(100, 60 * S), 60 * S);
+        assert_int_equal(api_pace_start_spread(5000, 60 * S), 600 * S);
+
+        /* 1,000 booted together, seen by one at the end of the start spread after its first
+         * round: 2,000 requests within 600 s, two of them its own. The fleet reads 1,000 though
+         * its own interval says nothing yet, and the next rounds wait until the first ones leave
+         * room: the window stays under the aim (2,375) while they expire 3,000 s from now. */
+        in = pace_in(5000, 3000, 3000, 0);
+        in.per_round = 1;
+        in.first = true;
+        in.own_requests = 2;
+        in.arrived = 1.0;
+        api_pace_compute(&in, &p);
+        assert_true(p.fleet > 999 && p.fleet < 1001);
+        assert_true(p.interval > 1510 * S && p.interval < 1520 * S); /* 1,000 x 3,600 / 2,375 */
+        /* Room for 375 more at the aim's pace before the first expire: 3,000 - 375 x 3,600 / 2,375 */
+        assert_true(p.not_before > 2425 * S && p.not_before < 2440 * S);
+        /* The same seen a fifth into the spread, 400 requests in: 2,000 to come. */
+        in = pace_in(5000, 4600, 3480, 0);
+        in.per_round = 1;
+        in.first = true;
+        in.own_requests = 2;
+        in.arrived = 0.2;
+        api_pace_compute(&in, &p);
+        assert_true(p.fleet > 999 && p.fleet < 1001);
+        /* A droplet alone: its first round (two requests) leaves nothing to wait for. */
+        in = pace_in(5000, 4998, 3599, 0);
+        in.first = true;
+        in.own_requests = 2;
+        in.arrived = 1.0;
+        api_pace_compute(&in, &p);
+        assert_true(p.fleet < 1.01);
+        assert_int_equal(p.interval, 60 * S);
+        assert_true(p.not_before < 5 * S);
+
+        /* The next round's delay: after a first round, not before not_before nor the end of the
+         * start spread, spread over one interval; later, the interval +-10 %. */
+        p = (struct api_pace) { .interval = 1500 * S, .not_before = 2400 * S };
+        assert_int_equal(api_pace_delay(&p, true, 0, 0.0), 2400 * S);
+        assert_int_equal(api_pace_delay(&p, true, 0, 1.0), 3900 * S);
+        assert_int_equal(api_pace_delay(&p, true, 3000 * S, 0.5), 3750 * S);
+        p.not_before = 0;
+        assert_int_equal(api_pace_delay(&p, false, 3000 * S, 0.0), 1350 * S);
+        assert_int_equal(api_pace_delay(&p, false, 3000 * S, 1.0), 1650 * S);
+        /* What the history keeps of a first round: its pace, and a fifth of the wait. */
+        p.not_before = 2400 * S;
+        assert_int_equal(api_pace_planned(&p, true), 1980 * S);
+        assert_int_equal(api_pace_planned(&p, false), 1500 * S);
+
+        /* A token under the aim asks for a shorter interval: at most a tenth shorter a round. */
+        in = pace_in(5000, 5000 - 1000, 1, 3000);
+        in.last_interval = 3000 * S;
+        api_pace_compute(&in, &p);
+        assert_int_equal(p.interval, 2700 * S);
+        in.last_interval = 0; /* before any round: no such limit */
+        api_pace_compute(&in, &p);
+        assert_true(p.interval < 2700 * S);
+        /* Slower at once. */
+        in = pace_in(5000, 5000 - 4750, 1, 152);
+        in.last_interval = 152 * S;
+        api_pace_compute(&in, &p);
+        assert_true(p.interval > 1210 * S);
+}
+
 /* Retry-After: delay-seconds or an HTTP-date (RFC 9110), both as DigitalOcean may send them. */
 static void test_retry_after(void **state) {
         const int64_t now = 1795856400; /* Sat, 28 Nov 2026 09:00:00 GMT */
@@ -570,6 +646,7 @@ int main(void) {
         UNIT_ADD(&u, test_peerings_client_shapes);
         UNIT_ADD(&u, test_pace);
         UNIT_ADD(&u, test_pace_history);
+        UNIT_ADD(&u, test_pace_fleet_start);
         UNIT_ADD(&u, test_retry_after);
         UNIT_ADD(&u, test_droplet_shapes);
         UNIT_ADD(&u, test_peering_statuses);
