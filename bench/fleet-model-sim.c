@@ -12,18 +12,14 @@
  * after a draw from api_pace_start_spread (nothing known of the fleet), then api_pace_compute on
  * the last answer's headers and api_pace_delay. A round reads the droplet (its first, and again
  * after 6 to 12 hours) and then the peerings: two requests, one in steady state. After a 429, its
- * Retry-After plus up to a tenth. A peering turns ACTIVE at
- * PEERING_AT; an agent routes it at its first complete round after that.
- *
- * Issue 21 is in progress: the daemon already paces with api_pace_compute and api_pace_delay; it
- * does not yet skip the droplet in steady rounds nor spread its first
- * round (api_pace_start_spread). Until it does, the figures are those of that design, not of the
- * agent.
+ * Retry-After plus up to a tenth. A peering turns ACTIVE at PEERING_AT; an agent routes it at its
+ * first complete round after that.
  *
  * Figures count from STEADY_AT, two windows after the latest start, except window_max_all (the
  * busiest window of the whole run, the cold start included) and limited_total (every 429).
  * FLEET_MODEL_HOURS sets the simulated duration (default 6); FLEET_MODEL_SEED another draw of the
- * random numbers; FLEET_MODEL_TRACE=1 prints the window every 10 minutes. Prints one line of key=value figures. */
+ * random numbers; FLEET_MODEL_TRACE=1 prints the window every 10 minutes. Prints one line of
+ * key=value figures. */
 #include <math.h>
 
 #include "api_pace.h"
@@ -191,7 +187,7 @@ int main(int argc, char *argv[]) {
                         .reset_in = usec(reset - now),
                         .own_interval = api_pace_history_mean(&g->history, usec(now), usec(WINDOW)),
                         .last_interval = api_pace_history_last(&g->history),
-                        .per_round = 1,
+                        .per_round = 1, /* the peerings: the droplet's read is no steady cost */
                         .window = API_PACE_WINDOW_USEC,
                         .interval_min = usec(API_INTERVAL),
                         .budget = BUDGET,

@@ -6,14 +6,16 @@
 #include <time.h>
 
 #include "api_round.h"
+#include "backoff.h"
 #include "commands.h"
 #include "instance.h"
 #include "json.h"
 #include "log.h"
 #include "reconcile.h"
 
-/* How often sync --wait asks while a peering is PROVISIONING: three or four requests (metadata,
- * droplet, peerings, a new VPC), far inside the API's 250 a minute. */
+/* How often sync --wait asks while a peering is PROVISIONING: the metadata and one request of
+ * the API (the peerings of the VPC the first pass found; a new peer's VPC once), far inside the
+ * API's 250 a minute. */
 #define WAIT_POLL_USEC (10 * 1000000ULL)
 
 static bool have_net_admin(void) {
@@ -260,7 +262,7 @@ static void warn_other_service(const struct config *c) {
 int command_sync(const struct config *c, const struct sync_options *o, const struct command_hooks *hooks) {
         bool wait = o->wait_usec > 0 && c->source == SOURCE_API;
         uint64_t start = now_usec_monotonic(), deadline = start + o->wait_usec;
-        char names[256], took[32];
+        char names[256], took[32], vpc[UUID_STRLEN] = "";
         struct pass pass;
 
         warn_other_service(c);
@@ -270,7 +272,10 @@ int command_sync(const struct config *c, const struct sync_options *o, const str
                 _cleanup_(api_peers_done) struct api_peers peers = {};
                 uint64_t now, next;
 
+                memcpy(peers.own_vpc, vpc, sizeof vpc);
                 sync_pass(c, o, hooks, &peers, &pass);
+                if (peers.own_vpc[0])
+                        memcpy(vpc, peers.own_vpc, sizeof vpc);
                 now = now_usec_monotonic();
                 if (pass.exit == EXIT_FAILED && !(wait && pass.api_transient)) {
                         if (pass.error.msg[0])
@@ -284,8 +289,9 @@ int command_sync(const struct config *c, const struct sync_options *o, const str
                         return pass.exit;
                 }
                 next = now + WAIT_POLL_USEC;
+                /* Rate limited: not before the API said, and a fleet's syncs not all at once. */
                 if (pass.retry_after > next)
-                        next = pass.retry_after;
+                        next = now + backoff_spread(pass.retry_after - now);
                 if (now >= deadline || pass.retry_after > deadline) {
                         format_timespan(o->wait_usec, false, took);
                         if (pass.exit == EXIT_FAILED)

@@ -42,12 +42,19 @@ void api_pace_compute(const struct api_pace_in *in, struct api_pace *ret) {
         rate_token = (double) ret->used / (double) token_span;
         rate_own = (double) per_round / (double) own_interval;
         ret->fleet = MAX(rate_token / rate_own, 1.0);
-        /* After the first round, a fleet that booted together is in the middle of its start
-         * spread: all came to ask the same few requests, so the token's count over this agent's
-         * own is how many have asked so far, and over the part of the spread gone by, how many
-         * will have. (Later, a count of one or two own requests in the window is too coarse.) */
-        if (in->first && in->own_requests > 0)
-                ret->fleet = MAX(ret->fleet, (double) ret->used / arrived / (double) in->own_requests);
+        /* After the first round, this agent has no pace of its own yet, and a fleet that booted
+         * together is in the middle of its start spread: all came to ask the same few requests,
+         * so the token's count over this agent's own is how many have asked so far, and over the
+         * part of the spread gone by, how many will have. (Later, a count of one or two own
+         * requests in the window is too coarse: the rates above.) */
+        if (in->first && in->own_requests > 0) {
+                double seen = (double) ret->used / (double) in->own_requests;
+                /* A handful of requests says nothing of a fleet yet: projected, one droplet would
+                 * read as twenty. */
+                if (seen < API_PACE_FLEET_SEEN)
+                        arrived = 1.0;
+                ret->fleet = MAX(seen / arrived, 1.0);
+        }
 
         /* Aim a little under the budget: the window's count wanders a few percent around the
          * aim as the fleet's rounds come and go. */

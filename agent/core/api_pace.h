@@ -42,6 +42,9 @@
 /* The start spread when nothing is known of the fleet (a new droplet): long enough for the first
  * rounds of 1,000 droplets booted at once, 2,000 requests at 200 a minute. */
 #define API_PACE_START_SPREAD_MAX 10 /* minutes */
+/* The token's count over this agent's own from which a first round projects it over the rest of
+ * the start spread. */
+#define API_PACE_FLEET_SEEN 4
 
 struct api_pace_in {
         /* The last answer's headers: limit <= 0 or remaining < 0 when the API said nothing. */

@@ -38,6 +38,9 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (r < 0)
                 log_error("Reload: %s; keeping the previous configuration", err.msg);
         else {
+                /* Another API or token may see the droplet elsewhere: read its VPC again. */
+                if (!streq_ptr(c->api_url, d->config->api_url) || !streq_ptr(c->api_token, d->config->api_token))
+                        api_client_forget_vpc(d->api);
                 config_free(d->config);
                 d->config = c;
                 log_info("Reloaded the configuration; polling the metadata now");

@@ -56,6 +56,11 @@ struct daemon_sources {
         /* When to ask next, and the last pacing the log spoke of (api_pace.h). */
         struct api_pace pace;
         uint64_t pace_logged;
+        /* The service's first round waits a draw from a start spread (api_pace_start_spread) sized
+         * by the fleet the last run saw (api_fleet_hint_read): CLOCK_MONOTONIC usec. */
+        bool api_start_drawn;
+        uint64_t api_start_at, api_start_end, api_start_spread;
+        double fleet_kept;
         unsigned api_failures;
         uint64_t api_errors[_API_ERROR_KIND_MAX]; /* failed rounds, by kind, since start */
         uint64_t api_failing_since; /* CLOCK_MONOTONIC usec: durations never use the wall clock */

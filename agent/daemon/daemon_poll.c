@@ -30,13 +30,24 @@ void daemon_schedule_api(struct daemon *d, uint64_t delay_usec) {
         (void) sd_event_source_set_enabled(d->api_timer, SD_EVENT_ONESHOT);
 }
 
+/* What is left of the start spread, and the part of it gone by (1 when there is none). */
+static uint64_t start_left(const struct daemon *d, uint64_t now) {
+        return usec_until(d->src.api_start_end, now);
+}
+
+static double start_arrived(const struct daemon *d, uint64_t now) {
+        if (d->src.api_start_spread == 0)
+                return 1.0;
+        return 1.0 - (double) start_left(d, now) / (double) d->src.api_start_spread;
+}
+
 /* api_interval, or longer when a fleet shares the token (api_pace.h), after a round (first: the
  * service's first); said in the log when it changes by more than a quarter. */
 uint64_t daemon_api_interval(struct daemon *d, bool first) {
         uint64_t was = d->src.pace_logged, every;
         char t[32];
 
-        api_pace_next(d->api, d->config, first, &d->src.pace);
+        api_pace_next(d->api, d->config, first, start_arrived(d, now_usec_monotonic()), &d->src.pace);
         every = d->src.pace.interval;
         if (d->src.pace.limit <= 0)
                 return every;
@@ -95,6 +106,8 @@ void daemon_sources_new_config(struct daemon *d) {
 
 void daemon_poll_reload(struct daemon *d, bool config_changed) {
         d->src.reloading = true;
+        /* A reload asks now, even during the start spread, which then no longer applies. */
+        d->src.api_start_at = d->src.api_start_end = d->src.api_start_spread = 0;
         if (config_changed)
                 daemon_sources_new_config(d);
         /* Poll now: `systemctl reload` is the one-shot for a running service. */
@@ -150,10 +163,44 @@ static void on_api_done(int error, const struct error *err, struct api_peers *pe
         d->src.have_api = true;
         /* First the next round, which a held withdrawal may bring forward to confirm it. */
         (void) daemon_api_interval(d, first);
-        daemon_schedule_api(d, api_pace_delay(&d->src.pace, first, 0, backoff_uniform()));
+        daemon_schedule_api(d, api_pace_delay(&d->src.pace, first, start_left(d, now_usec_monotonic()), backoff_uniform()));
+        if (d->src.pace.limit > 0 && !d->src.pace.exhausted)
+                api_fleet_hint_save(d->config, d->src.pace.fleet, &d->src.fleet_kept);
         (void) daemon_reconcile(d, TRIGGER_API);
         ask_confirmation(d);
         daemon_publish(d);
+}
+
+/* The service's first round: a fleet booted at once must not ask all in its first seconds (the
+ * token allows 250 requests a minute). It waits a draw from the spread the fleet the last run saw
+ * needs (a droplet alone: under a second; a new droplet, knowing nothing: 10 minutes). false
+ * while it waits (the API timer is set). */
+static bool wait_start(struct daemon *d) {
+        uint64_t now = now_usec_monotonic(), minute = 60 * USEC_PER_SEC / api_time_scale();
+        double fleet;
+        char t[FORMAT_TIMESPAN_MAX], spread[FORMAT_TIMESPAN_MAX];
+
+        if (!d->src.api_start_drawn) {
+                d->src.api_start_drawn = true;
+                d->src.fleet_kept = fleet = api_fleet_hint_read(d->config);
+                d->src.api_start_spread = api_pace_start_spread(fleet, minute);
+                d->src.api_start_end = now + d->src.api_start_spread;
+                d->src.api_start_at = now + (uint64_t) (backoff_uniform() * (double) d->src.api_start_spread);
+                if (fleet <= 0 || usec_until(d->src.api_start_at, now) >= USEC_PER_SEC) {
+                        if (fleet > 0)
+                                log_info("API: first round in %s (the token was shared by about %.0f agents: their "
+                                         "starts spread over %s)", format_timespan(d->src.api_start_at - now, false, t), fleet,
+                                         format_timespan(d->src.api_start_spread, false, spread));
+                        else
+                                log_info("API: first round in %s (a new droplet does not know how many share the token: "
+                                         "the starts of a fleet spread over %s)", format_timespan(d->src.api_start_at - now, false, t),
+                                         format_timespan(d->src.api_start_spread, false, spread));
+                }
+        }
+        if (now >= d->src.api_start_at)
+                return true;
+        daemon_schedule_api(d, d->src.api_start_at - now);
+        return false;
 }
 
 void daemon_start_api_round(struct daemon *d) {
@@ -166,7 +213,10 @@ void daemon_start_api_round(struct daemon *d) {
                 api_failed(d, -EBADMSG, err.msg); /* the metadata has no droplet_id to ask about */
                 return;
         }
-        r = api_round_start(d->api, d->config, d->src.md.droplet_id, on_api_done, d);
+        if (!wait_start(d))
+                return;
+        r = api_round_start(d->api, d->config,
+                            &(struct api_target) { d->src.md.droplet_id, d->src.md.address, d->src.md.prefixlen }, on_api_done, d);
         if (r == -EAGAIN)
                 daemon_schedule_api(d, 0); /* rate limited: the timer waits for the limit to lift */
         else if (r < 0)
@@ -260,7 +310,10 @@ static void on_fetch_done(struct http_response *resp, void *userdata) {
         free(d->src.body);
         d->src.body = TAKE_PTR(resp->body);
         d->src.body_size = resp->size;
-        bool droplet_changed = !d->src.have_md || d->src.md.droplet_id != rc.md.droplet_id;
+        /* Another droplet, or the droplet in another place (a VPC migration changes the private
+         * address): the API is asked now, and its round reads the droplet's VPC again. */
+        bool droplet_changed = !d->src.have_md || d->src.md.droplet_id != rc.md.droplet_id ||
+                               d->src.md.address != rc.md.address || d->src.md.prefixlen != rc.md.prefixlen;
         d->src.md = rc.md;
         d->src.have_md = true;
         metadata_succeeded(d);

@@ -148,7 +148,8 @@ int reconcile_prepare_blocking(struct reconcile *rc, struct kernel_ctx *nl, cons
         r = metadata_require_droplet_id(&rc->md, &err);
         if (r < 0)
                 return reconcile_fail(rc, r, "%s", err.msg);
-        r = api_round_blocking(c, rc->md.droplet_id, peers, &rc->api_retry_after, &err);
+        r = api_round_blocking(c, &(struct api_target) { rc->md.droplet_id, rc->md.address, rc->md.prefixlen },
+                               peers->own_vpc, peers, &rc->api_retry_after, &err);
         if (r < 0) {
                 rc->api_failed = true;
                 return reconcile_fail(rc, r, "%s", err.msg);

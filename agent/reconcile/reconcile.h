@@ -91,7 +91,9 @@ int reconcile_link_ready(const struct reconcile *rc, char *why, size_t size);
 int reconcile_use_peers(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, const struct api_peers *peers,
                         bool loud);
 /* For one-shot commands: fetch and parse the metadata, find the NIC, and with source = api ask
- * the API for the peers (into peers, which must outlive rc). Any failure here changes nothing. */
+ * the API for the peers (into peers, which must outlive rc). peers->own_vpc may name the
+ * droplet's VPC as an earlier pass found it (sync --wait): only its peerings are asked then. Any
+ * failure here changes nothing. */
 int reconcile_prepare_blocking(struct reconcile *rc, struct kernel_ctx *nl, const struct config *c, struct api_peers *peers);
 /* reconcile_prepare_blocking, then the plan with every foreign route at a desired slot: what
  * status and doctor look at. */

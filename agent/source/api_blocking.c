@@ -22,8 +22,8 @@ static void blocking_done(int error, const struct error *err, struct api_peers *
         (void) sd_event_exit(b->event, 0);
 }
 
-int api_round_blocking(const struct config *c, uint64_t droplet_id, struct api_peers *ret, uint64_t *ret_retry_after,
-                       struct error *err) {
+int api_round_blocking(const struct config *c, const struct api_target *t, const char *known_vpc, struct api_peers *ret,
+                       uint64_t *ret_retry_after, struct error *err) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         _cleanup_http_client_ struct http_client *http = NULL;
         struct api_client *a = NULL;
@@ -40,7 +40,9 @@ int api_round_blocking(const struct config *c, uint64_t droplet_id, struct api_p
                 return r;
         }
         b.event = e;
-        r = api_round_start(a, c, droplet_id, blocking_done, &b);
+        if (known_vpc && *known_vpc)
+                api_client_assume_vpc(a, t, known_vpc);
+        r = api_round_start(a, c, t, blocking_done, &b);
         if (r >= 0 && api_round_running(a))
                 r = sd_event_loop(e);
         if (ret_retry_after)

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#include <math.h>
+
 #include "api_rate.h"
 #include "backoff.h"
+#include "log.h"
 
 enum {
         H_RETRY_AFTER,
@@ -53,18 +56,66 @@ uint64_t api_rate_read(struct api_rate *r, const struct http_response *resp) {
         return until;
 }
 
-void api_rate_pace(struct api_rate *r, const struct config *c, bool first, unsigned own_requests, struct api_pace *ret) {
+static char *fleet_hint_path(const struct config *c) {
+        const char *slash;
+        char *p;
+
+        if (!c->track_owner || !c->owner_file || !(slash = strrchr(c->owner_file, '/')))
+                return NULL;
+        if (asprintf(&p, "%.*s/api-fleet", (int) (slash - c->owner_file), c->owner_file) < 0)
+                return NULL;
+        return p;
+}
+
+double api_fleet_hint_read(const struct config *c) {
+        _cleanup_free_ char *path = fleet_hint_path(c), *text = NULL;
+        unsigned long v;
+        char *end;
+
+        if (!path || read_full_file(path, 64, &text, NULL) < 0 || strncmp(text, "fleet = ", 8) != 0)
+                return 0;
+        errno = 0;
+        v = strtoul(text + 8, &end, 10);
+        if (errno || end == text + 8 || (*end && *end != '\n') || v < 1 || v > 1000000)
+                return 0;
+        return (double) v;
+}
+
+void api_fleet_hint_save(const struct config *c, double fleet, double *kept) {
+        _cleanup_free_ char *path = NULL;
+        unsigned long v = (unsigned long) ceil(MAX(fleet, 1.0));
+        char text[32];
+        int n, r;
+
+        if (*kept > 0 && (double) v <= *kept * 1.25 && (double) v * 1.25 >= *kept)
+                return;
+        path = fleet_hint_path(c);
+        if (!path)
+                return;
+        n = snprintf(text, sizeof text, "fleet = %lu\n", v);
+        r = mkdir_parent(path);
+        if (r >= 0)
+                r = write_file_atomic(path, text, (size_t) n, 0644);
+        if (r < 0) {
+                log_debug_errno(r, "Could not write %s: %m", path);
+                return;
+        }
+        *kept = (double) v;
+}
+
+void api_rate_pace(struct api_rate *r, const struct config *c, bool first, unsigned own_requests, double arrived,
+                   struct api_pace *ret) {
         uint64_t now = now_usec_monotonic(), now_real = now_usec_realtime(), reset;
         struct api_pace_in in = {
                 .limit = r->known ? r->limit : -1,
                 .remaining = r->known ? r->remaining : -1,
-                .per_round = r->last_round_requests ? r->last_round_requests : 2,
+                .per_round = r->last_round_requests ? r->last_round_requests : 1,
                 .window = API_PACE_WINDOW_USEC / api_time_scale(),
                 .interval_min = api_interval(c),
                 .budget = c->api_budget,
                 .first = first,
                 .own_requests = own_requests,
-                .arrived = 1.0,
+                .arrived = arrived,
         };
 
         in.own_interval = api_pace_history_mean(&r->history, now, in.window);

@@ -17,7 +17,7 @@ struct api_rate {
         bool known;
         int64_t limit, remaining;
         int64_t reset;                  /* Unix time, -1 when absent */
-        unsigned last_round_requests;   /* what the last whole round took */
+        unsigned last_round_requests;   /* what the last whole round took, but the droplet's read */
         struct api_pace_history history;
 };
 
@@ -27,8 +27,19 @@ uint64_t api_rate_read(struct api_rate *r, const struct http_response *resp);
 
 /* The interval until the next round (api_pace.h), from the last headers and the intervals
  * planned before; records the interval planned. first: after this agent's first round, which
- * own_requests (its requests in the window) help read. */
-void api_rate_pace(struct api_rate *r, const struct config *c, bool first, unsigned own_requests, struct api_pace *ret);
+ * own_requests (its requests in the window) and arrived (the part of the start spread gone by)
+ * help read. */
+void api_rate_pace(struct api_rate *r, const struct config *c, bool first, unsigned own_requests, double arrived,
+                   struct api_pace *ret);
+
+/* The fleet estimate of the last run, kept across boots in the folder of owner_file (file
+ * "api-fleet", "fleet = N"), so that the service's first round after a boot spreads over what
+ * that fleet needs (api_pace_start_spread): a droplet alone asks at once. 0 when there is none
+ * (a new droplet, owner_file = none, a file that does not read as one). */
+double api_fleet_hint_read(const struct config *c);
+/* Keeps fleet (rounded up) when it differs from the kept one by more than a quarter; *kept is the
+ * kept one, 0 before. */
+void api_fleet_hint_save(const struct config *c, double fleet, double *kept);
 
 /* api_interval as the agent applies it: VPR_BENCH_API_SCALE runs API time faster in benchmarks,
  * without changing which config files are accepted. */

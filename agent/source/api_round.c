@@ -5,8 +5,13 @@
 #include <stdarg.h>
 
 #include "api_round_internal.h"
+#include "backoff.h"
 #include "log.h"
 #include "url.h"
+
+/* How long the droplet's VPC is taken as known without a sign that it changed: 6 hours, and up
+ * to 6 more, so that a fleet started together does not read its droplets together again. */
+#define VPC_KNOWN_USEC (6 * 3600 * 1000000ULL)
 
 int api_client_new(struct http_client *http, struct api_client **ret) {
         struct api_client *a = calloc(1, sizeof *a);
@@ -35,10 +40,11 @@ static void round_reset(struct api_client *a) {
         a->waiting = NULL;
         a->n_active = a->cap_active = a->vpc_next = 0;
         a->n_waiting = a->cap_waiting = 0;
-        a->pages = a->requests = 0;
+        a->pages = a->requests = a->droplet_reads = 0;
         a->received = a->total = 0;
         a->has_total = false;
         a->own_vpc[0] = '\0';
+        a->vpc_remembered = false;
 }
 
 void api_client_free(struct api_client *a) {
@@ -58,6 +64,21 @@ uint64_t api_retry_after_usec(const struct api_client *a) {
         return a->retry_after;
 }
 
+void api_client_forget_vpc(struct api_client *a) {
+        a->vpc_known = false;
+}
+
+void api_client_assume_vpc(struct api_client *a, const struct api_target *t, const char *vpc) {
+        snprintf(a->vpc, sizeof a->vpc, "%s", vpc);
+        a->vpc_target = *t;
+        a->vpc_known = true;
+        a->vpc_until = now_usec_monotonic() + VPC_KNOWN_USEC / api_time_scale();
+}
+
+static bool target_equal(const struct api_target *x, const struct api_target *y) {
+        return x->droplet_id == y->droplet_id && x->address == y->address && x->prefixlen == y->prefixlen;
+}
+
 void api_round_cancel(struct api_client *a) {
         if (a->step == STEP_IDLE)
                 return;
@@ -70,8 +91,9 @@ static void round_finish(struct api_client *a, int error, const struct error *er
         api_done_fn done = a->done;
         void *userdata = a->userdata;
 
-        if (a->requests > 0)
-                a->rate.last_round_requests = a->requests;
+        /* What a steady round costs: the droplet's read comes once in hours. */
+        if (a->requests > a->droplet_reads)
+                a->rate.last_round_requests = a->requests - a->droplet_reads;
         round_reset(a);
         done(error, err, peers, userdata);
 }
@@ -329,9 +351,39 @@ static void handle_peerings(struct api_client *a, const char *body, size_t size)
         get_vpc_or_finish(a);
 }
 
+static void remember_vpc(struct api_client *a) {
+        if (a->vpc[0] && !streq(a->vpc, a->own_vpc))
+                log_info("API: droplet %llu is now in VPC %s (it was in %s)", (unsigned long long) a->target.droplet_id,
+                         a->own_vpc, a->vpc);
+        memcpy(a->vpc, a->own_vpc, UUID_STRLEN);
+        a->vpc_target = a->target;
+        a->vpc_known = true;
+        a->vpc_until = now_usec_monotonic() + (uint64_t) ((1.0 + backoff_uniform()) * (double) (VPC_KNOWN_USEC / api_time_scale()));
+}
+
+static int get_droplet(struct api_client *a) {
+        char *url;
+
+        if (asprintf(&url, "%s/v2/droplets/%llu", a->base, (unsigned long long) a->target.droplet_id) < 0)
+                return -ENOMEM;
+        a->step = STEP_DROPLET;
+        a->droplet_reads++;
+        api_round_get(a, url);
+        return 0;
+}
+
+static int get_peerings(struct api_client *a) {
+        char *url;
+
+        if (asprintf(&url, "%s/v2/vpcs/%s/peerings?per_page=%d", a->base, a->own_vpc, PER_PAGE) < 0)
+                return -ENOMEM;
+        a->step = STEP_PEERINGS;
+        api_round_get(a, url);
+        return 0;
+}
+
 static void handle_ok(struct api_client *a, const char *body, size_t size) {
         struct error err = {0};
-        char *url;
         struct api_vpc vpc;
         int r;
 
@@ -343,16 +395,14 @@ static void handle_ok(struct api_client *a, const char *body, size_t size) {
                         return;
                 }
                 if (!a->own_vpc[0]) {
+                        a->vpc_known = false;
                         api_round_fail(a, -ENXIO, "API: GET %s: droplet.vpc_uuid is null; the droplet is in no VPC, so no "
                                    "peering can reach it", api_round_path(a, a->url));
                         return;
                 }
-                a->step = STEP_PEERINGS;
-                if (asprintf(&url, "%s/v2/vpcs/%s/peerings?per_page=%d", a->base, a->own_vpc, PER_PAGE) < 0) {
+                remember_vpc(a);
+                if (get_peerings(a) < 0)
                         api_round_fail(a, -ENOMEM, "API: out of memory");
-                        return;
-                }
-                api_round_get(a, url);
                 return;
         case STEP_PEERINGS:
                 handle_peerings(a, body, size);
@@ -406,6 +456,17 @@ static void on_response(struct http_response *resp, void *userdata) {
                 handle_ok(a, resp->body, resp->size);
                 return;
         }
+        /* The remembered VPC is gone (the droplet moved, the VPC was deleted): ask the droplet. */
+        if (resp->status == 404 && a->step == STEP_PEERINGS && a->vpc_remembered && a->pages == 0) {
+                log_info("API: VPC %s answers 404 (gone); reading droplet %llu's VPC again", a->own_vpc,
+                         (unsigned long long) a->target.droplet_id);
+                a->vpc_known = false;
+                a->vpc_remembered = false;
+                a->own_vpc[0] = '\0';
+                if (get_droplet(a) < 0)
+                        api_round_fail(a, -ENOMEM, "API: out of memory");
+                return;
+        }
         api_parse_error_message(resp->body, resp->size, msg, sizeof msg);
         switch (resp->status) {
         case 401:
@@ -433,21 +494,23 @@ static void on_response(struct http_response *resp, void *userdata) {
         }
 }
 
-int api_round_start(struct api_client *a, const struct config *c, uint64_t droplet_id, api_done_fn done, void *userdata) {
-        char *url;
+int api_round_start(struct api_client *a, const struct config *c, const struct api_target *t, api_done_fn done,
+                    void *userdata) {
+        uint64_t now = now_usec_monotonic();
+        int r;
 
         if (a->step != STEP_IDLE)
                 return -EBUSY;
-        if (a->retry_after > now_usec_monotonic())
+        if (a->retry_after > now)
                 return -EAGAIN;
         a->base = strdup(c->api_url);
         a->token = c->api_token ? strdup(c->api_token) : NULL;
         a->ca_file = c->api_ca_file ? strdup(c->api_ca_file) : NULL;
-        if (!a->base || !a->token || (c->api_ca_file && !a->ca_file) ||
-            asprintf(&url, "%s/v2/droplets/%llu", c->api_url, (unsigned long long) droplet_id) < 0) {
+        if (!a->base || !a->token || (c->api_ca_file && !a->ca_file)) {
                 round_reset(a);
                 return -ENOMEM;
         }
+        a->target = *t;
         a->nat_mode = c->nat_gateway.mode;
         a->nat_address = c->nat_gateway.address;
         a->nat_found = false;
@@ -455,11 +518,20 @@ int api_round_start(struct api_client *a, const struct config *c, uint64_t dropl
         a->timeout_usec = c->timeout_usec;
         a->done = done;
         a->userdata = userdata;
-        a->step = STEP_DROPLET;
-        api_round_get(a, url);
+        /* Steady state: the peerings of the VPC the droplet was in, one request. */
+        if (a->vpc_known && target_equal(&a->vpc_target, t) && now < a->vpc_until) {
+                memcpy(a->own_vpc, a->vpc, UUID_STRLEN);
+                a->vpc_remembered = true;
+                r = get_peerings(a);
+        } else
+                r = get_droplet(a);
+        if (r < 0) {
+                round_reset(a);
+                return r;
+        }
         return 0;
 }
 
-void api_pace_next(struct api_client *a, const struct config *c, bool first, struct api_pace *ret) {
-        api_rate_pace(&a->rate, c, first, api_budget_hour_count(&a->budget, now_usec_monotonic()), ret);
+void api_pace_next(struct api_client *a, const struct config *c, bool first, double arrived, struct api_pace *ret) {
+        api_rate_pace(&a->rate, c, first, api_budget_hour_count(&a->budget, now_usec_monotonic()), arrived, ret);
 }

@@ -27,6 +27,12 @@ struct api_client {
         struct api_rate rate;
         struct vpc_cache cache;
         struct notes notes;
+        /* The droplet's VPC as the last GET /v2/droplets said ("" before), for whom, and until
+         * when (CLOCK_MONOTONIC) it is taken as known. */
+        bool vpc_known;
+        char vpc[UUID_STRLEN];
+        struct api_target vpc_target;
+        uint64_t vpc_until;
 
         /* the round in progress */
         enum step step;
@@ -44,10 +50,13 @@ struct api_client {
         size_t vpc_next;        /* index into active while fetching VPCs */
         unsigned pages;
         unsigned requests;      /* sent in this round */
+        unsigned droplet_reads; /* of them, GET /v2/droplets */
         uint64_t received;      /* peerings on the pages so far, ours or not */
         uint64_t total;         /* meta.total of the first page */
         bool has_total;
         char *url;              /* the request in flight */
+        struct api_target target;
+        bool vpc_remembered;    /* the round began with the remembered VPC, not the droplet */
         /* nat_gateway (egress): which NAT gateway the round looks for, and what it found */
         enum nat_mode nat_mode;
         uint32_t nat_address;

@@ -281,12 +281,17 @@ check "the ACTIVE peerings were routed meanwhile" api_routes_expected
 
 # It turns ACTIVE while sync waits: exit 0 with its route.
 (sleep 2 && api_set "peering('c')['status'] = 'ACTIVE'") &
+before=$(api_requests)
 vpr sync --wait=60s
 wait "$!"
 collect
 expect_rc 0 "sync --wait: the peering turned ACTIVE while it waited"
 expect_err "Waiting for peering-c to become ACTIVE; asking again in" "it said what it waits for"
 expect_err "No peering is PROVISIONING any more, after" "it said when the wait ended"
+droplet_reads=$(tail -n +"$((before + 1))" "$API_LOG" | grep -c '"path": "/v2/droplets/')
+peering_reads=$(tail -n +"$((before + 1))" "$API_LOG" | grep -c '/peerings')
+check "sync --wait reads the droplet once, the peerings at every look ($droplet_reads, $peering_reads)" \
+        test "$droplet_reads" -eq 1 -a "$peering_reads" -ge 4
 check "the new peering's route is installed" own_count "10.140.0.0/16" 1
 api_set "peering('c')['status'] = 'PROVISIONING'"
 
@@ -331,15 +336,42 @@ check "next link to another host: every route kept" api_routes_expected
 api_set "c['mode'] = 'ok'"
 
 # ---- the daemon follows the API ----
-: >"$API_LOG"
-api_conf "interval = 10min" "api_interval = 10s" "metrics_file = $TESTDIR/metrics.prom"
-daemon_start
 within() {
         local secs=$1 what=$2
         shift 2
         if wait_for "$secs" "$@"; then ok "$what"; else not_ok "$what"; diag "$(own_routes)" "$(tail -n 15 "$DAEMON_LOG")"; fi
 }
+requests_above() {
+        [ "$(api_requests)" -ge "$1" ]
+}
+# A new droplet knows nothing of the fleet that shares its token: its first round waits a draw
+# from 10 minutes (a fleet booted at once stays under the 250 requests a minute), and says so; a
+# reload asks at once.
+: >"$API_LOG"
+api_conf "interval = 10min" "api_interval = 10s" "metrics_file = $TESTDIR/metrics.prom"
+rm -f "$TESTDIR/api-fleet"
+daemon_start
+within 10 "a new droplet: the first round waits a draw from the start spread, and the log says so" \
+        logged "API: first round in .* (a new droplet does not know how many share the token: the starts of a fleet spread over 10 min)"
+drawn=$(sed -n 's/.*API: first round in \([0-9.]*\) \(ms\|s\|min\) .*/\1 \2/p' "$DAEMON_LOG" | head -n 1)
+case $drawn in
+*" s" | *" min") # a second or more
+        sleep 0.5
+        check "no API request before the draw ($drawn)" test "$(api_requests)" -eq 0 ;;
+*) ok "# the draw was under a second ($drawn): nothing to wait for" ;;
+esac
+kill -HUP "$DAEMON_PID"
+within 10 "a reload asks at once, start spread or not" logged "API: VPC $API_OWN_VPC has [0-9]* ACTIVE peerings"
+check "the routes are the peers'" api_routes_expected
+daemon_stop
+# Every later start of this droplet knows: its last run kept the fleet it saw (alone: 1), and a
+# fleet of one starts within a second.
+check "the run kept the fleet it saw in the folder of owner_file" grep -qx "fleet = 1" "$TESTDIR/api-fleet"
+: >"$API_LOG"
+daemon_start
 within 10 "daemon ready with source = api" grep -q READY=1 "$NOTIFY_LOG"
+within 5 "a droplet that was alone asks at once" requests_above 1
+check "and says nothing of a start spread" sh -c "! grep -q 'first round in' '$DAEMON_LOG'"
 check "daemon keeps exactly the peers' routes" api_routes_expected
 
 api_set "peering('b')['status'] = 'DELETING'"
@@ -389,19 +421,38 @@ api_set "c['peerings'] = c.pop('saved')"
 kill -HUP "$DAEMON_PID"
 within 5 "the peerings back: their routes back" api_routes_expected
 
-# Steady state: two requests a round (droplet, one page) once the VPC ranges are cached.
+# Steady state: one request a round (the peerings' one page) once the droplet's VPC and the VPC
+# ranges are known.
 api_set "c['page_size'] = 20"
-requests_above() {
-        [ "$(api_requests)" -ge "$1" ]
+before=$(api_requests)
+kill -HUP "$DAEMON_PID"
+wait_for 5 requests_above $((before + 1))
+before=$(api_requests)
+kill -HUP "$DAEMON_PID"
+within 5 "a steady-state round is seen" requests_above $((before + 1))
+sleep 0.5 # a second request of the same round would come within milliseconds of the first
+check "a steady-state round costs one request" test $(($(api_requests) - before)) -eq 1
+check "and it is the peerings'" sh -c "tail -n 1 '$API_LOG' | grep -q '\"path\": \"/v2/vpcs/$API_OWN_VPC/peerings'"
+# The droplet moved to another VPC: the old one's peerings answer 404, and the same round reads
+# the droplet's VPC again and asks the new one's.
+lines=$(wc -l <"$DAEMON_LOG")
+NEW_VPC=7b4981aa-9653-4bd1-bef5-d6bff52042e4
+move_vpc() { # from to: the droplet's VPC, in the droplet's answer and in every peering
+        api_set "c['own_vpc'] = '$2'; [p.__setitem__('vpc_ids', ['$2' if v == '$1' else v for v in p['vpc_ids']]) for p in c['peerings']]"
 }
+move_vpc "$API_OWN_VPC" "$NEW_VPC"
+api_set "c['gone_vpcs'] = ['$API_OWN_VPC']"
 before=$(api_requests)
 kill -HUP "$DAEMON_PID"
-wait_for 5 requests_above $((before + 2))
-before=$(api_requests)
+within 5 "a 404 of the VPC's peerings: the droplet is read again" logged_since "$lines" "API: VPC $API_OWN_VPC answers 404 (gone); reading droplet 3164444's VPC again"
+within 5 "and the log names the new VPC" logged_since "$lines" "API: droplet 3164444 is now in VPC 7b4981aa-9653-4bd1-bef5-d6bff52042e4 (it was in $API_OWN_VPC)"
+check "the routes stay those of the peerings" api_routes_expected
+check "no failure was counted" sh -c "! tail -n +$((lines + 1)) '$DAEMON_LOG' | grep -q 'keeping [0-9]* route'"
+move_vpc "$NEW_VPC" "$API_OWN_VPC"
+api_set "c['gone_vpcs'] = ['$NEW_VPC']"
 kill -HUP "$DAEMON_PID"
-within 5 "a steady-state round is seen" requests_above $((before + 2))
-sleep 0.5 # a third request of the same round would come within milliseconds of the second
-check "a steady-state round costs two requests" test $(($(api_requests) - before)) -eq 2
+within 5 "and back" logged_since "$lines" "API: droplet 3164444 is now in VPC $API_OWN_VPC (it was in $NEW_VPC)"
+api_set "c.pop('gone_vpcs')"
 api_set "c['page_size'] = 2"
 
 # A token the rest of a fleet uses too: 3,000 of its 5,000 requests an hour are others'. The

@@ -253,6 +253,7 @@ api_set 'c.pop("forbid")'
 
 # The service backs off when the NAT gateway goes away, with a warning and the metric.
 econf "nat_gateway = vpc" "metrics_file = $TESTDIR/metrics.prom"
+printf 'fleet = 1\n' >"$TESTDIR/api-fleet" # alone with its token before: no start spread
 vpr_service_start
 check "the service switches egress on when the API shows the NAT gateway" wait_for 10 leaves_via "$PRIV_IP"
 nat_list ""

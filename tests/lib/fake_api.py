@@ -181,6 +181,9 @@ class Handler(BaseHTTPRequestHandler):
                                              "region": {"slug": "nyc3"}, "status": "active"}})
             return
         if parts[:2] == ["v2", "vpcs"] and len(parts) == 4 and parts[3] == "peerings":
+            if parts[2] in ctl.get("gone_vpcs", []):  # a VPC deleted, or one the droplet left
+                self.send_json(404, {"id": "not_found", "message": "The resource you were accessing could not be found."})
+                return
             peerings = [p for p in ctl.get("peerings", []) if parts[2] in p["vpc_ids"] or ctl.get("leak_unrelated")]
             size = int(ctl.get("page_size", 20))
             page = int(query.get("page", ["1"])[0])

@@ -196,6 +196,9 @@ CONF
 api_journal() {
         in_ct journalctl -u vpc-peer-routes.service --no-pager -o cat
 }
+# The fleet the last run saw, in the StateDirectory: a few droplets, so the first round comes
+# within a few seconds (a new droplet would wait a draw from 10 minutes).
+printf 'fleet = 3\n' >"$ROOT/var/lib/private/vpc-peer-routes/api-fleet"
 # Without the drop-in the dynamic user cannot read the root-only token: a clear error, and the
 # routes already there stay.
 in_ct systemctl restart vpc-peer-routes.service
@@ -225,6 +228,8 @@ held() {
 }
 check "the three documented routes wait for a second answer" held
 within 30 "then exactly the ACTIVE peers' ranges are routed" api_routes_expected
+check "the dynamic user keeps the fleet it saw (alone) in its StateDirectory" \
+        grep -qx "fleet = 1" "$ROOT/var/lib/private/vpc-peer-routes/api-fleet"
 check "the peered host answers" can_ping
 check "every API request carried the token" test "$(grep -c '"token_ok": true' "$API_LOG")" -eq "$(api_requests)" -a "$(api_requests)" -gt 0
 check "the token is nowhere in the journal" sh -c "! nsenter -t $CT -a journalctl --no-pager -o cat | grep -qF '$API_TOKEN'"

@@ -299,6 +299,11 @@ static void test_pace_fleet_start(void **state) {
         assert_true(p.fleet < 1.01);
         assert_int_equal(p.interval, 60 * S);
         assert_true(p.not_before < 5 * S);
+        /* The same a fifth into a start spread: its own two requests are not projected to ten. */
+        in.arrived = 0.2;
+        api_pace_compute(&in, &p);
+        assert_true(p.fleet < 1.01);
+        assert_true(p.not_before < 5 * S);
 
         /* The next round's delay: after a first round, not before not_before nor the end of the
          * start spread, spread over one interval; later, the interval +-10 %. */
