@@ -453,6 +453,19 @@ api_set "c['gone_vpcs'] = ['$NEW_VPC']"
 kill -HUP "$DAEMON_PID"
 within 5 "and back" logged_since "$lines" "API: droplet 3164444 is now in VPC $API_OWN_VPC (it was in $NEW_VPC)"
 api_set "c.pop('gone_vpcs')"
+# The metadata puts the droplet in another subnet (a VPC migration changes the private address
+# and subnet): the droplet's VPC is read again, by the round the new document starts or the one
+# after it (this service polls the metadata on a reload only).
+droplet_reads() {
+        grep -c '"path": "/v2/droplets/' "$API_LOG"
+}
+reads=$(droplet_reads)
+md_control '{"mode": "ok", "set": {"interfaces.private.0.ipv4.netmask": "255.255.0.0"}}'
+kill -HUP "$DAEMON_PID"
+more_droplet_reads() { [ "$(droplet_reads)" -gt "$reads" ]; }
+within 20 "another private subnet in the metadata: the droplet's VPC is read again" more_droplet_reads
+md_control '{"mode": "ok"}'
+kill -HUP "$DAEMON_PID"
 api_set "c['page_size'] = 2"
 
 # A token the rest of a fleet uses too: 3,000 of its 5,000 requests an hour are others'. The
