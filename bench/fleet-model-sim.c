@@ -11,8 +11,8 @@
  * LATE_N more join at LATE_AT_S. Each runs the service's API rounds as the daemon does: the first
  * after a draw from api_pace_start_spread (nothing known of the fleet), then api_pace_compute on
  * the last answer's headers and api_pace_delay. A round reads the droplet (its first, and again
- * after 6 to 12 hours) and then the peerings: two requests, one in steady state. After a 429, its
- * Retry-After plus up to a tenth. A peering turns ACTIVE at PEERING_AT; an agent routes it at its
+ * after 6 to 12 hours) and then the peerings: two requests, one in steady state. After a 429 of
+ * the minute, a minute at least and up to a minute more; of the hour, its Retry-After. A peering turns ACTIVE at PEERING_AT; an agent routes it at its
  * first complete round after that.
  *
  * Figures count from STEADY_AT, two windows after the latest start, except window_max_all (the
@@ -145,12 +145,16 @@ int main(int argc, char *argv[]) {
                 requests++;
                 if (hour.ring.n >= LIMIT || minute.ring.n >= MINUTE_LIMIT) {
                         double free_at = hour.ring.n >= LIMIT ? window_oldest(&hour) + WINDOW : window_oldest(&minute) + MINUTE;
-                        /* What api_rate_read and daemon_schedule_api do with a 429 and its
-                         * Retry-After: that, plus up to a tenth. */
+                        /* What api_rate_read and daemon_schedule_api do with a 429: of the
+                         * hour, its Retry-After and up to a tenth more; of the minute (the hour
+                         * has requests left), at least a minute and up to a minute more. */
                         double retry = fmax(1.0, ceil(free_at - now));
                         limited++;
                         limited_steady += now >= steady_at;
-                        g->next = now + retry + uniform() * retry / 10.0;
+                        if (hour.ring.n >= LIMIT)
+                                g->next = now + retry + uniform() * retry / 10.0;
+                        else
+                                g->next = now + fmax(retry, MINUTE) + uniform() * MINUTE;
                         continue;
                 }
                 window_add(&hour, now);

@@ -20,27 +20,30 @@ const char *const api_rate_headers[] = {
         NULL,
 };
 
-/* Honours Retry-After (seconds or a date) after a 429, else ratelimit-reset (Unix time) when the
- * hour is spent, else a minute; and an exhausted ratelimit-remaining on any answer. */
+/* After a 429 of the hour (ratelimit-remaining: 0), or any answer that says the hour is spent:
+ * Retry-After (seconds or a date), else ratelimit-reset (Unix time). After a 429 with requests
+ * left in the hour: the minute's limit (250 a minute), which no header reports: never sooner
+ * than the minute has passed, whatever Retry-After says, and spread over the minute after it, so
+ * that a fleet that met it together does not come back together. */
 uint64_t api_rate_read(struct api_rate *r, const struct http_response *resp) {
         uint64_t now = now_usec_monotonic(), now_real = now_usec_realtime() / USEC_PER_SEC;
+        uint64_t minute = 60 * USEC_PER_SEC / api_time_scale();
         const char *retry = resp->headers[H_RETRY_AFTER];
         int64_t limit = http_header_int(resp->headers[H_LIMIT]);
         int64_t remaining = http_header_int(resp->headers[H_REMAINING]);
         int64_t reset = http_header_int(resp->headers[H_RESET]);
         int64_t wait_sec = retry ? http_retry_after_parse(retry, strlen(retry), (int64_t) now_real) : -1;
-        uint64_t until;
-
         if (limit > 0 && remaining >= 0) {
                 r->known = true;
                 r->limit = limit;
                 r->remaining = remaining;
                 r->reset = reset;
         }
-        /* ratelimit-reset is when the hour's oldest request expires: the wait when the hour is
-         * spent. A 429 with requests left in the hour is the minute's limit (250), which no
-         * header reports: not before the minute has passed. */
-        if (wait_sec < 0 && reset > 0 && (uint64_t) reset > now_real && (resp->status != 429 || remaining == 0))
+        if (resp->status == 429 && remaining != 0)
+                return now + MAX(wait_sec > 0 ? (uint64_t) MIN(wait_sec, 3600) * USEC_PER_SEC : 0, minute) +
+                       (uint64_t) (backoff_uniform() * (double) minute);
+        /* ratelimit-reset is when the hour's oldest request expires. */
+        if (wait_sec < 0 && reset > 0 && (uint64_t) reset > now_real)
                 wait_sec = reset - (int64_t) now_real;
         if (resp->status == 429 && wait_sec < 0)
                 wait_sec = 60;
@@ -48,12 +51,7 @@ uint64_t api_rate_read(struct api_rate *r, const struct http_response *resp) {
                 return 0;
         if (wait_sec < 0)
                 return 0;
-        until = now + (uint64_t) MIN(wait_sec, 3600) * USEC_PER_SEC;
-        /* Without Retry-After, those of a fleet that met the minute's limit together come back
-         * over the next minute, not at its first second. */
-        if (resp->status == 429 && !retry && remaining != 0)
-                until += (uint64_t) (backoff_uniform() * (double) (60 * USEC_PER_SEC / api_time_scale()));
-        return until;
+        return now + (uint64_t) MIN(wait_sec, 3600) * USEC_PER_SEC;
 }
 
 static char *fleet_hint_path(const struct config *c) {

@@ -157,12 +157,22 @@ expect_rc 1 "a meta.total that changes from page to page: sync fails"
 expect_err "meta.total is 8, but the first page said 6; not trusting this answer" "the change between pages is named"
 api_set "c.pop('total_offset'); c.pop('total_offset_page')"
 
-# Retry-After: 0 (an answer DigitalOcean's rate limiter may give at the edge of a window).
-api_set "c['mode'] = '429'; c['retry_after'] = 0"
+# Retry-After: 0 (an answer DigitalOcean's rate limiter may give at the edge of a window), the
+# hour spent (ratelimit-remaining: 0): its wait.
+api_set "c['mode'] = '429'; c['retry_after'] = 0; c['headers'] = {'ratelimit-remaining': 0}"
 vpr sync
 collect
 expect_rc 1 "API 429 with Retry-After: 0: sync fails"
 expect_err "rate limited (HTTP 429); next request in 1 s" "Retry-After: 0 reads as a second, not as an underflow"
+# The same with requests left in the hour: the minute's limit, which no header reports. Never
+# sooner than the minute has passed, whatever Retry-After says.
+api_set "c.pop('headers')"
+vpr sync
+collect
+expect_rc 1 "API 429 of the minute: sync fails"
+wait_s=$(printf '%s\n' "$ERR" | sed -n 's/.*rate limited (HTTP 429); next request in \([0-9]*\) s.*/\1/p' | head -n 1)
+check "a 429 of the minute waits a minute at least, Retry-After 0 or not (${wait_s:-?} s)" \
+        test "${wait_s:-0}" -ge 60 -a "${wait_s:-0}" -le 121
 # Retry-After as an HTTP-date (RFC 9110 allows both forms): its wait, not the 60 s default.
 api_set "c['mode'] = '429'; c['retry_after'] = 300; c['retry_after_date'] = True"
 vpr sync
@@ -295,9 +305,9 @@ check "sync --wait reads the droplet once, the peerings at every look ($droplet_
 check "the new peering's route is installed" own_count "10.140.0.0/16" 1
 api_set "peering('c')['status'] = 'PROVISIONING'"
 
-# A 429 while waiting: its Retry-After is honoured, then the wait goes on.
-api_set "c['mode'] = '429'; c['retry_after'] = 15"
-(sleep 2 && api_set "c['mode'] = 'ok'; peering('c')['status'] = 'ACTIVE'") &
+# A 429 of a spent hour while waiting: its Retry-After is honoured, then the wait goes on.
+api_set "c['mode'] = '429'; c['retry_after'] = 15; c['headers'] = {'ratelimit-remaining': 0}"
+(sleep 2 && api_set "c['mode'] = 'ok'; c.pop('headers'); peering('c')['status'] = 'ACTIVE'") &
 before=$(api_requests)
 vpr sync --wait=60s
 wait "$!"
@@ -345,14 +355,14 @@ requests_above() {
         [ "$(api_requests)" -ge "$1" ]
 }
 # A new droplet knows nothing of the fleet that shares its token: its first round waits a draw
-# from 10 minutes (a fleet booted at once stays under the 250 requests a minute), and says so; a
+# from 9 minutes (a fleet booted at once stays under the 250 requests a minute), and says so; a
 # reload asks at once.
 : >"$API_LOG"
 api_conf "interval = 10min" "api_interval = 10s" "metrics_file = $TESTDIR/metrics.prom"
 rm -f "$TESTDIR/api-fleet"
 daemon_start
 within 10 "a new droplet: the first round waits a draw from the start spread, and the log says so" \
-        logged "API: first round in .* (a new droplet does not know how many share the token: the starts of a fleet spread over 10 min)"
+        logged "API: first round in .* (a new droplet does not know how many share the token: the starts of a fleet spread over 9 min)"
 drawn=$(sed -n 's/.*API: first round in \([0-9.]*\) \(ms\|s\|min\) .*/\1 \2/p' "$DAEMON_LOG" | head -n 1)
 case $drawn in
 *" s" | *" min") # a second or more

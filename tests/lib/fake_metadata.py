@@ -156,6 +156,8 @@ def main():
 
     ThreadingHTTPServer.daemon_threads = True
     ThreadingHTTPServer.allow_reuse_address = True
+    # A fleet of agents connects at once (bench/fleet): the default backlog of 5 drops SYNs.
+    ThreadingHTTPServer.request_queue_size = 512
     srv = ThreadingHTTPServer((args.address, args.port), Handler)
     with open(args.fixture) as f:
         srv.fixture = json.load(f)

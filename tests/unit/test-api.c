@@ -261,12 +261,12 @@ static void test_pace_fleet_start(void **state) {
         struct api_pace p;
         (void) state;
 
-        /* Nothing known of the fleet: 10 minutes, room for 1,000 first rounds at 200 a minute.
+        /* Nothing known of the fleet: 9 minutes, room for 1,000 first rounds at 222 a minute.
          * Alone: well under a second. 100: a minute. */
-        assert_int_equal(api_pace_start_spread(0, 60 * S), 600 * S);
+        assert_int_equal(api_pace_start_spread(0, 60 * S), 540 * S);
         assert_true(api_pace_start_spread(1, 60 * S) < S);
         assert_int_equal(api_pace_start_spread(100, 60 * S), 60 * S);
-        assert_int_equal(api_pace_start_spread(5000, 60 * S), 600 * S);
+        assert_int_equal(api_pace_start_spread(5000, 60 * S), 540 * S);
 
         /* 1,000 booted together, seen by one at the end of the start spread after its first
          * round: 2,000 requests within 600 s, two of them its own. The fleet reads 1,000 though
