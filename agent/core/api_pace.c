@@ -50,8 +50,10 @@ void api_pace_compute(const struct api_pace_in *in, struct api_pace *ret) {
         if (in->first && in->own_requests > 0) {
                 double seen = (double) ret->used / (double) in->own_requests;
                 /* A handful of requests says nothing of a fleet yet: projected, one droplet would
-                 * read as twenty. */
-                if (seen < API_PACE_FLEET_SEEN)
+                 * read as twenty. Nor does a token whose window is full (its oldest request expires
+                 * within a minute): this agent joins a fleet that started long ago, and the count
+                 * is all of it. */
+                if (seen < API_PACE_FLEET_SEEN || !in->has_reset || in->reset_in < in->window / 60)
                         arrived = 1.0;
                 ret->fleet = MAX(seen / arrived, 1.0);
         }

@@ -299,7 +299,22 @@ static void test_pace_fleet_start(void **state) {
         assert_true(p.fleet < 1.01);
         assert_int_equal(p.interval, 60 * S);
         assert_true(p.not_before < 5 * S);
-        /* The same a fifth into a start spread: its own two requests are not projected to ten. */
+        /* A droplet that joins a fleet of 1,000 long after it started, a fifth into its own start
+         * spread: the token's window is full (its oldest request expires in a second), so the
+         * count is the whole fleet, not a fifth of it. */
+        in = pace_in(5000, 5000 - 2375, 1, 0);
+        in.per_round = 1;
+        in.first = true;
+        in.own_requests = 2;
+        in.arrived = 0.2;
+        api_pace_compute(&in, &p);
+        assert_true(p.fleet > 1180 && p.fleet < 1195);
+        assert_true(p.not_before <= S); /* nothing to wait for but the oldest request's expiry */
+        in = pace_in(5000, 4998, 3599, 0);
+        in.first = true;
+        in.own_requests = 2;
+        /* The droplet alone a fifth into a start spread: its own two requests are not projected
+         * to ten. */
         in.arrived = 0.2;
         api_pace_compute(&in, &p);
         assert_true(p.fleet < 1.01);
