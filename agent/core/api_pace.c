@@ -105,7 +105,7 @@ uint64_t api_pace_delay(const struct api_pace *p, bool first, uint64_t start_lef
                 /* Once the whole fleet has asked and its first requests leave room: spread over one
                  * interval, so that the fleet's later rounds are spread as evenly. */
                 return MAX(p->not_before, start_left) + (uint64_t) ((double) p->interval * u);
-        return MAX(p->not_before, p->interval - p->interval / 10 + (uint64_t) ((double) (p->interval / 5) * u));
+        return MAX(p->not_before, p->interval - p->interval / 10 + (uint64_t) ((double) p->interval / 5.0 * u));
 }
 
 void api_pace_history_add(struct api_pace_history *h, uint64_t at, uint64_t planned) {

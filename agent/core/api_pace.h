@@ -23,6 +23,16 @@
  * for hours: bench/RESULTS.md, 2026-11-28.) A droplet alone with its token reads fleet = 1 and
  * keeps api_interval.
  *
+ * The start of a fleet booted at once (issue 21) has rules of its own. The service's first round
+ * waits a draw from api_pace_start_spread, which keeps the fleet's first rounds under the
+ * minute's limit. After it, the agent has no pace of its own yet: the fleet is the token's count
+ * over this agent's requests in the window (all asked the same few), projected over the rest of
+ * the start spread while the token's window is young; not_before holds the next rounds until
+ * the fleet's first requests leave room under the aim, and api_pace_delay spreads them over one
+ * interval from there. Later, while the token is busy, an interval is at most a tenth shorter
+ * than the one before: the token's count lags the fleet's pace, and a fleet that speeds up all at
+ * once overshoots an hour later.
+ *
  * What it does for fleets of 10 to 1,000 is measured by bench/fleet (real agents) and
  * bench/fleet-model (this function alone); see bench/RESULTS.md.
  *

@@ -173,7 +173,7 @@ static void on_api_done(int error, const struct error *err, struct api_peers *pe
 
 /* The service's first round: a fleet booted at once must not ask all in its first seconds (the
  * token allows 250 requests a minute). It waits a draw from the spread the fleet the last run saw
- * needs (a droplet alone: under a second; a new droplet, knowing nothing: 10 minutes). false
+ * needs (a droplet alone: under a second; a new droplet, knowing nothing: 9 minutes). false
  * while it waits (the API timer is set). */
 static bool wait_start(struct daemon *d) {
         uint64_t now = now_usec_monotonic(), minute = 60 * USEC_PER_SEC / api_time_scale();

@@ -11,7 +11,7 @@
 
 /* How long the droplet's VPC is taken as known without a sign that it changed: 6 hours, and up
  * to 6 more, so that a fleet started together does not read its droplets together again. */
-#define VPC_KNOWN_USEC (6 * 3600 * 1000000ULL)
+#define VPC_KNOWN_USEC (6ULL * 3600 * USEC_PER_SEC)
 
 int api_client_new(struct http_client *http, struct api_client **ret) {
         struct api_client *a = calloc(1, sizeof *a);
@@ -358,7 +358,7 @@ static void remember_vpc(struct api_client *a) {
         memcpy(a->vpc, a->own_vpc, UUID_STRLEN);
         a->vpc_target = a->target;
         a->vpc_known = true;
-        a->vpc_until = now_usec_monotonic() + (uint64_t) ((1.0 + backoff_uniform()) * (double) (VPC_KNOWN_USEC / api_time_scale()));
+        a->vpc_until = now_usec_monotonic() + (uint64_t) ((1.0 + backoff_uniform()) * (double) VPC_KNOWN_USEC / (double) api_time_scale());
 }
 
 static int get_droplet(struct api_client *a) {

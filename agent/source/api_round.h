@@ -6,7 +6,7 @@
  * and so is the droplet's VPC, which changes only when the droplet moves to another VPC (its
  * private address changes with it): a steady-state round costs one request, the peerings. The
  * droplet is read again when the metadata's private address or subnet changes, when the
- * peerings answer 404 (the VPC is gone), after a reload that changes the configuration, and
+ * peerings answer 404 (the VPC is gone), after a reload with another api_url or token, and
  * after 6 to 12 hours. Requests stay inside DigitalOcean's budget. */
 #pragma once
 
@@ -40,7 +40,7 @@ struct api_target {
  * (api_retry_after_usec says until when). */
 int api_round_start(struct api_client *a, const struct config *c, const struct api_target *t, api_done_fn done,
                     void *userdata);
-/* Forgets the droplet's VPC: the next round reads the droplet first (a new configuration). */
+/* Forgets the droplet's VPC: the next round reads the droplet first (another api_url or token). */
 void api_client_forget_vpc(struct api_client *a);
 /* Takes vpc as the droplet's VPC, as a round for t had said (sync --wait's next pass). */
 void api_client_assume_vpc(struct api_client *a, const struct api_target *t, const char *vpc);
