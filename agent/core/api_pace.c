@@ -68,10 +68,11 @@ void api_pace_compute(const struct api_pace_in *in, struct api_pace *ret) {
                 double over = (double) ret->used / (budget * (double) in->limit);
                 paced *= over * over;
         }
-        /* Faster by at most a tenth a round while the token is busy (a quarter of the aim or more): its
-         * count lags the fleet's pace by up to a window, and a fleet that all speed up at once on
-         * a count that has not caught up yet overshoots the aim an hour later (bench/RESULTS.md,
-         * 2026-11-30). Slower at once; and at once back to api_interval when the others left. */
+        /* Faster by at most a tenth a round while the token is busy (a quarter of the aim or
+         * more): its count lags the fleet's pace by up to a window, and a fleet that all speed up
+         * at once on a count that has not caught up yet overshoots the aim an hour later
+         * (bench/RESULTS.md, 2026-11-30). Slower at once; and at once back to api_interval when
+         * the others left. */
         if (!in->first && in->last_interval > 0 && (double) ret->used >= budget * (double) in->limit / 4)
                 paced = MAX(paced, (double) in->last_interval * API_PACE_SPEEDUP);
         /* At most the window (the fleet's share cannot need longer), never under api_interval,
@@ -120,7 +121,10 @@ uint64_t api_pace_history_last(const struct api_pace_history *h) {
 }
 
 uint64_t api_pace_planned(const struct api_pace *p, bool first) {
-        /* A first round's wait for the rest of the start spread is no pace of this agent's. */
+        /* A first round's wait for the rest of the start spread is no pace of this agent's; of the
+         * wait for the fleet's first requests to leave room, a fifth counts, since the token's
+         * count holds them that much longer. A fifth is what bench/fleet-model found best: none
+         * let the fleet overshoot the aim the hour after, all of it kept the intervals long. */
         return first ? p->interval + p->not_before / 5 : p->interval;
 }
 
