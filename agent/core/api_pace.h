@@ -99,8 +99,8 @@ uint64_t api_pace_delay(const struct api_pace *p, bool first, uint64_t start_lef
 /* The spread of the service's first round over which a fleet of that many agents booted at once
  * keeps its first rounds (two requests each) under 80 % of the minute limit, at most
  * API_PACE_START_SPREAD_MAX minutes, over which a fleet spreads when it is not known (fleet <= 0:
- * a new droplet). minute: how long a
- * minute is (divided in benchmarks). A draw in [0, spread) is the delay of the first round. */
+ * a new droplet). minute: how long a minute is (divided in benchmarks). A draw in [0, spread) is
+ * the delay of the first round. */
 uint64_t api_pace_start_spread(double fleet, uint64_t minute);
 
 /* The intervals an agent planned after its rounds, for own_interval. */
@@ -117,8 +117,8 @@ void api_pace_history_add(struct api_pace_history *h, uint64_t at, uint64_t plan
 uint64_t api_pace_history_mean(const struct api_pace_history *h, uint64_t now, uint64_t window);
 /* The latest interval planned; 0 before the first round. */
 uint64_t api_pace_history_last(const struct api_pace_history *h);
-/* What the history records of a pace: the interval, or after a first round the delay it plans
- * but the rest of the start spread. */
+/* What the history records of a pace: the interval, and after a first round a fifth of not_before
+ * besides (never the rest of the start spread). */
 uint64_t api_pace_planned(const struct api_pace *p, bool first);
 
 /* VPR_BENCH_API_SCALE=S (benchmarks only): API time runs S times faster. The pacing window, the

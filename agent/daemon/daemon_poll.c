@@ -178,7 +178,7 @@ static void on_api_done(int error, const struct error *err, struct api_peers *pe
 static bool wait_start(struct daemon *d) {
         uint64_t now = now_usec_monotonic(), minute = 60 * USEC_PER_SEC / api_time_scale();
         double fleet;
-        char t[FORMAT_TIMESPAN_MAX], spread[FORMAT_TIMESPAN_MAX];
+        char t[FORMAT_TIMESPAN_MAX], spread[FORMAT_TIMESPAN_MAX], whose[96];
 
         if (!d->src.api_start_drawn) {
                 d->src.api_start_drawn = true;
@@ -186,16 +186,15 @@ static bool wait_start(struct daemon *d) {
                 d->src.api_start_spread = api_pace_start_spread(fleet, minute);
                 d->src.api_start_end = now + d->src.api_start_spread;
                 d->src.api_start_at = now + (uint64_t) (backoff_uniform() * (double) d->src.api_start_spread);
-                if (fleet <= 0 || usec_until(d->src.api_start_at, now) >= USEC_PER_SEC) {
-                        if (fleet > 0)
-                                log_info("API: first round in %s (the token was shared by about %.0f agents: their "
-                                         "starts spread over %s)", format_timespan(d->src.api_start_at - now, false, t), fleet,
-                                         format_timespan(d->src.api_start_spread, false, spread));
-                        else
-                                log_info("API: first round in %s (a new droplet does not know how many share the token: "
-                                         "the starts of a fleet spread over %s)", format_timespan(d->src.api_start_at - now, false, t),
-                                         format_timespan(d->src.api_start_spread, false, spread));
-                }
+                if (fleet > 0)
+                        snprintf(whose, sizeof whose, "the token was shared by about %.0f agents: their starts", fleet);
+                else
+                        snprintf(whose, sizeof whose,
+                                 "a new droplet does not know how many share the token: the starts of a fleet");
+                if (fleet <= 0 || usec_until(d->src.api_start_at, now) >= USEC_PER_SEC)
+                        log_info("API: first round in %s (%s spread over %s)",
+                                 format_timespan(d->src.api_start_at - now, false, t), whose,
+                                 format_timespan(d->src.api_start_spread, false, spread));
         }
         if (now >= d->src.api_start_at)
                 return true;

@@ -33,6 +33,7 @@ uint64_t api_rate_read(struct api_rate *r, const struct http_response *resp) {
         int64_t remaining = http_header_int(resp->headers[H_REMAINING]);
         int64_t reset = http_header_int(resp->headers[H_RESET]);
         int64_t wait_sec = retry ? http_retry_after_parse(retry, strlen(retry), (int64_t) now_real) : -1;
+
         if (limit > 0 && remaining >= 0) {
                 r->known = true;
                 r->limit = limit;
@@ -67,14 +68,12 @@ static char *fleet_hint_path(const struct config *c) {
 
 double api_fleet_hint_read(const struct config *c) {
         _cleanup_free_ char *path = fleet_hint_path(c), *text = NULL;
-        unsigned long v;
-        char *end;
+        unsigned v;
+        char tail;
 
-        if (!path || read_full_file(path, 64, &text, NULL) < 0 || strncmp(text, "fleet = ", 8) != 0)
-                return 0;
-        errno = 0;
-        v = strtoul(text + 8, &end, 10);
-        if (errno || end == text + 8 || (*end && *end != '\n') || v < 1 || v > 1000000)
+        /* One line, as owner_file's record is read. */
+        if (!path || read_full_file(path, 64, &text, NULL) < 0 || sscanf(text, "fleet = %u %c", &v, &tail) != 1 ||
+            v < 1 || v > 1000000)
                 return 0;
         return (double) v;
 }

@@ -72,7 +72,8 @@ void api_client_assume_vpc(struct api_client *a, const struct api_target *t, con
         snprintf(a->vpc, sizeof a->vpc, "%s", vpc);
         a->vpc_target = *t;
         a->vpc_known = true;
-        a->vpc_until = now_usec_monotonic() + VPC_KNOWN_USEC / api_time_scale();
+        a->vpc_until = now_usec_monotonic() +
+                       (uint64_t) ((1.0 + backoff_uniform()) * (double) VPC_KNOWN_USEC / (double) api_time_scale());
 }
 
 static bool target_equal(const struct api_target *x, const struct api_target *y) {
@@ -355,10 +356,7 @@ static void remember_vpc(struct api_client *a) {
         if (a->vpc[0] && !streq(a->vpc, a->own_vpc))
                 log_info("API: droplet %llu is now in VPC %s (it was in %s)", (unsigned long long) a->target.droplet_id,
                          a->own_vpc, a->vpc);
-        memcpy(a->vpc, a->own_vpc, UUID_STRLEN);
-        a->vpc_target = a->target;
-        a->vpc_known = true;
-        a->vpc_until = now_usec_monotonic() + (uint64_t) ((1.0 + backoff_uniform()) * (double) VPC_KNOWN_USEC / (double) api_time_scale());
+        api_client_assume_vpc(a, &a->target, a->own_vpc);
 }
 
 static int get_droplet(struct api_client *a) {

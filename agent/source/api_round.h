@@ -42,7 +42,8 @@ int api_round_start(struct api_client *a, const struct config *c, const struct a
                     void *userdata);
 /* Forgets the droplet's VPC: the next round reads the droplet first (another api_url or token). */
 void api_client_forget_vpc(struct api_client *a);
-/* Takes vpc as the droplet's VPC, as a round for t had said (sync --wait's next pass). */
+/* Takes vpc as the droplet's VPC for the next 6 to 12 hours, as a round for t said (the client's
+ * own rounds, and sync --wait's next pass). */
 void api_client_assume_vpc(struct api_client *a, const struct api_target *t, const char *vpc);
 void api_round_cancel(struct api_client *a);
 bool api_round_running(const struct api_client *a);
